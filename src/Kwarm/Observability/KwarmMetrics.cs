@@ -1,0 +1,110 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+
+namespace Kwarm.Observability;
+
+/// <summary>
+/// Every instrument of DESIGN §6 on the <c>Kwarm</c> meter. Gauges are observable and read the
+/// last value the controllers reported, so they are exported (as zero) from the first scrape.
+/// Labels never carry image or node names: their cardinality is unbounded.
+/// </summary>
+public sealed class KwarmMetrics
+{
+    public const string MeterName = "Kwarm";
+
+    /// <summary>Values of the <c>decision</c> label of <c>kwarm_webhook_requests_total</c>.</summary>
+    public static class Decisions
+    {
+        public const string Hold = "hold";
+        public const string Allow = "allow";
+        public const string Invalid = "invalid";
+    }
+
+    /// <summary>Values of the <c>result</c> label of <c>kwarm_pulls_total</c>.</summary>
+    public static class PullResults
+    {
+        public const string Pulled = "pulled";
+        public const string Failed = "failed";
+        public const string TimedOut = "timeout";
+    }
+
+    private readonly Counter<long> _webhookRequests;
+    private readonly Histogram<double> _webhookDuration;
+    private readonly Histogram<double> _pullDuration;
+    private readonly Counter<long> _pulls;
+    private readonly Histogram<double> _holdDuration;
+
+    private long _activePulls;
+    private long _holdsActive;
+    private readonly ConcurrentDictionary<string, long> _prePullImagesByPhase = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _watchedDeployments = new(StringComparer.Ordinal);
+
+    public KwarmMetrics(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        var meter = meterFactory.Create(MeterName);
+
+        _webhookRequests = meter.CreateCounter<long>("kwarm_webhook_requests_total", description: "Admission requests answered, by decision.");
+        _webhookDuration = meter.CreateHistogram<double>("kwarm_webhook_duration_seconds", description: "Time to answer one admission request.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1] });
+        _pullDuration = meter.CreateHistogram<double>("kwarm_pull_duration_seconds", description: "Time from a pull Job's start to the image on the node.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, 1800] });
+        _pulls = meter.CreateCounter<long>("kwarm_pulls_total", description: "Finished per-node pull attempts, by result.");
+        _holdDuration = meter.CreateHistogram<double>("kwarm_hold_duration_seconds", description: "Time a rollout was held, by release reason.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 5, 10, 30, 60, 120, 300, 600, 900, 1800, 3600] });
+
+        meter.CreateObservableGauge("kwarm_active_pulls", () => Interlocked.Read(ref _activePulls), description: "Pull Jobs running now.");
+        meter.CreateObservableGauge("kwarm_holds_active", () => Interlocked.Read(ref _holdsActive), description: "Deployments held now.");
+        meter.CreateObservableGauge("kwarm_prepullimages_by_phase", () => Observe(_prePullImagesByPhase, "phase"), description: "PrePullImages by phase.");
+        meter.CreateObservableGauge("kwarm_watched_deployments", () => Observe(_watchedDeployments, "policy"), description: "Deployments selected, by policy.");
+
+        // Counters with no measurement are not exported; a zero per known label makes them visible from the first scrape.
+        foreach (var decision in new[] { Decisions.Hold, Decisions.Allow, Decisions.Invalid })
+        {
+            _webhookRequests.Add(0, new KeyValuePair<string, object?>("decision", decision));
+        }
+
+        foreach (var result in new[] { PullResults.Pulled, PullResults.Failed, PullResults.TimedOut })
+        {
+            _pulls.Add(0, new KeyValuePair<string, object?>("result", result));
+        }
+
+        foreach (var phase in Enum.GetNames<Resources.PrePullImagePhase>())
+        {
+            _prePullImagesByPhase[phase] = 0;
+        }
+    }
+
+    public void WebhookRequest(string decision, TimeSpan elapsed)
+    {
+        var tag = new KeyValuePair<string, object?>("decision", decision);
+        _webhookRequests.Add(1, tag);
+        _webhookDuration.Record(elapsed.TotalSeconds, tag);
+    }
+
+    public void PullFinished(string result, TimeSpan? elapsed)
+    {
+        _pulls.Add(1, new KeyValuePair<string, object?>("result", result));
+        if (elapsed is { } duration)
+        {
+            _pullDuration.Record(duration.TotalSeconds);
+        }
+    }
+
+    public void HoldReleased(string reason, TimeSpan heldFor) =>
+        _holdDuration.Record(heldFor.TotalSeconds, new KeyValuePair<string, object?>("reason", reason));
+
+    public void SetActivePulls(long count) => Interlocked.Exchange(ref _activePulls, count);
+
+    public void SetHoldsActive(long count) => Interlocked.Exchange(ref _holdsActive, count);
+
+    public void SetPrePullImagesByPhase(string phase, long count) => _prePullImagesByPhase[phase] = count;
+
+    public void SetWatchedDeployments(string policy, long count) => _watchedDeployments[policy] = count;
+
+    /// <summary>A deleted policy must stop being reported, not stay frozen at its last count.</summary>
+    public void ForgetPolicy(string policy) => _watchedDeployments.TryRemove(policy, out _);
+
+    private static IEnumerable<Measurement<long>> Observe(ConcurrentDictionary<string, long> values, string label) =>
+        values.Select(pair => new Measurement<long>(pair.Value, new KeyValuePair<string, object?>(label, pair.Key)));
+}

@@ -1,0 +1,19 @@
+namespace Kwarm.Resources;
+
+/// <summary>Names of Kwarm's API group and of the labels and annotations it writes on other objects (DESIGN §3).</summary>
+public static class KwarmApi
+{
+    public const string Group = "kwarm.io";
+    public const string Version = "v1alpha1";
+    public const string ApiVersion = Group + "/" + Version;
+
+    public const string EnabledLabel = "kwarm.io/enabled";
+    public const string DeploymentLabel = "kwarm.io/deployment";
+    public const string HoldLabel = "kwarm.io/hold";
+
+    public const string HoldAnnotation = "kwarm.io/hold";
+    public const string PolicyAnnotation = "kwarm.io/policy";
+    public const string ReleasedAnnotation = "kwarm.io/released";
+    public const string ReleaseAnnotation = "kwarm.io/release";
+    public const string SkipAnnotation = "kwarm.io/skip";
+}

@@ -1,0 +1,170 @@
+using System.Text.Json.Serialization;
+using k8s;
+using k8s.Models;
+
+namespace Kwarm.Resources;
+
+/// <summary>
+/// Namespaced: one image to put on a set of nodes (DESIGN §2). Created by the hold controller
+/// (owned by the Deployment) or by hand.
+/// </summary>
+public sealed record PrePullImage : IKubernetesObject<V1ObjectMeta>, ISpec<PrePullImageSpec>, IStatus<PrePullImageStatus?>
+{
+    public const string KubeGroup = KwarmApi.Group;
+    public const string KubeVersion = KwarmApi.Version;
+    public const string KubeKind = "PrePullImage";
+    public const string KubePluralName = "prepullimages";
+
+    [JsonPropertyName("apiVersion")]
+    public string ApiVersion { get; set; } = KwarmApi.ApiVersion;
+
+    [JsonPropertyName("kind")]
+    public string Kind { get; set; } = KubeKind;
+
+    [JsonPropertyName("metadata")]
+    public V1ObjectMeta Metadata { get; set; } = new();
+
+    [JsonPropertyName("spec")]
+    public PrePullImageSpec Spec { get; set; } = new();
+
+    [JsonPropertyName("status")]
+    public PrePullImageStatus? Status { get; set; }
+}
+
+public sealed record PrePullImageSpec
+{
+    [JsonPropertyName("image")]
+    public string Image { get; set; } = "";
+
+    /// <summary>When set, nodes pull <c>repository@digest</c> instead of the tag.</summary>
+    [JsonPropertyName("imageDigest")]
+    public string? ImageDigest { get; set; }
+
+    [JsonPropertyName("nodes")]
+    public NodeTargets? Nodes { get; set; }
+
+    [JsonPropertyName("tolerations")]
+    public IList<V1Toleration>? Tolerations { get; set; }
+
+    [JsonPropertyName("imagePullSecrets")]
+    public IList<V1LocalObjectReference>? ImagePullSecrets { get; set; }
+
+    [JsonPropertyName("serviceAccountName")]
+    public string? ServiceAccountName { get; set; }
+
+    [JsonPropertyName("resources")]
+    public V1ResourceRequirements? Resources { get; set; }
+
+    [JsonPropertyName("retry")]
+    public RetrySpec? Retry { get; set; }
+
+    [JsonPropertyName("timeout")]
+    public string? Timeout { get; set; }
+
+    [JsonPropertyName("priorityClassName")]
+    public string? PriorityClassName { get; set; }
+}
+
+/// <summary>Named nodes, or nodes chosen by labels; with neither, every eligible node.</summary>
+public sealed record NodeTargets
+{
+    [JsonPropertyName("selector")]
+    public V1LabelSelector? Selector { get; set; }
+
+    [JsonPropertyName("names")]
+    public IList<string>? Names { get; set; }
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<PrePullImagePhase>))]
+public enum PrePullImagePhase
+{
+    Pending,
+    InProgress,
+    Completed,
+    Failed,
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<NodePullState>))]
+public enum NodePullState
+{
+    Pending,
+    Pulling,
+    Completed,
+    Skipped,
+    Failed,
+}
+
+public sealed record PrePullImageStatus
+{
+    [JsonPropertyName("phase")]
+    public PrePullImagePhase? Phase { get; set; }
+
+    [JsonPropertyName("summary")]
+    public PullSummary? Summary { get; set; }
+
+    [JsonPropertyName("nodes")]
+    public IList<NodePullStatus>? Nodes { get; set; }
+
+    [JsonPropertyName("conditions")]
+    public IList<V1Condition>? Conditions { get; set; }
+
+    [JsonPropertyName("startTime")]
+    public DateTime? StartTime { get; set; }
+
+    [JsonPropertyName("completionTime")]
+    public DateTime? CompletionTime { get; set; }
+
+    [JsonPropertyName("observedGeneration")]
+    public long? ObservedGeneration { get; set; }
+}
+
+public sealed record PullSummary
+{
+    [JsonPropertyName("total")]
+    public int Total { get; set; }
+
+    [JsonPropertyName("pending")]
+    public int Pending { get; set; }
+
+    [JsonPropertyName("pulling")]
+    public int Pulling { get; set; }
+
+    [JsonPropertyName("completed")]
+    public int Completed { get; set; }
+
+    [JsonPropertyName("skipped")]
+    public int Skipped { get; set; }
+
+    [JsonPropertyName("failed")]
+    public int Failed { get; set; }
+}
+
+public sealed record NodePullStatus
+{
+    [JsonPropertyName("node")]
+    public string Node { get; set; } = "";
+
+    [JsonPropertyName("status")]
+    public NodePullState Status { get; set; }
+
+    [JsonPropertyName("startedAt")]
+    public DateTime? StartedAt { get; set; }
+
+    [JsonPropertyName("completedAt")]
+    public DateTime? CompletedAt { get; set; }
+
+    /// <summary>Go duration of the successful attempt, e.g. <c>12.5s</c>.</summary>
+    [JsonPropertyName("duration")]
+    public string? Duration { get; set; }
+
+    /// <summary>The kubelet's own message for the last failed attempt.</summary>
+    [JsonPropertyName("error")]
+    public string? Error { get; set; }
+
+    [JsonPropertyName("retryCount")]
+    public int? RetryCount { get; set; }
+
+    /// <summary>The Job of the attempt in flight; cleared once the attempt is finished.</summary>
+    [JsonPropertyName("jobName")]
+    public string? JobName { get; set; }
+}
