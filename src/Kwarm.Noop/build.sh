@@ -10,7 +10,7 @@ export LC_ALL=C
 usage() { echo "usage: $0 OUT_DIR [amd64|arm64|all]" >&2; exit 2; }
 [ $# -ge 1 ] && [ $# -le 2 ] && [ -n "$1" ] || usage
 out_dir=$1
-target=${2:-all}
+target=${2-all}
 case "$target" in amd64|arm64|all) ;; *) usage ;; esac
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,7 +19,7 @@ out_dir=$(cd "$out_dir" && pwd)
 
 common_flags=(
   -std=c11 -Os -Wall -Wextra -Werror
-  -ffreestanding -fno-builtin -fno-tree-loop-distribute-patterns
+  -ffreestanding -nostdinc -fno-builtin -fno-tree-loop-distribute-patterns
   -fno-stack-protector -fno-pie -fno-ident
   -fno-asynchronous-unwind-tables -fno-unwind-tables
   -ffunction-sections -fdata-sections
@@ -29,11 +29,11 @@ common_flags=(
 
 # Finds a compiler for the triplet: the override, the Debian cross name, or a native gcc.
 find_compiler() {
-  local override=$1 triplet=$2 package=$3
-  if [ -n "$override" ]; then echo "$override"; return; fi
+  local variable=$1 triplet=$2 package=$3
+  if [ -n "${!variable:-}" ]; then echo "${!variable}"; return; fi
   if command -v "$triplet-gcc" >/dev/null 2>&1; then echo "$triplet-gcc"; return; fi
   if command -v gcc >/dev/null 2>&1 && [ "$(gcc -dumpmachine)" = "$triplet" ]; then echo gcc; return; fi
-  echo "build.sh: no C compiler for $triplet: install the Debian package $package (or set the override variable)" >&2
+  echo "build.sh: no C compiler for $triplet: install the Debian package $package (or set $variable)" >&2
   exit 1
 }
 
@@ -58,10 +58,10 @@ build() {
 }
 
 if [ "$target" = amd64 ] || [ "$target" = all ]; then
-  cc=$(find_compiler "${CC_AMD64:-}" x86_64-linux-gnu gcc)
+  cc=$(find_compiler CC_AMD64 x86_64-linux-gnu gcc)
   build amd64 "$cc" 'Advanced Micro Devices X86-64' -fcf-protection=none
 fi
 if [ "$target" = arm64 ] || [ "$target" = all ]; then
-  cc=$(find_compiler "${CC_ARM64:-}" aarch64-linux-gnu gcc-aarch64-linux-gnu)
+  cc=$(find_compiler CC_ARM64 aarch64-linux-gnu gcc-aarch64-linux-gnu)
   build arm64 "$cc" AArch64 -mbranch-protection=none
 fi
