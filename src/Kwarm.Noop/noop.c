@@ -117,6 +117,8 @@ static long write_all(int fd, const char *buf, size_t n)
             continue;
         if (w < 0)
             return w;
+        if (w == 0)
+            return -5; /* EIO: a write that makes no progress would otherwise loop forever. */
         buf += w;
         n -= (size_t)w;
     }
