@@ -63,6 +63,47 @@ public sealed record PrePullImageSpec
 
     [JsonPropertyName("priorityClassName")]
     public string? PriorityClassName { get; set; }
+
+    /// <summary>Per-node attempt timeout: <see cref="Timeout"/> or 10 minutes.</summary>
+    [JsonIgnore]
+    public TimeSpan EffectiveTimeout => PullDefaults.EffectiveTimeout(Timeout);
+
+    /// <summary>Retry settings with both fields set (max attempts 3, backoff 30 s unless configured).</summary>
+    [JsonIgnore]
+    public RetrySpec EffectiveRetry => (Retry ?? new RetrySpec()).WithDefaults();
+
+    /// <summary>Pull-pod resources with the 100m / 64Mi defaults filled in (see <see cref="PullDefaults.EffectiveResources"/>).</summary>
+    [JsonIgnore]
+    public V1ResourceRequirements EffectiveResources => PullDefaults.EffectiveResources(Resources);
+
+    /// <summary>
+    /// The reference a node pulls: <see cref="Image"/>, or its repository pinned to <see cref="ImageDigest"/>
+    /// (<c>registry:5000/app:1.2</c> + <c>sha256:…</c> → <c>registry:5000/app@sha256:…</c>).
+    /// </summary>
+    [JsonIgnore]
+    public string PullReference => string.IsNullOrEmpty(ImageDigest) ? Image : ImageReference.Repository(Image) + "@" + ImageDigest;
+
+    /// <summary>Problems with values the schema cannot catch or that bypassed it; each names its field.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(Image))
+        {
+            problems.Add("spec.image: an image reference is required");
+        }
+
+        if (PullDefaults.DescribeInvalidTimeout(Timeout, "spec.timeout") is { } timeoutProblem)
+        {
+            problems.Add(timeoutProblem);
+        }
+
+        if (Retry is not null)
+        {
+            problems.AddRange(Retry.Validate("spec.retry"));
+        }
+
+        return problems;
+    }
 }
 
 /// <summary>Named nodes, or nodes chosen by labels; with neither, every eligible node.</summary>
@@ -96,6 +137,9 @@ public enum NodePullState
 
 public sealed record PrePullImageStatus
 {
+    /// <summary>The condition type that is True once every target node is done (pulled, skipped or failed for good).</summary>
+    public const string ReadyCondition = "Ready";
+
     [JsonPropertyName("phase")]
     public PrePullImagePhase? Phase { get; set; }
 
