@@ -13,7 +13,7 @@ internal sealed partial class CustomResourceDefinitionFile
 {
     private static readonly EvaluationOptions Evaluation = new()
     {
-        OutputFormat = OutputFormat.List,
+        OutputFormat = OutputFormat.Hierarchical,
         RequireFormatValidation = true,
     };
 
@@ -91,6 +91,11 @@ internal sealed partial class CustomResourceDefinitionFile
                         problems.Add($"{Join(fieldPath, missing.Groups[1].Value)}: Required value");
                     }
                 }
+                else if (keyword.Length == 0)
+                {
+                    // The "false" schema the converter puts on undeclared properties.
+                    problems.Add($"{fieldPath}: unknown field (not declared in the schema; the API server would drop it)");
+                }
                 else
                 {
                     problems.Add($"{(fieldPath.Length == 0 ? "<root>" : fieldPath)}: {message} ({keyword})");
@@ -106,8 +111,17 @@ internal sealed partial class CustomResourceDefinitionFile
         return [.. problems];
     }
 
+    /// <summary>
+    /// The failed results, walking down only through failed ones: a branch of an <c>anyOf</c> that passes as a whole
+    /// (an int-or-string quantity given as a string fails the integer branch) is not an error.
+    /// </summary>
     private static IEnumerable<EvaluationResults> Flatten(EvaluationResults results)
     {
+        if (results.IsValid)
+        {
+            yield break;
+        }
+
         yield return results;
         foreach (var detail in results.Details ?? [])
         {

@@ -10,7 +10,7 @@ namespace Kwarm.Tests.Resources;
 /// Every keyword is either translated or refused: a keyword this converter does not know (a typo, a CEL rule,
 /// a newer OpenAPI feature) throws instead of being carried along, because a JSON Schema validator would ignore it
 /// and silently accept what the API server rejects.
-/// Translations: <c>nullable</c> adds <c>null</c> to <c>type</c>; <c>x-kubernetes-int-or-string</c> means
+/// Translations: a pattern's trailing <c>$</c> means end of text as in Go; <c>nullable</c> adds <c>null</c> to <c>type</c>; <c>x-kubernetes-int-or-string</c> means
 /// <c>type: [integer, string]</c>; <c>format: int32/int64</c> become bounds; OpenAPI 3.0's boolean
 /// <c>exclusiveMinimum/Maximum</c> become 2020-12's numeric form; <c>x-kubernetes-list-type: set</c> becomes
 /// <c>uniqueItems</c>; an object with <c>properties</c> and without <c>x-kubernetes-preserve-unknown-fields</c>
@@ -24,7 +24,7 @@ internal static class OpenApiSchemaConverter
 
     private static readonly HashSet<string> CopiedAsIs = new(StringComparer.Ordinal)
     {
-        "enum", "pattern", "minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties",
+        "enum", "minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties",
         "multipleOf", "required", "uniqueItems",
     };
 
@@ -70,6 +70,10 @@ internal static class OpenApiSchemaConverter
             {
                 result[keyword] = value?.DeepClone();
             }
+            else if (keyword == "pattern")
+            {
+                result[keyword] = EndAnchorAsInGo(value!.GetValue<string>());
+            }
             else if (SchemaValued.Contains(keyword))
             {
                 result[keyword] = ConvertNode(value, at);
@@ -92,6 +96,13 @@ internal static class OpenApiSchemaConverter
         ConvertListType(source, result, path);
         return result;
     }
+
+    /// <summary>
+    /// In Go's RE2 (the API server) and in ECMA-262, <c>$</c> matches only at the end of the text; in .NET it also
+    /// matches before a final newline, so <c>"10m\n"</c> would pass. A trailing <c>$</c> becomes <c>\z</c>.
+    /// </summary>
+    public static string EndAnchorAsInGo(string pattern) =>
+        pattern.EndsWith('$') && !pattern.EndsWith("\\$", StringComparison.Ordinal) ? pattern[..^1] + "\\z" : pattern;
 
     private static void ConvertType(JsonObject source, JsonObject result, string path)
     {
