@@ -83,6 +83,10 @@ public sealed record PrePullImageSpec
     [JsonIgnore]
     public string PullReference => string.IsNullOrEmpty(ImageDigest) ? Image : ImageReference.Repository(Image) + "@" + ImageDigest;
 
+    /// <summary>Whether a node is targeted by <see cref="Nodes"/> (every node when it is absent).</summary>
+    public bool TargetsNode(string nodeName, IDictionary<string, string>? nodeLabels) =>
+        Nodes is null || Nodes.Includes(nodeName, nodeLabels);
+
     /// <summary>Problems with values the schema cannot catch or that bypassed it; each names its field.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -92,6 +96,7 @@ public sealed record PrePullImageSpec
             problems.Add("spec.image: an image reference is required");
         }
 
+        problems.AddRange(PrePullPolicySpec.DescribeRequirements(Nodes?.Selector?.MatchExpressions, "spec.nodes.selector.matchExpressions"));
         if (PullDefaults.DescribeInvalidTimeout(Timeout, "spec.timeout") is { } timeoutProblem)
         {
             problems.Add(timeoutProblem);
@@ -114,6 +119,15 @@ public sealed record NodeTargets
 
     [JsonPropertyName("names")]
     public IList<string>? Names { get; set; }
+
+    /// <summary>
+    /// Whether a node is targeted: it must be one of <see cref="Names"/> when names are given, and match
+    /// <see cref="Selector"/> when a selector is given (both when both are); with neither, every node is.
+    /// Readiness, cordons, taints and OS are the pull engine's own filters on top of this.
+    /// </summary>
+    public bool Includes(string nodeName, IDictionary<string, string>? nodeLabels) =>
+        (Names is not { Count: > 0 } || Names.Contains(nodeName, StringComparer.Ordinal))
+        && (Selector is null || LabelSelectors.Matches(Selector, nodeLabels));
 }
 
 [JsonConverter(typeof(JsonStringEnumConverter<PrePullImagePhase>))]

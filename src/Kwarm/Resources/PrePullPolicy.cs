@@ -86,17 +86,41 @@ public sealed record PrePullPolicySpec
     public HoldSpec EffectiveHold => (Hold ?? new HoldSpec()).WithDefaults();
 
     /// <summary>
-    /// Problems with values the schema cannot catch (a zero duration) or that bypassed it (an object built in code).
-    /// Each names its field; the effective accessors fall back to the default for such a value.
+    /// Whether this policy applies to a Deployment. The schema requires a selector; a policy without one (built in
+    /// code) selects nothing rather than everything.
+    /// </summary>
+    public bool SelectsDeployment(string namespaceName, IDictionary<string, string>? labels) =>
+        Selector is not null && Selector.Matches(namespaceName, labels);
+
+    /// <summary>Whether a node with <paramref name="nodeLabels"/> is eligible for pre-pull; no node selector means every node.</summary>
+    public bool SelectsNode(IDictionary<string, string>? nodeLabels) =>
+        NodeSelector is null || LabelSelectors.Matches(NodeSelector, nodeLabels);
+
+    /// <summary>
+    /// Problems with values the schema cannot catch (a zero duration, a selector requirement without values) or that
+    /// bypassed it (an object built in code). Each names its field; the effective accessors fall back to the
+    /// default for such a value, and a malformed selector requirement selects nothing.
     /// </summary>
     public IReadOnlyList<string> Validate()
     {
         var problems = new List<string>();
+        if (Selector is null)
+        {
+            problems.Add("spec.selector: a selector is required ({} selects every Deployment); this policy selects nothing");
+        }
+
+        AddIfNotNull(problems, DescribeRequirements(Selector?.MatchExpressions, "spec.selector.matchExpressions"));
+        AddIfNotNull(problems, DescribeRequirements(NodeSelector?.MatchExpressions, "spec.nodeSelector.matchExpressions"));
         AddIfNotNull(problems, PullDefaults.DescribeInvalidTimeout(Timeout, "spec.timeout"));
         AddIfNotNull(problems, Retry?.Validate("spec.retry"));
         AddIfNotNull(problems, Hold?.Validate("spec.hold"));
         return problems;
     }
+
+    internal static IEnumerable<string> DescribeRequirements(IList<V1LabelSelectorRequirement>? requirements, string fieldPath) =>
+        (requirements ?? [])
+            .Select((requirement, index) => LabelSelectors.Describe(requirement, $"{fieldPath}[{index}]"))
+            .OfType<string>();
 
     private static void AddIfNotNull(List<string> problems, string? problem)
     {
@@ -131,6 +155,10 @@ public sealed record DeploymentSelector
     /// <summary>True when <paramref name="namespaceName"/> is one of <see cref="Namespaces"/>, or when that list is empty.</summary>
     public bool IncludesNamespace(string namespaceName) =>
         Namespaces is not { Count: > 0 } || Namespaces.Contains(namespaceName, StringComparer.Ordinal);
+
+    /// <summary>A Deployment in <paramref name="namespaceName"/> with <paramref name="labels"/> is selected; an empty selector selects all.</summary>
+    public bool Matches(string namespaceName, IDictionary<string, string>? labels) =>
+        IncludesNamespace(namespaceName) && LabelSelectors.Matches(MatchLabels, MatchExpressions, labels);
 }
 
 public sealed record RetrySpec

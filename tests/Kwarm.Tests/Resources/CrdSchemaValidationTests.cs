@@ -50,6 +50,9 @@ public sealed class CrdSchemaValidationTests
     [InlineData(Samples.FullPolicy, "spec.selector.namespaces", "[\"shop\", \"shop\"]", "spec.selector.namespaces")]
     [InlineData(Samples.FullPolicy, "spec.selector.matchLabels", "{\"tier\": 1}", "spec.selector.matchLabels.tier")]
     [InlineData(Samples.FullPolicy, "spec.tiemout", "\"5m\"", "spec.tiemout")]
+    [InlineData(Samples.FullPolicy, "spec.selector", "null", "spec.selector")]
+    [InlineData(Samples.FullPolicy, "spec.nodeSelector.matchExpressions", "[{\"key\": \"pool\", \"operator\": \"in\", \"values\": [\"a\"]}]", "spec.nodeSelector.matchExpressions[0].operator")]
+    [InlineData(Samples.ManualImage, "spec.nodes.selector.matchExpressions", "[{\"key\": \"pool\", \"values\": [\"a\"]}]", "spec.nodes.selector.matchExpressions[0].operator")]
     [InlineData(Samples.ManualImage, "spec.image", "\"\"", "spec.image")]
     [InlineData(Samples.ManualImage, "spec.imageDigest", "\"latest\"", "spec.imageDigest")]
     [InlineData(Samples.ManualImage, "spec.nodes.names", "[\"node-a\", \"node-a\"]", "spec.nodes.names")]
@@ -100,6 +103,15 @@ public sealed class CrdSchemaValidationTests
         var errors = CustomResourceDefinitionFile.PrePullImage.Validate(instance);
 
         Assert.Equal(["spec.image: Required value"], errors);
+    }
+
+    [Fact]
+    public void Policy_without_a_selector_is_rejected()
+    {
+        var instance = Samples.Read(Samples.BasicPolicy);
+        JsonTree.Remove(instance, "spec.selector");
+
+        Assert.Equal(["spec.selector: Required value"], CustomResourceDefinitionFile.PrePullPolicy.Validate(instance));
     }
 
     [Fact]

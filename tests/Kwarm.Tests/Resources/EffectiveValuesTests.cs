@@ -27,6 +27,7 @@ public sealed class EffectiveValuesTests
     {
         var spec = new PrePullPolicySpec
         {
+            Selector = new DeploymentSelector(),
             Timeout = "0s",
             Retry = new RetrySpec { MaxAttempts = 0, BackoffSeconds = -5 },
             Hold = new HoldSpec { MaxDuration = "soon", OnFailure = (HoldFailureAction)7 },

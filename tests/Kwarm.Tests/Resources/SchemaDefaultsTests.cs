@@ -13,7 +13,7 @@ public sealed class SchemaDefaultsTests
     [Fact]
     public void PrePullPolicy_schema_defaults_equal_the_effective_values()
     {
-        var minimal = JsonNode.Parse("""{"apiVersion": "kwarm.io/v1alpha1", "kind": "PrePullPolicy", "metadata": {"name": "p"}, "spec": {}}""")!;
+        var minimal = JsonNode.Parse("""{"apiVersion": "kwarm.io/v1alpha1", "kind": "PrePullPolicy", "metadata": {"name": "p"}, "spec": {"selector": {}}}""")!;
         var defaulted = minimal.DeepClone();
         JsonTree.ApplyDefaults(defaulted, CustomResourceDefinitionFile.PrePullPolicy.OpenApiSchema);
         var bare = Samples.ToTyped<PrePullPolicy>(minimal).Spec;
