@@ -54,6 +54,12 @@ public static class LabelSelectors
         };
     }
 
+    /// <summary>What is wrong with each malformed requirement of a <c>matchExpressions</c> list at <paramref name="fieldPath"/>.</summary>
+    public static IEnumerable<string> Describe(IEnumerable<V1LabelSelectorRequirement>? requirements, string fieldPath) =>
+        (requirements ?? [])
+            .Select((requirement, index) => Describe(requirement, $"{fieldPath}[{index}]"))
+            .OfType<string>();
+
     private static bool Satisfies(V1LabelSelectorRequirement requirement, IDictionary<string, string> labels)
     {
         if (Describe(requirement, "") is not null)

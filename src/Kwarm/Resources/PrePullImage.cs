@@ -96,7 +96,7 @@ public sealed record PrePullImageSpec
             problems.Add("spec.image: an image reference is required");
         }
 
-        problems.AddRange(PrePullPolicySpec.DescribeRequirements(Nodes?.Selector?.MatchExpressions, "spec.nodes.selector.matchExpressions"));
+        problems.AddRange(LabelSelectors.Describe(Nodes?.Selector?.MatchExpressions, "spec.nodes.selector.matchExpressions"));
         if (PullDefaults.DescribeInvalidTimeout(Timeout, "spec.timeout") is { } timeoutProblem)
         {
             problems.Add(timeoutProblem);

@@ -109,18 +109,13 @@ public sealed record PrePullPolicySpec
             problems.Add("spec.selector: a selector is required ({} selects every Deployment); this policy selects nothing");
         }
 
-        AddIfNotNull(problems, DescribeRequirements(Selector?.MatchExpressions, "spec.selector.matchExpressions"));
-        AddIfNotNull(problems, DescribeRequirements(NodeSelector?.MatchExpressions, "spec.nodeSelector.matchExpressions"));
+        AddIfNotNull(problems, LabelSelectors.Describe(Selector?.MatchExpressions, "spec.selector.matchExpressions"));
+        AddIfNotNull(problems, LabelSelectors.Describe(NodeSelector?.MatchExpressions, "spec.nodeSelector.matchExpressions"));
         AddIfNotNull(problems, PullDefaults.DescribeInvalidTimeout(Timeout, "spec.timeout"));
         AddIfNotNull(problems, Retry?.Validate("spec.retry"));
         AddIfNotNull(problems, Hold?.Validate("spec.hold"));
         return problems;
     }
-
-    internal static IEnumerable<string> DescribeRequirements(IList<V1LabelSelectorRequirement>? requirements, string fieldPath) =>
-        (requirements ?? [])
-            .Select((requirement, index) => LabelSelectors.Describe(requirement, $"{fieldPath}[{index}]"))
-            .OfType<string>();
 
     private static void AddIfNotNull(List<string> problems, string? problem)
     {

@@ -83,6 +83,32 @@ public sealed class SelectionTests
     }
 
     [Fact]
+    public void Validate_names_each_malformed_requirement()
+    {
+        var policy = new PrePullPolicySpec
+        {
+            Selector = new DeploymentSelector
+            {
+                MatchExpressions = [new() { Key = "tier", OperatorProperty = "Exists" }, new() { Key = "tier", OperatorProperty = "In" }],
+            },
+            NodeSelector = new V1LabelSelector { MatchExpressions = [new() { Key = "", OperatorProperty = "Exists" }] },
+        };
+        var image = new PrePullImageSpec
+        {
+            Image = "nginx",
+            Nodes = new NodeTargets { Selector = new V1LabelSelector { MatchExpressions = [new() { Key = "pool", OperatorProperty = "Equals", Values = ["a"] }] } },
+        };
+
+        Assert.Equal(
+            [
+                "spec.selector.matchExpressions[1].values: In needs at least one value",
+                "spec.nodeSelector.matchExpressions[0].key: a label key is required",
+            ],
+            policy.Validate());
+        Assert.Equal(["spec.nodes.selector.matchExpressions[0].operator: \"Equals\" is not In, NotIn, Exists or DoesNotExist"], image.Validate());
+    }
+
+    [Fact]
     public void Without_a_node_selector_every_node_is_eligible()
     {
         Assert.True(new PrePullPolicySpec().SelectsNode(null));
