@@ -81,7 +81,8 @@ public sealed record PrePullImageSpec
     /// (<c>registry:5000/app:1.2</c> + <c>sha256:…</c> → <c>registry:5000/app@sha256:…</c>).
     /// </summary>
     [JsonIgnore]
-    public string PullReference => string.IsNullOrEmpty(ImageDigest) ? Image : ImageReference.Repository(Image) + "@" + ImageDigest;
+    public string PullReference =>
+        string.IsNullOrEmpty(ImageDigest) || string.IsNullOrEmpty(Image) ? Image ?? "" : ImageReference.Repository(Image) + "@" + ImageDigest;
 
     /// <summary>Whether a node is targeted by <see cref="Nodes"/> (every node when it is absent).</summary>
     public bool TargetsNode(string nodeName, IDictionary<string, string>? nodeLabels) =>
