@@ -63,6 +63,53 @@ public sealed record PrePullImageSpec
 
     [JsonPropertyName("priorityClassName")]
     public string? PriorityClassName { get; set; }
+
+    /// <summary>Per-node attempt timeout: <see cref="Timeout"/> or 10 minutes.</summary>
+    [JsonIgnore]
+    public TimeSpan EffectiveTimeout => PullDefaults.EffectiveTimeout(Timeout);
+
+    /// <summary>Retry settings with both fields set (max attempts 3, backoff 30 s unless configured).</summary>
+    [JsonIgnore]
+    public RetrySpec EffectiveRetry => (Retry ?? new RetrySpec()).WithDefaults();
+
+    /// <summary>Pull-pod resources with the 100m / 64Mi defaults filled in (see <see cref="PullDefaults.EffectiveResources"/>).</summary>
+    [JsonIgnore]
+    public V1ResourceRequirements EffectiveResources => PullDefaults.EffectiveResources(Resources);
+
+    /// <summary>
+    /// The reference a node pulls: <see cref="Image"/>, or its repository pinned to <see cref="ImageDigest"/>
+    /// (<c>registry:5000/app:1.2</c> + <c>sha256:…</c> → <c>registry:5000/app@sha256:…</c>).
+    /// </summary>
+    [JsonIgnore]
+    public string PullReference =>
+        string.IsNullOrEmpty(ImageDigest) || string.IsNullOrEmpty(Image) ? Image ?? "" : ImageReference.Repository(Image) + "@" + ImageDigest;
+
+    /// <summary>Whether a node is targeted by <see cref="Nodes"/> (every node when it is absent).</summary>
+    public bool TargetsNode(string nodeName, IDictionary<string, string>? nodeLabels) =>
+        Nodes is null || Nodes.Includes(nodeName, nodeLabels);
+
+    /// <summary>Problems with values the schema cannot catch or that bypassed it; each names its field.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(Image))
+        {
+            problems.Add("spec.image: an image reference is required");
+        }
+
+        problems.AddRange(LabelSelectors.Describe(Nodes?.Selector?.MatchExpressions, "spec.nodes.selector.matchExpressions"));
+        if (PullDefaults.DescribeInvalidTimeout(Timeout, "spec.timeout") is { } timeoutProblem)
+        {
+            problems.Add(timeoutProblem);
+        }
+
+        if (Retry is not null)
+        {
+            problems.AddRange(Retry.Validate("spec.retry"));
+        }
+
+        return problems;
+    }
 }
 
 /// <summary>Named nodes, or nodes chosen by labels; with neither, every eligible node.</summary>
@@ -73,6 +120,15 @@ public sealed record NodeTargets
 
     [JsonPropertyName("names")]
     public IList<string>? Names { get; set; }
+
+    /// <summary>
+    /// Whether a node is targeted: it must be one of <see cref="Names"/> when names are given, and match
+    /// <see cref="Selector"/> when a selector is given (both when both are); with neither, every node is.
+    /// Readiness, cordons, taints and OS are the pull engine's own filters on top of this.
+    /// </summary>
+    public bool Includes(string nodeName, IDictionary<string, string>? nodeLabels) =>
+        (Names is not { Count: > 0 } || Names.Contains(nodeName, StringComparer.Ordinal))
+        && (Selector is null || LabelSelectors.Matches(Selector, nodeLabels));
 }
 
 [JsonConverter(typeof(JsonStringEnumConverter<PrePullImagePhase>))]
@@ -96,6 +152,9 @@ public enum NodePullState
 
 public sealed record PrePullImageStatus
 {
+    /// <summary>The condition type that is True once every target node is done (pulled, skipped or failed for good).</summary>
+    public const string ReadyCondition = "Ready";
+
     [JsonPropertyName("phase")]
     public PrePullImagePhase? Phase { get; set; }
 

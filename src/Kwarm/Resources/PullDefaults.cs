@@ -1,0 +1,102 @@
+using k8s.Models;
+
+namespace Kwarm.Resources;
+
+/// <summary>
+/// The defaults of DESIGN §2 shared by <see cref="PrePullPolicySpec"/> and <see cref="PrePullImageSpec"/>, and the
+/// rules that turn an optional field into the value Kwarm acts on. The CRD schema declares the same defaults
+/// (a test holds the two together), so an object read from the API server and a hand-made one behave alike.
+/// </summary>
+public static class PullDefaults
+{
+    /// <summary>Per-node attempt timeout when <c>spec.timeout</c> is absent.</summary>
+    public const string Timeout = "10m";
+
+    public const string Cpu = "100m";
+    public const string Memory = "64Mi";
+
+    private static readonly string[] DefaultedResourceNames = ["cpu", "memory"];
+
+    /// <summary>A new copy of the default pull-pod resources: requests and limits of 100m CPU and 64Mi memory.</summary>
+    public static V1ResourceRequirements CreateResources() => new()
+    {
+        Requests = CreateDefaultQuantities(),
+        Limits = CreateDefaultQuantities(),
+    };
+
+    /// <summary>
+    /// The resources a pull pod gets. A value the user set always wins; a missing CPU or memory request takes the
+    /// user's limit (the API server's own rule) or else the default; a missing limit takes the default, raised to
+    /// the request when the request is larger, so the result is always a valid pod spec.
+    /// Resource names other than CPU and memory are passed through untouched.
+    /// </summary>
+    public static V1ResourceRequirements EffectiveResources(V1ResourceRequirements? configured)
+    {
+        var requests = Copy(configured?.Requests);
+        var limits = Copy(configured?.Limits);
+        var defaults = CreateDefaultQuantities();
+        foreach (var name in DefaultedResourceNames)
+        {
+            requests.TryAdd(name, limits.TryGetValue(name, out var limit) ? new ResourceQuantity(limit.ToString()) : defaults[name]);
+
+            if (!limits.ContainsKey(name))
+            {
+                var request = requests[name];
+                var fallback = defaults[name];
+                limits[name] = new ResourceQuantity((request.ToDecimal() > fallback.ToDecimal() ? request : fallback).ToString());
+            }
+        }
+
+        return new V1ResourceRequirements { Requests = requests, Limits = limits };
+    }
+
+    /// <summary>
+    /// The timeout a pull attempt gets: <paramref name="configured"/> when it is a positive Go duration, else
+    /// the default. The API server's schema already refuses malformed values; a zero timeout cannot become a Job's
+    /// <c>activeDeadlineSeconds</c>, so it falls back too (and <see cref="DescribeInvalidTimeout"/> reports it).
+    /// </summary>
+    public static TimeSpan EffectiveTimeout(string? configured) => PositiveDurationOrDefault(configured, Timeout);
+
+    /// <summary>Null when <paramref name="configured"/> is absent or usable; else a message naming <paramref name="fieldPath"/>.</summary>
+    public static string? DescribeInvalidTimeout(string? configured, string fieldPath) =>
+        DescribeInvalidPositiveDuration(configured, fieldPath);
+
+    internal static TimeSpan PositiveDurationOrDefault(string? configured, string defaultValue) =>
+        GoDuration.TryParse(configured, out var value) && value > TimeSpan.Zero ? value : GoDuration.Parse(defaultValue);
+
+    internal static string? DescribeInvalidPositiveDuration(string? configured, string fieldPath)
+    {
+        if (configured is null)
+        {
+            return null;
+        }
+
+        if (!GoDuration.TryParse(configured, out var value, out var error))
+        {
+            return $"{fieldPath}: {error}; the default is used";
+        }
+
+        return value > TimeSpan.Zero ? null : $"{fieldPath}: must be longer than zero; the default is used";
+    }
+
+    private static Dictionary<string, ResourceQuantity> CreateDefaultQuantities() => new(StringComparer.Ordinal)
+    {
+        ["cpu"] = new ResourceQuantity(Cpu),
+        ["memory"] = new ResourceQuantity(Memory),
+    };
+
+    private static Dictionary<string, ResourceQuantity> Copy(IDictionary<string, ResourceQuantity>? quantities)
+    {
+        var copy = new Dictionary<string, ResourceQuantity>(StringComparer.Ordinal);
+        foreach (var (name, quantity) in quantities ?? new Dictionary<string, ResourceQuantity>())
+        {
+            // A null quantity can only come from a hand-made object; treat it as absent so the default applies.
+            if (quantity is not null)
+            {
+                copy[name] = new ResourceQuantity(quantity.ToString());
+            }
+        }
+
+        return copy;
+    }
+}
