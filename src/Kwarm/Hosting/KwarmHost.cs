@@ -114,7 +114,7 @@ public static class KwarmHost
         }
         catch (Exception failure) when (failure is not OperationCanceledException)
         {
-            var reason = FindStartupReason(failure) ?? $"failed to start: {failure.GetBaseException().Message}";
+            var reason = FindStartupReason(failure) ?? $"failed to start: {OneLine(failure.Message)}";
             logger.StartFailed(reason, failure);
             stderr.WriteLine("kwarm: " + reason);
             await StopQuietlyAsync(app).ConfigureAwait(false);
@@ -167,11 +167,13 @@ public static class KwarmHost
 
     private static string? FindStartupReason(Exception failure) => failure switch
     {
-        KwarmStartupException startup => startup.Message,
+        KwarmStartupException startup => OneLine(startup.Message),
         AggregateException aggregate => aggregate.InnerExceptions.Select(FindStartupReason).FirstOrDefault(reason => reason is not null),
         { InnerException: { } inner } => FindStartupReason(inner),
         _ => null,
     };
+
+    private static string OneLine(string message) => string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries));
 
     private static async Task StopQuietlyAsync(WebApplication app)
     {
