@@ -50,6 +50,12 @@ internal static class GoDuration
                 return false;
             }
 
+            // Checked before multiplying, so a long run of digits cannot overflow the arithmetic below.
+            if (amount > TimeSpan.MaxValue.Ticks)
+            {
+                return false;
+            }
+
             rest = rest[numberLength..];
             var unit = FindUnit(rest);
             if (unit < 0)
