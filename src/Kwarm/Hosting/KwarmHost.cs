@@ -112,6 +112,19 @@ public static class KwarmHost
             stderr.WriteLine("kwarm: " + invalid.Failures.First());
             return ExitInvalidSettings;
         }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The host was stopped while it started: either a component failed at once (which stops the host) or
+            // a SIGTERM arrived; only the first is an error.
+            await StopQuietlyAsync(app).ConfigureAwait(false);
+            if (FailedComponent(app.Services) is { } componentFailure)
+            {
+                stderr.WriteLine("kwarm: " + componentFailure);
+                return ExitStartFailed;
+            }
+
+            return 0;
+        }
         catch (Exception failure) when (failure is not OperationCanceledException)
         {
             var reason = FindStartupReason(failure) ?? $"failed to start: {OneLine(failure.Message)}";
@@ -146,8 +159,26 @@ public static class KwarmHost
 
         await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
         app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Kwarm.Hosting").Stopped();
+
+        // A component that fails after start stops the host (BackgroundServiceExceptionBehavior.StopHost); the exit
+        // code must then say so, or Kubernetes would take a crash for a clean stop and not count the restart.
+        if (FailedComponent(app.Services) is { } failure)
+        {
+            stderr.WriteLine("kwarm: " + failure);
+            return ExitStartFailed;
+        }
+
         return 0;
     }
+
+    /// <summary>Why the first failed component failed (<c>ExecuteAsync</c> ended with an exception), or null.</summary>
+    internal static string? FailedComponent(IServiceProvider services) =>
+        services.GetServices<IHostedService>()
+            .OfType<BackgroundService>()
+            .Select(component => component.ExecuteTask is { IsFaulted: true, Exception: { } failure }
+                ? FindStartupReason(failure) ?? $"{component.GetType().Name} failed: {OneLine(failure.GetBaseException().Message)}"
+                : null)
+            .FirstOrDefault(reason => reason is not null);
 
     private static void AddHostServices(IServiceCollection services, KwarmSettingSources sources)
     {
