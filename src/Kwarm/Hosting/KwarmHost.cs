@@ -54,14 +54,31 @@ public static class KwarmHost
             .ToDictionary(flag => flag.Property, flag => environment[flag.EnvironmentVariable], StringComparer.Ordinal);
         var sources = new KwarmSettingSources(commandLine.Values, fromEnvironment);
 
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        WebApplicationBuilder builder;
+        try
         {
-            // Kwarm's own flags are not configuration keys; the argument below only stops appsettings.json from
-            // being watched, since settings are read once at start.
-            Args = ["--hostBuilder:reloadConfigOnChange=false"],
-            ContentRootPath = contentRootPath ?? AppContext.BaseDirectory,
-            ApplicationName = typeof(KwarmHost).Assembly.GetName().Name,
-        });
+            builder = WebApplication.CreateBuilder(new WebApplicationOptions
+            {
+                // Kwarm's own flags are not configuration keys; the argument below only stops appsettings.json from
+                // being watched, since settings are read once at start.
+                Args = ["--hostBuilder:reloadConfigOnChange=false"],
+                ContentRootPath = contentRootPath ?? AppContext.BaseDirectory,
+                ApplicationName = typeof(KwarmHost).Assembly.GetName().Name,
+            });
+        }
+        catch (InvalidDataException unreadable)
+        {
+            // A malformed appsettings.json: the loader names the file, the JSON reader beneath it the line and position.
+            var detail = unreadable.GetBaseException() is { } cause && cause != unreadable ? $" ({OneLine(cause.Message)})" : "";
+            stderr.WriteLine($"kwarm: {OneLine(unreadable.Message)}{detail}");
+            return new KwarmLaunch(null, ExitInvalidSettings);
+        }
+
+        // The listeners come from the bind-address flags only; ASPNETCORE_URLS or ASPNETCORE_HTTP_PORTS (set in the
+        // official .NET images) would otherwise make Kestrel warn that it ignores them.
+        builder.WebHost.UseSetting(WebHostDefaults.ServerUrlsKey, "");
+        builder.WebHost.UseSetting(WebHostDefaults.HttpPortsKey, "");
+        builder.WebHost.UseSetting(WebHostDefaults.HttpsPortsKey, "");
 
         // Added after appsettings.json and the default environment provider, so the environment wins over files and flags win over both.
         builder.Configuration.AddInMemoryCollection(InSection(fromEnvironment));

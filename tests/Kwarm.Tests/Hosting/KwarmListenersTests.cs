@@ -51,6 +51,28 @@ public sealed class KwarmListenersTests
     }
 
     [Fact]
+    public async Task Readyz_waits_for_a_certificate_and_the_webhook_refuses_handshakes_without_one()
+    {
+        await using var kwarm = await RunningKwarm.StartAsync(mapWebhook: webhook => webhook.MapPost("/mutate/deployments", () => Results.Text("ok")));
+        kwarm.Certificates.Replace(null);
+
+        using (var pending = await kwarm.GetAsync(KwarmListener.Probes, "/readyz"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, pending.StatusCode);
+            Assert.Equal("not ready: certificate\n", await pending.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        }
+
+        await Assert.ThrowsAsync<HttpRequestException>(() =>
+            kwarm.Client.PostAsync(kwarm.Url(KwarmListener.Webhook, "/mutate/deployments"), null, TestContext.Current.CancellationToken));
+
+        kwarm.Certificates.Replace(FixedServingCertificate.Create("kwarm-webhook.kwarm-system.svc"));
+        using var ready = await kwarm.GetAsync(KwarmListener.Probes, "/readyz");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        using var served = await kwarm.Client.PostAsync(kwarm.Url(KwarmListener.Webhook, "/mutate/deployments"), null, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+    }
+
+    [Fact]
     public async Task Each_route_is_served_only_on_its_own_port()
     {
         await using var kwarm = await RunningKwarm.StartAsync(mapWebhook: webhook => webhook.MapPost("/mutate/deployments", () => Results.Text("mutated")));

@@ -86,6 +86,20 @@ public sealed class KwarmSettingsTests : IDisposable
     }
 
     [Fact]
+    public void Malformed_configuration_file_exits_2_with_one_line_naming_it()
+    {
+        var stderr = new StringWriter();
+        var contentRoot = ContentRootWith("""{ "Kwarm": { "MaxConcurrentPulls": """);
+
+        var launch = KwarmHost.Prepare([], NoEnvironment, TextWriter.Null, stderr, contentRoot);
+
+        Assert.Equal(2, launch.ExitCode);
+        var line = Assert.Single(stderr.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("kwarm: ", line, StringComparison.Ordinal);
+        Assert.Contains(Path.Combine(contentRoot, "appsettings.json"), line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Misspelt_configuration_key_is_rejected_instead_of_ignored()
     {
         var stderr = new StringWriter();
