@@ -6,12 +6,14 @@ if (launch.Builder is not { } builder)
     return launch.ExitCode;
 }
 
-// Components register here: the Kubernetes plumbing, the admission webhook (which provides the
-// IServingCertificateSource the TLS listener asks for) and the controllers (as hosted services).
+// Components register here, each with one line: the Kubernetes plumbing (client, informers, leader election),
+// the admission webhook (which also registers the IServingCertificateSource the TLS listener asks on every
+// handshake) and the controllers, as hosted services.
 
-var app = builder.Build();
-app.MapKwarmEndpoints(webhook =>
-{
-    // The admission webhook maps POST /mutate/deployments here; this group is served only on the TLS port.
-});
-return await app.RunKwarmAsync(Console.Error, CancellationToken.None).ConfigureAwait(false);
+return await builder.RunKwarmAsync(
+    mapWebhook: webhook =>
+    {
+        // The admission webhook maps POST /mutate/deployments here: this group is served only on the TLS port.
+    },
+    Console.Error,
+    CancellationToken.None).ConfigureAwait(false);

@@ -165,6 +165,37 @@ public static class KwarmHost
         return null;
     }
 
+    /// <summary>
+    /// Builds the application, maps the host's endpoints and the webhook's (<paramref name="mapWebhook"/> receives the
+    /// route group served only on the TLS port), serves until stopped and disposes it; returns the process exit code.
+    /// A component that throws <see cref="KwarmStartupException"/> while being built or mapped exits 1 like one failing at start.
+    /// </summary>
+    public static async Task<int> RunKwarmAsync(
+        this WebApplicationBuilder builder,
+        Action<IEndpointRouteBuilder> mapWebhook,
+        TextWriter stderr,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(stderr);
+        WebApplication app;
+        try
+        {
+            app = builder.Build();
+            app.MapKwarmEndpoints(mapWebhook);
+        }
+        catch (Exception failure) when (FindStartupReason(failure) is { } reason)
+        {
+            stderr.WriteLine("kwarm: " + reason);
+            return ExitStartFailed;
+        }
+
+        await using (app.ConfigureAwait(false))
+        {
+            return await app.RunKwarmAsync(stderr, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Starts the application and serves until it is stopped (SIGTERM, Ctrl+C); returns the process exit code.</summary>
     public static async Task<int> RunKwarmAsync(this WebApplication app, TextWriter stderr, CancellationToken cancellationToken)
     {

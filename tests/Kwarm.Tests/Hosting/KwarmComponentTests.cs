@@ -1,5 +1,6 @@
 using Kwarm.Hosting;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -80,7 +81,57 @@ public sealed class KwarmComponentTests
         Assert.Equal("kwarm: no IServingCertificateSource is registered, so the webhook cannot serve TLS" + Environment.NewLine, stderr.ToString());
     }
 
-    private static WebApplication Build(Action<IServiceCollection> addComponents, bool withCertificate = true)
+    [Fact]
+    public async Task Component_failing_while_its_endpoint_is_mapped_exits_1_with_its_message()
+    {
+        var stderr = new StringWriter();
+        var builder = Prepare();
+        builder.Services.AddSingleton<KubernetesClientStandIn>(_ => throw new KwarmStartupException("no Kubernetes configuration found"));
+
+        var exitCode = await builder.RunKwarmAsync(
+            webhook => webhook.ServiceProvider.GetRequiredService<KubernetesClientStandIn>(),
+            stderr,
+            TestContext.Current.CancellationToken);
+
+        Assert.Equal(KwarmHost.ExitStartFailed, exitCode);
+        Assert.Equal("kwarm: no Kubernetes configuration found" + Environment.NewLine, stderr.ToString());
+    }
+
+    [Fact]
+    public async Task Builder_run_serves_the_webhook_route_until_stopped_then_exits_0()
+    {
+        var stderr = new StringWriter();
+        var builder = Prepare();
+        var component = new CountingComponent();
+        builder.Services.AddHostedService(_ => component);
+        var mapped = new TaskCompletionSource<IServiceProvider>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+
+        var run = builder.RunKwarmAsync(
+            webhook =>
+            {
+                webhook.MapPost("/mutate/deployments", () => "ok");
+                mapped.SetResult(webhook.ServiceProvider);
+            },
+            stderr,
+            stop.Token);
+        var services = await mapped.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        var serving = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        services.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted.Register(serving.SetResult);
+        await serving.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        await component.Started.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        var webhookEndPoint = services.GetRequiredService<KwarmListeners>().EndPointOf(KwarmListener.Webhook);
+        using var client = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true });
+        using var response = await client.PostAsync(new Uri($"https://127.0.0.1:{webhookEndPoint!.Port}/mutate/deployments"), null, TestContext.Current.CancellationToken);
+        await stop.CancelAsync();
+        var exitCode = await run.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(0, exitCode);
+        Assert.True(component.StoppedGracefully);
+    }
+
+    private static WebApplicationBuilder Prepare(bool withCertificate = true)
     {
         var launch = KwarmHost.Prepare(
             ["--webhook-bind-address=127.0.0.1:0", "--metrics-bind-address=127.0.0.1:0", "--health-probe-bind-address=127.0.0.1:0"],
@@ -92,11 +143,19 @@ public sealed class KwarmComponentTests
             builder.Services.AddSingleton<IServingCertificateSource>(new FixedServingCertificate("kwarm"));
         }
 
+        return builder;
+    }
+
+    private static WebApplication Build(Action<IServiceCollection> addComponents, bool withCertificate = true)
+    {
+        var builder = Prepare(withCertificate);
         addComponents(builder.Services);
         var app = builder.Build();
         app.MapKwarmEndpoints();
         return app;
     }
+
+    private sealed class KubernetesClientStandIn;
 
     private sealed class NoKubeconfigAtStart : IHostedService
     {
