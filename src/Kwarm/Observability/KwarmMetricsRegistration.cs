@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Diagnostics.Metrics;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 
@@ -11,11 +12,12 @@ public static class KwarmMetricsRegistration
     /// </summary>
     public static IServiceCollection AddKwarmMetrics(this IServiceCollection services)
     {
-        services.AddMetrics();
+        // The meter is enabled through the metrics rules rather than MeterProviderBuilder.AddMeter, because only the
+        // rules can say "the Kwarm meter of this container" (MeterScope.Local): AddMeter listens to every meter named
+        // Kwarm in the process, so another host (a test's) or a stray new Meter("Kwarm") would feed this scrape.
+        services.AddMetrics(metrics => metrics.EnableMetrics(KwarmMetrics.MeterName, instrumentName: null, listenerName: null, MeterScope.Local));
         services.AddSingleton<KwarmMetrics>();
-        services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(KwarmMetrics.MeterName)
-            .AddPrometheusExporter(ConfigurePrometheus));
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddPrometheusExporter(ConfigurePrometheus));
         return services;
     }
 

@@ -68,6 +68,24 @@ public sealed partial class KwarmMetricsExportTests
     }
 
     [Fact]
+    public async Task Scrape_shows_only_this_hosts_meter_not_another_meter_of_the_same_name()
+    {
+        await using var kwarm = await RunningKwarm.StartAsync();
+        await using var neighbour = await RunningKwarm.StartAsync();
+        using var stray = new System.Diagnostics.Metrics.Meter(KwarmMetrics.MeterName);
+        stray.CreateObservableGauge("kwarm_stray_gauge", () => 1);
+        kwarm.Services.GetRequiredService<KwarmMetrics>().SetActivePulls(11);
+        neighbour.Services.GetRequiredService<KwarmMetrics>().SetActivePulls(22);
+
+        var own = Samples(await ScrapeAsync(kwarm));
+        var theirs = Samples(await ScrapeAsync(neighbour));
+
+        Assert.Equal(11, own[("kwarm_active_pulls", "")]);
+        Assert.Equal(22, theirs[("kwarm_active_pulls", "")]);
+        Assert.DoesNotContain(own.Keys, key => key.Name == "kwarm_stray_gauge");
+    }
+
+    [Fact]
     public async Task A_forgotten_policy_is_no_longer_exported()
     {
         await using var kwarm = await RunningKwarm.StartAsync();
