@@ -84,6 +84,8 @@ internal sealed record KwarmCommandLine(IReadOnlyDictionary<string, string> Valu
         }
 
         text.AppendLine("  --help").AppendLine("        Print this help and exit.");
+        text.AppendLine();
+        text.AppendLine("Exit codes: 0 stopped cleanly, 1 a component could not start or failed, 2 a bad flag or setting.");
         return text.ToString();
     }
 

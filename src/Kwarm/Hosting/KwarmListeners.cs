@@ -61,6 +61,9 @@ public sealed class KwarmListeners
             return;
         }
 
+        // Nothing in Kwarm's answers needs to advertise the server software.
+        kestrel.AddServerHeader = false;
+
         // Resolved at the first handshake: the source is registered by the admission component, possibly after the host.
         var certificates = new Lazy<IServingCertificateSource>(kestrel.ApplicationServices.GetRequiredService<IServingCertificateSource>);
         Listen(kestrel, KwarmListener.Webhook, options.WebhookBindAddress, listen => listen.UseHttps(new HttpsConnectionAdapterOptions

@@ -70,6 +70,19 @@ public sealed class KwarmComponentTests
     }
 
     [Fact]
+    public async Task Setting_broken_by_a_component_after_the_flags_exits_2_before_binding()
+    {
+        var stderr = new StringWriter();
+        await using var app = Build(services => services.PostConfigure<KwarmOptions>(options => options.Namespace = "Not A Namespace"));
+
+        var exitCode = await app.StartKwarmAsync(stderr, TestContext.Current.CancellationToken);
+
+        Assert.Equal(KwarmHost.ExitInvalidSettings, exitCode);
+        Assert.Equal("kwarm: invalid --namespace \"Not A Namespace\": expected a namespace name (lower-case letters, digits and '-', at most 63 characters)" + Environment.NewLine, stderr.ToString());
+        Assert.Null(app.Services.GetRequiredService<KwarmListeners>().EndPointOf(KwarmListener.Probes));
+    }
+
+    [Fact]
     public async Task Missing_certificate_source_exits_1_before_binding()
     {
         var stderr = new StringWriter();

@@ -92,6 +92,16 @@ public sealed class KwarmListenersTests
     }
 
     [Fact]
+    public async Task Responses_do_not_advertise_the_server()
+    {
+        await using var kwarm = await RunningKwarm.StartAsync();
+
+        using var response = await kwarm.GetAsync(KwarmListener.Probes, "/healthz");
+
+        Assert.Empty(response.Headers.Server);
+    }
+
+    [Fact]
     public async Task Host_header_naming_another_port_does_not_reach_its_routes()
     {
         await using var kwarm = await RunningKwarm.StartAsync();
