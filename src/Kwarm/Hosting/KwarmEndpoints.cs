@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Kwarm.Hosting;
 
@@ -33,7 +34,7 @@ public static class KwarmEndpoints
 
         var probes = app.MapGroup("").OnListener(KwarmListener.Probes);
         probes.MapGet("/healthz", () => Results.Text("ok\n"));
-        probes.MapGet("/readyz", (ReadinessGates gates, IServingCertificateSource certificates) =>
+        probes.MapGet("/readyz", ([FromServices] ReadinessGates gates, [FromServices] IServingCertificateSource certificates) =>
         {
             var pending = PendingGates(gates, certificates);
             return pending.Count == 0
