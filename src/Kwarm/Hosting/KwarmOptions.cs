@@ -2,7 +2,8 @@ namespace Kwarm.Hosting;
 
 /// <summary>
 /// The operator's flags (DESIGN §6). Each is settable as <c>--flag value</c>, as the environment
-/// variable <c>KWARM_FLAG_NAME</c>, or in configuration under <c>Kwarm</c>; validated at start.
+/// variable <c>KWARM_FLAG_NAME</c>, or in configuration under <c>Kwarm</c> (flags win over the
+/// environment, which wins over configuration); validated at start by <see cref="KwarmOptionsValidator"/>.
 /// </summary>
 public sealed class KwarmOptions
 {
@@ -37,4 +38,14 @@ public sealed class KwarmOptions
 
     /// <summary>Finished PrePullImages owned by a Deployment are deleted after this long.</summary>
     public TimeSpan FinishedPrePullImageTtl { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary><see cref="KwarmLogFormat.Auto"/> writes JSON inside a cluster and plain text elsewhere.</summary>
+    public KwarmLogFormat LogFormat { get; set; } = KwarmLogFormat.Auto;
+}
+
+public enum KwarmLogFormat
+{
+    Auto,
+    Text,
+    Json,
 }

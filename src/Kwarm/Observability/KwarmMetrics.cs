@@ -4,8 +4,9 @@ using System.Diagnostics.Metrics;
 namespace Kwarm.Observability;
 
 /// <summary>
-/// Every instrument of DESIGN §6 on the <c>Kwarm</c> meter. Gauges are observable and read the
-/// last value the controllers reported, so they are exported (as zero) from the first scrape.
+/// Every instrument of DESIGN §6 on the <c>Kwarm</c> meter. Gauges and counters are observable: gauges read the
+/// last value the controllers reported and counters their running totals, so both are exported (as zero for every
+/// known label) from the first scrape, whenever the exporter started listening.
 /// Labels never carry image or node names: their cardinality is unbounded.
 /// </summary>
 public sealed class KwarmMetrics
@@ -28,28 +29,28 @@ public sealed class KwarmMetrics
         public const string TimedOut = "timeout";
     }
 
-    private readonly Counter<long> _webhookRequests;
     private readonly Histogram<double> _webhookDuration;
     private readonly Histogram<double> _pullDuration;
-    private readonly Counter<long> _pulls;
     private readonly Histogram<double> _holdDuration;
 
     private long _activePulls;
     private long _holdsActive;
     private readonly ConcurrentDictionary<string, long> _prePullImagesByPhase = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _watchedDeployments = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _webhookRequests = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _pulls = new(StringComparer.Ordinal);
 
     public KwarmMetrics(IMeterFactory meterFactory)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
         var meter = meterFactory.Create(MeterName);
 
-        _webhookRequests = meter.CreateCounter<long>("kwarm_webhook_requests_total", description: "Admission requests answered, by decision.");
+        meter.CreateObservableCounter("kwarm_webhook_requests_total", () => Observe(_webhookRequests, "decision"), description: "Admission requests answered, by decision.");
         _webhookDuration = meter.CreateHistogram<double>("kwarm_webhook_duration_seconds", description: "Time to answer one admission request.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1] });
         _pullDuration = meter.CreateHistogram<double>("kwarm_pull_duration_seconds", description: "Time from a pull Job's start to the image on the node.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, 1800] });
-        _pulls = meter.CreateCounter<long>("kwarm_pulls_total", description: "Finished per-node pull attempts, by result.");
+        meter.CreateObservableCounter("kwarm_pulls_total", () => Observe(_pulls, "result"), description: "Finished per-node pull attempts, by result.");
         _holdDuration = meter.CreateHistogram<double>("kwarm_hold_duration_seconds", description: "Time a rollout was held, by release reason.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 5, 10, 30, 60, 120, 300, 600, 900, 1800, 3600] });
 
@@ -58,15 +59,16 @@ public sealed class KwarmMetrics
         meter.CreateObservableGauge("kwarm_prepullimages_by_phase", () => Observe(_prePullImagesByPhase, "phase"), description: "PrePullImages by phase.");
         meter.CreateObservableGauge("kwarm_watched_deployments", () => Observe(_watchedDeployments, "policy"), description: "Deployments selected, by policy.");
 
-        // Counters with no measurement are not exported; a zero per known label makes them visible from the first scrape.
+        // A zero per known label makes every series visible before its first event, so rate() works from the start.
+        // (Counter.Add(0) would not do: measurements made before a listener attaches are lost.)
         foreach (var decision in new[] { Decisions.Hold, Decisions.Allow, Decisions.Invalid })
         {
-            _webhookRequests.Add(0, new KeyValuePair<string, object?>("decision", decision));
+            _webhookRequests[decision] = 0;
         }
 
         foreach (var result in new[] { PullResults.Pulled, PullResults.Failed, PullResults.TimedOut })
         {
-            _pulls.Add(0, new KeyValuePair<string, object?>("result", result));
+            _pulls[result] = 0;
         }
 
         foreach (var phase in Enum.GetNames<Resources.PrePullImagePhase>())
@@ -77,14 +79,13 @@ public sealed class KwarmMetrics
 
     public void WebhookRequest(string decision, TimeSpan elapsed)
     {
-        var tag = new KeyValuePair<string, object?>("decision", decision);
-        _webhookRequests.Add(1, tag);
-        _webhookDuration.Record(elapsed.TotalSeconds, tag);
+        _webhookRequests.AddOrUpdate(decision, 1, static (_, count) => count + 1);
+        _webhookDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("decision", decision));
     }
 
     public void PullFinished(string result, TimeSpan? elapsed)
     {
-        _pulls.Add(1, new KeyValuePair<string, object?>("result", result));
+        _pulls.AddOrUpdate(result, 1, static (_, count) => count + 1);
         if (elapsed is { } duration)
         {
             _pullDuration.Record(duration.TotalSeconds);

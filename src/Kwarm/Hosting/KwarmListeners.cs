@@ -1,0 +1,112 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.Options;
+
+namespace Kwarm.Hosting;
+
+/// <summary>The three ports of the process (DESIGN §6).</summary>
+public enum KwarmListener
+{
+    Webhook,
+    Metrics,
+    Probes,
+}
+
+/// <summary>Endpoint metadata: the endpoint answers only on connections accepted by this listener.</summary>
+public sealed record KwarmListenerMetadata(KwarmListener Listener);
+
+/// <summary>
+/// The Kestrel listeners built from the bind addresses, and which one accepted a connection. Routing is by the
+/// port a connection arrived on, never by the client-chosen Host header, so <c>/metrics</c> cannot be reached
+/// through the webhook's port whatever a client sends.
+/// </summary>
+public sealed class KwarmListeners
+{
+    private readonly ConcurrentDictionary<KwarmListener, ListenOptions> _listenOptions = new();
+
+    /// <summary>
+    /// The address a listener is bound to, with the real port once the server has started (port 0 asks the system
+    /// for one); null before it is configured.
+    /// </summary>
+    public IPEndPoint? EndPointOf(KwarmListener listener) =>
+        _listenOptions.TryGetValue(listener, out var options) ? options.IPEndPoint : null;
+
+    /// <summary>The listener that owns <paramref name="localPort"/>, or null for a port that is none of Kwarm's.</summary>
+    public KwarmListener? ListenerOf(int localPort)
+    {
+        foreach (var (listener, options) in _listenOptions)
+        {
+            if (options.IPEndPoint is { } endPoint && endPoint.Port == localPort)
+            {
+                return listener;
+            }
+        }
+
+        return null;
+    }
+
+    internal void Configure(KestrelServerOptions kestrel)
+    {
+        KwarmOptions options;
+        try
+        {
+            options = kestrel.ApplicationServices.GetRequiredService<IOptions<KwarmOptions>>().Value;
+        }
+        catch (OptionsValidationException)
+        {
+            // Kestrel's options are built with the application, before it starts; the start-up validation that
+            // runs first in StartAsync reports the bad setting and stops the process before anything binds.
+            return;
+        }
+
+        // Nothing in Kwarm's answers needs to advertise the server software.
+        kestrel.AddServerHeader = false;
+
+        // Resolved at the first handshake: the source is registered by the admission component, possibly after the host.
+        var certificates = new Lazy<IServingCertificateSource>(kestrel.ApplicationServices.GetRequiredService<IServingCertificateSource>);
+        Listen(kestrel, KwarmListener.Webhook, options.WebhookBindAddress, listen => listen.UseHttps(new HttpsConnectionAdapterOptions
+        {
+            // Asked on every handshake, so a certificate rotated by cert-manager is served without a restart.
+            ServerCertificateSelector = (_, _) => certificates.Value.Current,
+        }));
+        Listen(kestrel, KwarmListener.Metrics, options.MetricsBindAddress, _ => { });
+        Listen(kestrel, KwarmListener.Probes, options.HealthProbeBindAddress, _ => { });
+    }
+
+    private void Listen(KestrelServerOptions kestrel, KwarmListener listener, string bindAddress, Action<ListenOptions> configure)
+    {
+        // The validator has already accepted the address; a failure here is a bug, not bad input.
+        if (!BindAddress.TryParse(bindAddress, out var address))
+        {
+            throw new InvalidOperationException($"The {listener} bind address \"{bindAddress}\" was not validated.");
+        }
+
+        void Remember(ListenOptions listen)
+        {
+            configure(listen);
+            _listenOptions[listener] = listen;
+        }
+
+        if (address.Host is null)
+        {
+            kestrel.ListenAnyIP(address.Port, Remember);
+        }
+        else
+        {
+            kestrel.Listen(address.Host, address.Port, Remember);
+        }
+    }
+}
+
+public static class KwarmListenerEndpointExtensions
+{
+    /// <summary>Serves the endpoints (or a whole route group) only on <paramref name="listener"/>'s port.</summary>
+    public static TBuilder OnListener<TBuilder>(this TBuilder builder, KwarmListener listener)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.WithMetadata(new KwarmListenerMetadata(listener));
+    }
+}
