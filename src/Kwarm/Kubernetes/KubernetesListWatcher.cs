@@ -1,0 +1,180 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json.Serialization;
+using k8s;
+using k8s.Models;
+
+namespace Kwarm.Kubernetes;
+
+/// <summary>
+/// LIST and WATCH over the client's own HTTP pipeline (its TLS, credentials and token refresh). One
+/// code path serves built-in types and Kwarm's CRDs alike, and reading the watch stream line by line
+/// here, rather than through the client's watcher, keeps ERROR events, bookmarks and truncated lines
+/// visible to the informer instead of being swallowed by a callback.
+/// </summary>
+public sealed class KubernetesListWatcher<T> : IResourceListWatcher<T>
+    where T : class, IKubernetesObject<V1ObjectMeta>
+{
+    private static readonly TimeSpan ListTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly k8s.Kubernetes _client;
+    private readonly string? _namespace;
+
+    /// <param name="namespace">Limits a namespaced type to one namespace; null watches all of them.</param>
+    public KubernetesListWatcher(k8s.Kubernetes client, ResourceKind kind, string? @namespace = null)
+    {
+        _client = client;
+        Kind = kind;
+        _namespace = @namespace;
+    }
+
+    public ResourceKind Kind { get; }
+
+    public async Task<ResourceListPage<T>> ListAsync(ListRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var query = new List<string> { $"limit={request.Limit.ToString(CultureInfo.InvariantCulture)}" };
+        AddIfSet(query, "continue", request.Continue);
+        AddIfSet(query, "labelSelector", request.LabelSelector);
+        AddIfSet(query, "fieldSelector", request.FieldSelector);
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ListTimeout);
+        using var response = await SendAsync(query, timeout.Token).ConfigureAwait(false);
+        await response.Content.LoadIntoBufferAsync(timeout.Token).ConfigureAwait(false);
+        var body = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
+        var list = KubernetesJson.Deserialize<ResourceList>(body)
+            ?? throw new InvalidDataException($"LIST {Kind.Plural} returned an empty body");
+
+        var items = list.Items ?? [];
+        foreach (var item in items)
+        {
+            // A LIST leaves kind and apiVersion off its items; restore them so a cached object says what it is.
+            item.ApiVersion = Kind.ApiVersion;
+            item.Kind = Kind.Kind;
+        }
+
+        return new ResourceListPage<T>(items, list.Metadata?.ResourceVersion ?? "", NullIfEmpty(list.Metadata?.ContinueProperty));
+    }
+
+    public async IAsyncEnumerable<ResourceWatchEvent<T>> WatchAsync(
+        WatchRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var query = new List<string>
+        {
+            "watch=true",
+            "allowWatchBookmarks=true",
+            $"timeoutSeconds={Math.Max(1, (int)request.ServerTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture)}",
+        };
+        AddIfSet(query, "resourceVersion", request.ResourceVersion);
+        AddIfSet(query, "labelSelector", request.LabelSelector);
+        AddIfSet(query, "fieldSelector", request.FieldSelector);
+
+        using var response = await SendAsync(query, cancellationToken).ConfigureAwait(false);
+        var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        while (true)
+        {
+            var line = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+            if (line is null)
+            {
+                yield break;
+            }
+
+            if (line.Length > 0)
+            {
+                yield return ParseEvent(line);
+            }
+        }
+    }
+
+    /// <summary>Parses one line of a watch stream.</summary>
+    /// <exception cref="System.Text.Json.JsonException">The line is not a complete JSON event (a dropped connection).</exception>
+    /// <exception cref="InvalidDataException">The event type is unknown.</exception>
+    internal static ResourceWatchEvent<T> ParseEvent(string line)
+    {
+        var envelope = KubernetesJson.Deserialize<WatchLine<T>>(line);
+        var type = envelope?.Type switch
+        {
+            "ADDED" => WatchEventType.Added,
+            "MODIFIED" => WatchEventType.Modified,
+            "DELETED" => WatchEventType.Deleted,
+            "BOOKMARK" => WatchEventType.Bookmark,
+            "ERROR" => WatchEventType.Error,
+            var other => throw new InvalidDataException($"Unknown watch event type '{other}'"),
+        };
+
+        if (type == WatchEventType.Error)
+        {
+            var status = KubernetesJson.Deserialize<WatchLine<V1Status>>(line)?.Object;
+            return new ResourceWatchEvent<T>(type, null, status);
+        }
+
+        if (envelope!.Object is null)
+        {
+            throw new InvalidDataException($"Watch event {envelope.Type} carries no object");
+        }
+
+        return new ResourceWatchEvent<T>(type, envelope.Object, null);
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(List<string> query, CancellationToken cancellationToken)
+    {
+        var uri = new Uri(_client.BaseUri, Kind.CollectionPath(_namespace) + "?" + string.Join('&', query));
+        using var request = new HttpRequestMessage(HttpMethod.Get, uri)
+        {
+            // HTTP/2 multiplexes every watch over one connection to a real API server; plain-HTTP test servers get HTTP/1.1.
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+        };
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        if (_client.Credentials is { } credentials)
+        {
+            await credentials.ProcessHttpRequestAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+
+        var response = await _client.HttpClient
+            .SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        if (response.IsSuccessStatusCode)
+        {
+            return response;
+        }
+
+        using (response)
+        {
+            throw await ApiErrors.FromResponseAsync(request, response, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static void AddIfSet(List<string> query, string name, string? value)
+    {
+        if (!string.IsNullOrEmpty(value))
+        {
+            query.Add($"{name}={Uri.EscapeDataString(value)}");
+        }
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    private sealed class ResourceList
+    {
+        [JsonPropertyName("metadata")]
+        public V1ListMeta? Metadata { get; set; }
+
+        [JsonPropertyName("items")]
+        public List<T>? Items { get; set; }
+    }
+
+    private sealed class WatchLine<TObject>
+    {
+        [JsonPropertyName("type")]
+        public string? Type { get; set; }
+
+        [JsonPropertyName("object")]
+        public TObject? Object { get; set; }
+    }
+}
