@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using k8s;
 using k8s.Models;
@@ -97,15 +98,17 @@ public sealed class KubernetesListWatcher<T> : IResourceListWatcher<T>
     /// <exception cref="InvalidDataException">The event type is unknown.</exception>
     internal static ResourceWatchEvent<T> ParseEvent(string line)
     {
-        var envelope = KubernetesJson.Deserialize<WatchLine<T>>(line);
-        var type = envelope?.Type switch
+        // The type decides how to read the object: an ERROR carries a Status, whose "status" is a string that
+        // would not even parse as most resources' status.
+        var typeName = ReadEventType(line);
+        var type = typeName switch
         {
             "ADDED" => WatchEventType.Added,
             "MODIFIED" => WatchEventType.Modified,
             "DELETED" => WatchEventType.Deleted,
             "BOOKMARK" => WatchEventType.Bookmark,
             "ERROR" => WatchEventType.Error,
-            var other => throw new InvalidDataException($"Unknown watch event type '{other}'"),
+            _ => throw new InvalidDataException($"Unknown watch event type '{typeName}'"),
         };
 
         if (type == WatchEventType.Error)
@@ -114,12 +117,33 @@ public sealed class KubernetesListWatcher<T> : IResourceListWatcher<T>
             return new ResourceWatchEvent<T>(type, null, status);
         }
 
-        if (envelope!.Object is null)
+        var resource = KubernetesJson.Deserialize<WatchLine<T>>(line)?.Object
+            ?? throw new InvalidDataException($"Watch event {typeName} carries no object");
+        return new ResourceWatchEvent<T>(type, resource, null);
+    }
+
+    /// <summary>Reads the top-level <c>type</c> of an event, skipping the object if it comes first.</summary>
+    private static string? ReadEventType(string line)
+    {
+        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(line));
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
-            throw new InvalidDataException($"Watch event {envelope.Type} carries no object");
+            throw new JsonException("A watch event must be a JSON object");
         }
 
-        return new ResourceWatchEvent<T>(type, envelope.Object, null);
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isType = reader.ValueTextEquals("type"u8);
+            reader.Read();
+            if (isType)
+            {
+                return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+            }
+
+            reader.Skip();
+        }
+
+        return null;
     }
 
     private async Task<HttpResponseMessage> SendAsync(List<string> query, CancellationToken cancellationToken)

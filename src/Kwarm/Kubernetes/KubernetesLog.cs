@@ -1,0 +1,33 @@
+using Microsoft.Extensions.Logging;
+
+namespace Kwarm.Kubernetes;
+
+internal static partial class KubernetesLog
+{
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Listed {Resource}: {Count} objects at resourceVersion {ResourceVersion} ({Added} added, {Updated} updated, {Deleted} deleted)")]
+    public static partial void Listed(this ILogger logger, string resource, int count, string resourceVersion, int added, int updated, int deleted);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Debug, Message = "Watching {Resource} from resourceVersion {ResourceVersion}")]
+    public static partial void Watching(this ILogger logger, string resource, string resourceVersion);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "resourceVersion {ResourceVersion} of {Resource} has expired ({Message}); listing again")]
+    public static partial void Expired(this ILogger logger, string resource, string resourceVersion, string? message);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Watch of {Resource} failed; resuming from resourceVersion {ResourceVersion} in {Delay}")]
+    public static partial void WatchFailed(this ILogger logger, Exception? exception, string resource, string resourceVersion, TimeSpan delay);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "LIST of {Resource} failed; retrying in {Delay}")]
+    public static partial void ListFailed(this ILogger logger, Exception exception, string resource, TimeSpan delay);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Information, Message = "Watch of {Resource} silent for {Limit}; restarting it from resourceVersion {ResourceVersion}")]
+    public static partial void WatchSilent(this ILogger logger, string resource, TimeSpan limit, string resourceVersion);
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Warning, Message = "Watch of {Resource} returned an error event: {Code} {Reason} {Message}")]
+    public static partial void WatchErrorEvent(this ILogger logger, string resource, int? code, string? reason, string? message);
+
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Error, Message = "A subscriber of {Resource} threw while handling {EventType} {Key}")]
+    public static partial void SubscriberFailed(this ILogger logger, Exception exception, string resource, ResourceEventType eventType, string key);
+
+    [LoggerMessage(EventId = 1009, Level = LogLevel.Information, Message = "Cache of {Resource} synced")]
+    public static partial void Synced(this ILogger logger, string resource);
+}
