@@ -30,4 +30,10 @@ internal static partial class KubernetesLog
 
     [LoggerMessage(EventId = 1009, Level = LogLevel.Information, Message = "Cache of {Resource} synced")]
     public static partial void Synced(this ILogger logger, string resource);
+
+    [LoggerMessage(EventId = 1020, Level = LogLevel.Warning, Message = "{Controller} failed to reconcile {Key} (failure {Failures}); retrying with backoff")]
+    public static partial void ReconcileFailed(this ILogger logger, Exception exception, string controller, string? key, int failures);
+
+    [LoggerMessage(EventId = 1030, Level = LogLevel.Warning, Message = "API write failed (status {StatusCode}); attempt {Attempt} in {Delay}")]
+    public static partial void WriteRetry(this ILogger logger, Exception? exception, int attempt, int? statusCode, TimeSpan delay);
 }

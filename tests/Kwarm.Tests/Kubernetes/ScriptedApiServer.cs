@@ -8,7 +8,7 @@ using System.Web;
 namespace Kwarm.Tests.Kubernetes;
 
 /// <summary>A request the scripted server received.</summary>
-internal sealed record RecordedRequest(string Method, string Path, IReadOnlyDictionary<string, string> Query)
+internal sealed record RecordedRequest(string Method, string Path, IReadOnlyDictionary<string, string> Query, string Body)
 {
     public bool IsWatch => Query.TryGetValue("watch", out var watch) && watch == "true";
 
@@ -19,7 +19,7 @@ internal sealed record RecordedRequest(string Method, string Path, IReadOnlyDict
 internal abstract record ScriptedResponse
 {
     /// <summary>A complete JSON answer.</summary>
-    public sealed record Json(int StatusCode, string Body) : ScriptedResponse;
+    public sealed record Json(int StatusCode, string Body, IReadOnlyDictionary<string, string>? Headers = null) : ScriptedResponse;
 
     /// <summary>
     /// A streamed (chunked) answer: <paramref name="Body"/> is written as it is, then the stream ends as
@@ -55,6 +55,7 @@ internal sealed class ScriptedApiServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentQueue<ScriptedResponse> _lists = new();
     private readonly ConcurrentQueue<ScriptedResponse> _watches = new();
+    private readonly ConcurrentQueue<ScriptedResponse> _writes = new();
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
     private readonly Channel<RecordedRequest> _arrivals = Channel.CreateUnbounded<RecordedRequest>();
     private readonly Task _acceptLoop;
@@ -72,6 +73,9 @@ internal sealed class ScriptedApiServer : IAsyncDisposable
     public void ScriptList(ScriptedResponse response) => _lists.Enqueue(response);
 
     public void ScriptWatch(ScriptedResponse response) => _watches.Enqueue(response);
+
+    /// <summary>Answers the next request that is not a GET.</summary>
+    public void ScriptWrite(ScriptedResponse response) => _writes.Enqueue(response);
 
     /// <summary>Waits for the next request the server receives (in arrival order).</summary>
     public async Task<RecordedRequest> NextRequestAsync(TimeSpan? timeout = null) =>
@@ -129,7 +133,7 @@ internal sealed class ScriptedApiServer : IAsyncDisposable
 
                 _requests.Enqueue(request);
                 await _arrivals.Writer.WriteAsync(request);
-                var script = request.IsWatch ? _watches : _lists;
+                var script = request.Method != "GET" ? _writes : request.IsWatch ? _watches : _lists;
                 var response = script.TryDequeue(out var next)
                     ? next
                     : request.IsWatch
@@ -150,7 +154,8 @@ internal sealed class ScriptedApiServer : IAsyncDisposable
         {
             case ScriptedResponse.Json json:
                 var body = Encoding.UTF8.GetBytes(json.Body);
-                var head = $"HTTP/1.1 {json.StatusCode} {ReasonPhrase(json.StatusCode)}\r\nContent-Type: application/json\r\n" +
+                var extra = string.Concat((json.Headers ?? new Dictionary<string, string>()).Select(header => $"{header.Key}: {header.Value}\r\n"));
+                var head = $"HTTP/1.1 {json.StatusCode} {ReasonPhrase(json.StatusCode)}\r\nContent-Type: application/json\r\n{extra}" +
                            $"Content-Length: {body.Length}\r\nConnection: close\r\n\r\n";
                 await stream.WriteAsync(Encoding.ASCII.GetBytes(head), _stopping.Token);
                 await stream.WriteAsync(body, _stopping.Token);
@@ -199,17 +204,38 @@ internal sealed class ScriptedApiServer : IAsyncDisposable
             buffer.Add(one[0]);
         }
 
-        var requestLine = Encoding.ASCII.GetString([.. buffer]).Split("\r\n")[0].Split(' ');
+        var headLines = Encoding.ASCII.GetString([.. buffer]).Split("\r\n");
+        var requestLine = headLines[0].Split(' ');
+        var contentLength = headLines
+            .Select(line => line.Split(':', 2))
+            .Where(parts => parts.Length == 2 && parts[0].Trim().Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+            .Select(parts => int.Parse(parts[1].Trim(), System.Globalization.CultureInfo.InvariantCulture))
+            .FirstOrDefault();
+        var body = new byte[contentLength];
+        var read = 0;
+        while (read < contentLength)
+        {
+            var count = await stream.ReadAsync(body.AsMemory(read));
+            if (count == 0)
+            {
+                return null;
+            }
+
+            read += count;
+        }
+
         var target = new Uri(new Uri("http://127.0.0.1"), requestLine[1]);
         var parsed = HttpUtility.ParseQueryString(target.Query);
         var query = parsed.AllKeys.Where(key => key is not null).ToDictionary(key => key!, key => parsed[key]!, StringComparer.Ordinal);
-        return new RecordedRequest(requestLine[0], target.AbsolutePath, query);
+        return new RecordedRequest(requestLine[0], target.AbsolutePath, query, Encoding.UTF8.GetString(body));
     }
 
     private static string ReasonPhrase(int statusCode) => statusCode switch
     {
         200 => "OK",
         409 => "Conflict",
+        422 => "Unprocessable Entity",
+        503 => "Service Unavailable",
         410 => "Gone",
         429 => "Too Many Requests",
         500 => "Internal Server Error",
