@@ -36,4 +36,19 @@ internal static partial class KubernetesLog
 
     [LoggerMessage(EventId = 1030, Level = LogLevel.Warning, Message = "API write failed (status {StatusCode}); attempt {Attempt} in {Delay}")]
     public static partial void WriteRetry(this ILogger logger, Exception? exception, int attempt, int? statusCode, TimeSpan delay);
+
+    [LoggerMessage(EventId = 1040, Level = LogLevel.Information, Message = "Leader election disabled: this replica leads")]
+    public static partial void LeadingWithoutElection(this ILogger logger);
+
+    [LoggerMessage(EventId = 1041, Level = LogLevel.Information, Message = "{Identity} became the leader (lease {Lease})")]
+    public static partial void StartedLeading(this ILogger logger, string identity, string lease);
+
+    [LoggerMessage(EventId = 1042, Level = LogLevel.Warning, Message = "{Identity} lost leadership (lease {Lease}); controllers stopped, campaigning again")]
+    public static partial void LostLeadership(this ILogger logger, string identity, string lease);
+
+    [LoggerMessage(EventId = 1043, Level = LogLevel.Information, Message = "{Leader} leads (lease {Lease})")]
+    public static partial void NewLeader(this ILogger logger, string leader, string lease);
+
+    [LoggerMessage(EventId = 1044, Level = LogLevel.Debug, Message = "Leader election on lease {Lease} hit an error")]
+    public static partial void ElectionError(this ILogger logger, Exception exception, string lease);
 }
