@@ -70,6 +70,9 @@ internal sealed class ScriptedApiServer : IAsyncDisposable
 
     public IReadOnlyList<RecordedRequest> Requests => [.. _requests];
 
+    /// <summary>Answer unscripted lists with an empty list at resourceVersion 1 instead of a 500.</summary>
+    public bool EmptyListWhenUnscripted { get; init; }
+
     public void ScriptList(ScriptedResponse response) => _lists.Enqueue(response);
 
     public void ScriptWatch(ScriptedResponse response) => _watches.Enqueue(response);
@@ -138,7 +141,9 @@ internal sealed class ScriptedApiServer : IAsyncDisposable
                     ? next
                     : request.IsWatch
                         ? new ScriptedResponse.Stream([], StreamEnd.Hang)
-                        : new ScriptedResponse.Json(500, """{"kind":"Status","apiVersion":"v1","status":"Failure","message":"no scripted answer","code":500}""");
+                        : EmptyListWhenUnscripted
+                            ? new ScriptedResponse.Json(200, """{"kind":"List","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[]}""")
+                            : new ScriptedResponse.Json(500, """{"kind":"Status","apiVersion":"v1","status":"Failure","message":"no scripted answer","code":500}""");
                 await WriteAsync(stream, response);
             }
             catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
