@@ -3,7 +3,10 @@ namespace Kwarm.Kubernetes;
 /// <summary>How one informer lists and watches. Defaults follow client-go's reflector.</summary>
 public sealed record ResourceInformerOptions
 {
-    /// <summary>Only objects in this namespace (namespaced types); null for all namespaces.</summary>
+    /// <summary>
+    /// Only objects in this namespace (namespaced types); null for all namespaces. The namespace is part of the
+    /// request path, so it is given to the <see cref="KubernetesListWatcher{T}"/>; <c>AddKwarmKubernetes</c> does that.
+    /// </summary>
     public string? Namespace { get; init; }
 
     public string? LabelSelector { get; init; }
