@@ -62,7 +62,7 @@ public sealed class KubernetesClientFactory
 
         if (!string.IsNullOrWhiteSpace(_options.Kubeconfig))
         {
-            var path = _options.Kubeconfig.Trim();
+            var path = ExpandHome(_options.Kubeconfig.Trim());
             if (!File.Exists(path))
             {
                 throw new KubeconfigNotFoundException(
@@ -132,6 +132,12 @@ public sealed class KubernetesClientFactory
 
     /// <summary>Builds the client itself; the same errors as <see cref="BuildConfiguration"/>.</summary>
     public k8s.Kubernetes CreateClient() => new(BuildConfiguration());
+
+    /// <summary>A leading <c>~</c> is the shell's, not the file system's: expand it, since a config file or an env var keeps it literal.</summary>
+    private string ExpandHome(string path) =>
+        _sources.HomeDirectory is { } home && (path == "~" || path.StartsWith("~/", StringComparison.Ordinal))
+            ? Path.Combine(home, path.TrimStart('~').TrimStart('/'))
+            : path;
 
     /// <summary>kubectl's merge rule for a KUBECONFIG list: the first file that names a cluster, user or context wins.</summary>
     private static K8SConfiguration Merge(string[] paths)

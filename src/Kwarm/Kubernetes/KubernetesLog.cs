@@ -51,4 +51,7 @@ internal static partial class KubernetesLog
 
     [LoggerMessage(EventId = 1044, Level = LogLevel.Debug, Message = "Leader election on lease {Lease} hit an error")]
     public static partial void ElectionError(this ILogger logger, Exception exception, string lease);
+
+    [LoggerMessage(EventId = 1021, Level = LogLevel.Debug, Message = "{Controller} hit a write conflict on {Key}; re-reading and retrying")]
+    public static partial void ReconcileConflict(this ILogger logger, Exception exception, string controller, object key);
 }

@@ -85,6 +85,12 @@ public sealed class ReconcileRunner<TKey>
             {
                 // Stopping: the next leader rebuilds this key's state from the API.
             }
+            catch (ApiConflictException conflict)
+            {
+                // Routine under concurrency: someone else wrote first. Re-read and decide again, a little later.
+                _queue.AddRateLimited(key);
+                _logger.ReconcileConflict(conflict, _name, key);
+            }
             catch (Exception ex)
             {
                 _queue.AddRateLimited(key);

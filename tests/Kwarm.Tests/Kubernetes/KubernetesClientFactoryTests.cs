@@ -59,6 +59,15 @@ public sealed class KubernetesClientFactoryTests : IDisposable
     }
 
     [Fact]
+    public void A_leading_tilde_in_the_kubeconfig_flag_means_the_home_directory()
+    {
+        WriteKubeconfig("mine.yaml", "https://tilde.example:6443");
+        var factory = Factory("~/mine.yaml", new ClientConfigurationSources(null, _home.FullName, InCluster: false));
+
+        Assert.Equal("https://tilde.example:6443", factory.BuildConfiguration().Host.TrimEnd('/'));
+    }
+
+    [Fact]
     public void A_kubeconfig_flag_naming_a_missing_file_is_an_error_not_a_fallback()
     {
         Directory.CreateDirectory(Path.Combine(_home.FullName, ".kube"));
