@@ -7,6 +7,8 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using k8s;
 using k8s.Models;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Kwarm.Kubernetes;
 
@@ -15,21 +17,29 @@ namespace Kwarm.Kubernetes;
 /// code path serves built-in types and Kwarm's CRDs alike, and reading the watch stream line by line
 /// here, rather than through the client's watcher, keeps ERROR events, bookmarks and truncated lines
 /// visible to the informer instead of being swallowed by a callback.
+/// <para>
+/// An object that is valid JSON but does not fit <typeparamref name="T"/> (a custom resource written before
+/// the CRD's schema was tightened, say) is logged and left out rather than failing the whole LIST or watch:
+/// one bad object must not stop Kwarm from seeing all the others. A watch event for such an object is
+/// turned into a bookmark, so the watch still moves past it.
+/// </para>
 /// </summary>
 public sealed class KubernetesListWatcher<T> : IResourceListWatcher<T>
-    where T : class, IKubernetesObject<V1ObjectMeta>
+    where T : class, IKubernetesObject<V1ObjectMeta>, new()
 {
     private static readonly TimeSpan ListTimeout = TimeSpan.FromSeconds(60);
 
     private readonly k8s.Kubernetes _client;
     private readonly string? _namespace;
+    private readonly ILogger _logger;
 
     /// <param name="namespace">Limits a namespaced type to one namespace; null watches all of them.</param>
-    public KubernetesListWatcher(k8s.Kubernetes client, ResourceKind kind, string? @namespace = null)
+    public KubernetesListWatcher(k8s.Kubernetes client, ResourceKind kind, string? @namespace = null, ILogger? logger = null)
     {
         _client = client;
         Kind = kind;
         _namespace = @namespace;
+        _logger = logger ?? NullLogger.Instance;
     }
 
     public ResourceKind Kind { get; }
@@ -50,12 +60,29 @@ public sealed class KubernetesListWatcher<T> : IResourceListWatcher<T>
         var list = KubernetesJson.Deserialize<ResourceList>(body)
             ?? throw new InvalidDataException($"LIST {Kind.Plural} returned an empty body");
 
-        var items = list.Items ?? [];
-        foreach (var item in items)
+        var items = new List<T>(list.Items?.Count ?? 0);
+        foreach (var element in list.Items ?? [])
         {
+            T? item;
+            try
+            {
+                item = KubernetesJson.Deserialize<T>(element.GetRawText());
+            }
+            catch (JsonException ex)
+            {
+                _logger.UnreadableObject(ex, Kind.Plural, Describe(element));
+                continue;
+            }
+
+            if (item is null)
+            {
+                continue;
+            }
+
             // A LIST leaves kind and apiVersion off its items; restore them so a cached object says what it is.
             item.ApiVersion = Kind.ApiVersion;
             item.Kind = Kind.Kind;
+            items.Add(item);
         }
 
         return new ResourceListPage<T>(items, list.Metadata?.ResourceVersion ?? "", NullIfEmpty(list.Metadata?.ContinueProperty));
@@ -88,7 +115,7 @@ public sealed class KubernetesListWatcher<T> : IResourceListWatcher<T>
 
             if (line.Length > 0)
             {
-                yield return ParseEvent(line);
+                yield return ParseEvent(line, Kind.Plural, _logger);
             }
         }
     }
@@ -96,7 +123,7 @@ public sealed class KubernetesListWatcher<T> : IResourceListWatcher<T>
     /// <summary>Parses one line of a watch stream.</summary>
     /// <exception cref="System.Text.Json.JsonException">The line is not a complete JSON event (a dropped connection).</exception>
     /// <exception cref="InvalidDataException">The event type is unknown.</exception>
-    internal static ResourceWatchEvent<T> ParseEvent(string line)
+    internal static ResourceWatchEvent<T> ParseEvent(string line, string plural, ILogger logger)
     {
         // The type decides how to read the object: an ERROR carries a Status, whose "status" is a string that
         // would not even parse as most resources' status.
@@ -117,9 +144,52 @@ public sealed class KubernetesListWatcher<T> : IResourceListWatcher<T>
             return new ResourceWatchEvent<T>(type, null, status);
         }
 
-        var resource = KubernetesJson.Deserialize<WatchLine<T>>(line)?.Object
-            ?? throw new InvalidDataException($"Watch event {typeName} carries no object");
-        return new ResourceWatchEvent<T>(type, resource, null);
+        T? resource;
+        try
+        {
+            resource = KubernetesJson.Deserialize<WatchLine<T>>(line)?.Object;
+        }
+        catch (JsonException ex) when (ReadObject(line) is { } element)
+        {
+            logger.UnreadableObject(ex, plural, Describe(element));
+            var resourceVersion = element.TryGetProperty("metadata", out var metadata) && metadata.ValueKind == JsonValueKind.Object &&
+                                  metadata.TryGetProperty("resourceVersion", out var version) && version.ValueKind == JsonValueKind.String
+                ? version.GetString()
+                : null;
+            return new ResourceWatchEvent<T>(WatchEventType.Bookmark, new T { Metadata = new V1ObjectMeta { ResourceVersion = resourceVersion } }, null);
+        }
+
+        return resource is null
+            ? throw new InvalidDataException($"Watch event {typeName} carries no object")
+            : new ResourceWatchEvent<T>(type, resource, null);
+    }
+
+    /// <summary>The event's object when the line is complete JSON; null when it is not (a cut-off line).</summary>
+    private static JsonElement? ReadObject(string line)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(line);
+            return document.RootElement.TryGetProperty("object", out var element) ? element.Clone() : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string Describe(JsonElement element)
+    {
+        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty("metadata", out var metadata) || metadata.ValueKind != JsonValueKind.Object)
+        {
+            return "(no metadata)";
+        }
+
+        static string? Read(JsonElement metadata, string name) =>
+            metadata.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+        return ResourceKeys.For(Read(metadata, "namespace"), Read(metadata, "name") ?? "(unnamed)") +
+               " at resourceVersion " + (Read(metadata, "resourceVersion") ?? "?");
     }
 
     /// <summary>Reads the top-level <c>type</c> of an event, skipping the object if it comes first.</summary>
@@ -190,7 +260,7 @@ public sealed class KubernetesListWatcher<T> : IResourceListWatcher<T>
         public V1ListMeta? Metadata { get; set; }
 
         [JsonPropertyName("items")]
-        public List<T>? Items { get; set; }
+        public List<JsonElement>? Items { get; set; }
     }
 
     private sealed class WatchLine<TObject>

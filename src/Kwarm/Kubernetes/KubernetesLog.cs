@@ -54,4 +54,7 @@ internal static partial class KubernetesLog
 
     [LoggerMessage(EventId = 1021, Level = LogLevel.Debug, Message = "{Controller} hit a write conflict on {Key}; re-reading and retrying")]
     public static partial void ReconcileConflict(this ILogger logger, Exception exception, string controller, object key);
+
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Error, Message = "Skipped {Resource} {Object}: it does not fit Kwarm's model of the resource")]
+    public static partial void UnreadableObject(this ILogger logger, Exception exception, string resource, string @object);
 }

@@ -88,10 +88,11 @@ public static class KubernetesServiceCollectionExtensions
     }
 
     private static void AddInformer<T>(this IServiceCollection services, ResourceKind kind, ResourceInformerOptions options, Func<T, T> trim)
-        where T : class, IKubernetesObject<V1ObjectMeta>
+        where T : class, IKubernetesObject<V1ObjectMeta>, new()
     {
         services.TryAddSingleton(provider => new ResourceInformer<T>(
-            new KubernetesListWatcher<T>(provider.GetRequiredService<k8s.Kubernetes>(), kind, options.Namespace),
+            new KubernetesListWatcher<T>(
+                provider.GetRequiredService<k8s.Kubernetes>(), kind, options.Namespace, provider.GetRequiredService<ILogger<KubernetesListWatcher<T>>>()),
             options,
             trim,
             provider.GetRequiredService<TimeProvider>(),

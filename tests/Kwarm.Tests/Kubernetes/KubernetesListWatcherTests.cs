@@ -3,6 +3,7 @@ using k8s;
 using k8s.Models;
 using Kwarm.Kubernetes;
 using Kwarm.Resources;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Kwarm.Tests.Kubernetes;
 
@@ -14,7 +15,7 @@ public sealed class KubernetesListWatcherTests
     {
         var line = File.ReadAllLines(ApiFixtures.Path("watch-expired-410.jsonl")).Single(l => l.Length > 0);
 
-        var parsed = KubernetesListWatcher<V1Deployment>.ParseEvent(line);
+        var parsed = KubernetesListWatcher<V1Deployment>.ParseEvent(line, "x", NullLogger.Instance);
 
         Assert.Equal(WatchEventType.Error, parsed.Type);
         Assert.Null(parsed.Resource);
@@ -28,7 +29,7 @@ public sealed class KubernetesListWatcherTests
     {
         var line = File.ReadAllLines(ApiFixtures.Path("watch-deployments-stream.jsonl"))[0];
 
-        var parsed = KubernetesListWatcher<V1Deployment>.ParseEvent(line);
+        var parsed = KubernetesListWatcher<V1Deployment>.ParseEvent(line, "x", NullLogger.Instance);
 
         Assert.Equal(WatchEventType.Modified, parsed.Type);
         Assert.Equal("496", parsed.Resource!.Metadata.ResourceVersion);
@@ -40,14 +41,14 @@ public sealed class KubernetesListWatcherTests
     {
         var line = File.ReadAllText(ApiFixtures.Path("watch-deployments-stream.jsonl")).Split('\n')[^1];
 
-        Assert.ThrowsAny<JsonException>(() => KubernetesListWatcher<V1Deployment>.ParseEvent(line));
+        Assert.ThrowsAny<JsonException>(() => KubernetesListWatcher<V1Deployment>.ParseEvent(line, "x", NullLogger.Instance));
     }
 
     [Fact]
     public void An_event_of_an_unknown_type_is_rejected_with_its_type_named()
     {
         var error = Assert.Throws<InvalidDataException>(() =>
-            KubernetesListWatcher<V1Deployment>.ParseEvent("""{"type":"RENAMED","object":{"metadata":{"name":"x"}}}"""));
+            KubernetesListWatcher<V1Deployment>.ParseEvent("""{"type":"RENAMED","object":{"metadata":{"name":"x"}}}""", "x", NullLogger.Instance));
 
         Assert.Contains("RENAMED", error.Message, StringComparison.Ordinal);
     }
@@ -57,12 +58,45 @@ public sealed class KubernetesListWatcherTests
     {
         const string line = """{"object":{"apiVersion":"kwarm.io/v1alpha1","kind":"PrePullImage","metadata":{"name":"web-abc","namespace":"shop","resourceVersion":"900"},"spec":{"image":"registry.local/shop/web:1.2","nodes":{"names":["node-a"]}},"status":{"phase":"InProgress","summary":{"total":1,"pulling":1}}},"type":"ADDED"}""";
 
-        var parsed = KubernetesListWatcher<PrePullImage>.ParseEvent(line);
+        var parsed = KubernetesListWatcher<PrePullImage>.ParseEvent(line, "x", NullLogger.Instance);
 
         Assert.Equal(WatchEventType.Added, parsed.Type);
         Assert.Equal("shop/web-abc", ResourceKeys.For(parsed.Resource!));
         Assert.Equal(PrePullImagePhase.InProgress, parsed.Resource!.Status!.Phase);
         Assert.Equal(["node-a"], parsed.Resource.Spec.Nodes!.Names!);
+    }
+
+    [Fact]
+    public void A_complete_event_whose_object_does_not_fit_the_type_becomes_a_bookmark_past_it()
+    {
+        const string line = """{"type":"MODIFIED","object":{"apiVersion":"kwarm.io/v1alpha1","kind":"PrePullImage","metadata":{"name":"odd","namespace":"shop","resourceVersion":"901"},"spec":{"image":"x"},"status":{"phase":"Exploded"}}}""";
+
+        var parsed = KubernetesListWatcher<PrePullImage>.ParseEvent(line, "prepullimages", NullLogger.Instance);
+
+        Assert.Equal(WatchEventType.Bookmark, parsed.Type);
+        Assert.Equal("901", parsed.Resource!.Metadata.ResourceVersion);
+    }
+
+    [Fact]
+    public async Task A_listed_object_that_does_not_fit_the_type_is_left_out_and_the_rest_is_kept()
+    {
+        await using var server = new ScriptedApiServer();
+        server.ScriptList(new ScriptedResponse.Json(200, """
+            {"kind":"PrePullImageList","apiVersion":"kwarm.io/v1alpha1","metadata":{"resourceVersion":"950"},"items":[
+              {"metadata":{"name":"odd","namespace":"shop","resourceVersion":"901"},"spec":{"image":"x"},"status":{"phase":"Exploded"}},
+              {"metadata":{"name":"web-abc","namespace":"shop","resourceVersion":"902"},"spec":{"image":"registry.local/shop/web:1.2"}}]}
+            """));
+        using var client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = server.BaseUri.ToString() });
+        var watcher = new KubernetesListWatcher<PrePullImage>(client, ResourceKinds.PrePullImages, "shop");
+
+        var page = await watcher.ListAsync(new ListRequest(null, null, 500, null), TestContext.Current.CancellationToken);
+
+        var item = Assert.Single(page.Items);
+        Assert.Equal("web-abc", item.Metadata.Name);
+        Assert.Equal(("kwarm.io/v1alpha1", "PrePullImage"), (item.ApiVersion, item.Kind));
+        Assert.Equal("950", page.ResourceVersion);
+        Assert.Null(page.Continue);
+        Assert.Equal("/apis/kwarm.io/v1alpha1/namespaces/shop/prepullimages", Assert.Single(server.Requests).Path);
     }
 
     [Theory]
