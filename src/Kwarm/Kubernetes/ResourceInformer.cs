@@ -113,9 +113,10 @@ public sealed class ResourceInformer<T> : IResourceInformer
             {
                 try
                 {
+                    // The backoff is not reset here but when a watch delivers something: a server that answers every
+                    // watch with 410 must not be relisted in a tight loop.
                     await RelistAsync(cancellationToken).ConfigureAwait(false);
                     mustList = false;
-                    backoff.Reset();
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
@@ -137,6 +138,11 @@ public sealed class ResourceInformer<T> : IResourceInformer
                     {
                         mustList = true;
                     }
+                    else if (outcome == WatchOutcome.ExpiredAtOnce)
+                    {
+                        mustList = true;
+                        delay = backoff.Next();
+                    }
                     else if (outcome == WatchOutcome.Failed)
                     {
                         delay = backoff.Next();
@@ -151,6 +157,7 @@ public sealed class ResourceInformer<T> : IResourceInformer
                 {
                     _logger.Expired(Name, LastResourceVersion, ApiErrors.StatusOf(ex)?.Message);
                     mustList = true;
+                    delay = backoff.Next();
                 }
                 catch (Exception ex)
                 {
@@ -262,7 +269,7 @@ public sealed class ResourceInformer<T> : IResourceInformer
                     if (ApiErrors.IsExpired(status))
                     {
                         _logger.Expired(Name, LastResourceVersion, status?.Message);
-                        return WatchOutcome.Expired;
+                        return received == 0 ? WatchOutcome.ExpiredAtOnce : WatchOutcome.Expired;
                     }
 
                     _logger.WatchErrorEvent(Name, status?.Code, status?.Reason, status?.Message);
@@ -357,6 +364,9 @@ public sealed class ResourceInformer<T> : IResourceInformer
 
         /// <summary>The resourceVersion is gone: list again.</summary>
         Expired,
+
+        /// <summary>The resourceVersion is gone and the watch delivered nothing first: list again after a backoff delay.</summary>
+        ExpiredAtOnce,
     }
 
     private sealed class Subscription(Action unsubscribe) : IDisposable

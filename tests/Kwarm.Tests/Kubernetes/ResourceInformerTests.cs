@@ -250,12 +250,45 @@ public sealed class ResourceInformerTests : IAsyncLifetime
         Assert.Equal("web", late[0].Resource.Metadata.Name);
     }
 
-    private ResourceInformer<V1Deployment> Start(ResourceInformerOptions options)
+    [Fact]
+    public async Task A_server_that_expires_every_watch_at_once_is_relisted_with_growing_delays()
+    {
+        var time = new TimerRecordingTimeProvider();
+        for (var i = 0; i < 3; i++)
+        {
+            _server.ScriptList(new ScriptedResponse.Json(200, ApiFixtures.Text("list-deployments-limit1.json")));
+            _server.ScriptWatch(new ScriptedResponse.Stream(ApiFixtures.Bytes("watch-expired-410.jsonl"), StreamEnd.Close));
+        }
+
+        Start(FastOptions with { InitialBackoff = TimeSpan.FromSeconds(10), MaxBackoff = TimeSpan.FromMinutes(1) }, time);
+
+        var first = await time.NextDelayShorterThanAsync(FastOptions.WatchSilenceLimit);
+        Assert.InRange(first, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10));
+        Assert.Equal(1, Lists());
+
+        time.Advance(first);
+        var second = await time.NextDelayShorterThanAsync(FastOptions.WatchSilenceLimit);
+        Assert.InRange(second, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(20));
+        Assert.Equal(2, Lists());
+
+        time.Advance(second - TimeSpan.FromMilliseconds(1));
+        await Task.Delay(100, TestContext.Current.CancellationToken);
+        Assert.Equal(2, Lists());
+
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        var third = await time.NextDelayShorterThanAsync(FastOptions.WatchSilenceLimit);
+        Assert.InRange(third, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(40));
+        Assert.Equal(3, Lists());
+
+        int Lists() => _server.Requests.Count(request => !request.IsWatch);
+    }
+
+    private ResourceInformer<V1Deployment> Start(ResourceInformerOptions options, TimeProvider? timeProvider = null)
     {
         _client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = _server.BaseUri.ToString() });
         var source = new KubernetesListWatcher<V1Deployment>(_client, ResourceKinds.Deployments, options.Namespace);
         var informer = new ResourceInformer<V1Deployment>(
-            source, options, ResourceTrimmers.Deployment, TimeProvider.System, NullLogger<ResourceInformer<V1Deployment>>.Instance);
+            source, options, ResourceTrimmers.Deployment, timeProvider ?? TimeProvider.System, NullLogger<ResourceInformer<V1Deployment>>.Instance);
         informer.Subscribe(e => _events.Writer.TryWrite(e));
         _run = Task.Run(() => informer.RunAsync(_stop.Token), TestContext.Current.CancellationToken);
         return informer;
@@ -271,5 +304,30 @@ public sealed class ResourceInformerTests : IAsyncLifetime
         }
 
         return events;
+    }
+
+    /// <summary>A fake clock that reports the due time of every timer created on it (Task.Delay creates one).</summary>
+    private sealed class TimerRecordingTimeProvider : Microsoft.Extensions.Time.Testing.FakeTimeProvider
+    {
+        private readonly Channel<TimeSpan> _dueTimes = Channel.CreateUnbounded<TimeSpan>();
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            _dueTimes.Writer.TryWrite(dueTime);
+            return base.CreateTimer(callback, state, dueTime, period);
+        }
+
+        public async Task<TimeSpan> NextDelayShorterThanAsync(TimeSpan limit)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            while (true)
+            {
+                var dueTime = await _dueTimes.Reader.ReadAsync(timeout.Token);
+                if (dueTime < limit)
+                {
+                    return dueTime;
+                }
+            }
+        }
     }
 }
