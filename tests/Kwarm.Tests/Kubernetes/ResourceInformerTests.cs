@@ -260,14 +260,15 @@ public sealed class ResourceInformerTests : IAsyncLifetime
             _server.ScriptWatch(new ScriptedResponse.Stream(ApiFixtures.Bytes("watch-expired-410.jsonl"), StreamEnd.Close));
         }
 
-        Start(FastOptions with { InitialBackoff = TimeSpan.FromSeconds(10), MaxBackoff = TimeSpan.FromMinutes(1) }, time);
+        var silence = TimeSpan.FromMinutes(17);
+        Start(FastOptions with { InitialBackoff = TimeSpan.FromSeconds(10), MaxBackoff = TimeSpan.FromMinutes(1), WatchSilenceLimit = silence }, time);
 
-        var first = await time.NextDelayShorterThanAsync(FastOptions.WatchSilenceLimit);
+        var first = await time.NextDelayOtherThanAsync(silence);
         Assert.InRange(first, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10));
         Assert.Equal(1, Lists());
 
         time.Advance(first);
-        var second = await time.NextDelayShorterThanAsync(FastOptions.WatchSilenceLimit);
+        var second = await time.NextDelayOtherThanAsync(silence);
         Assert.InRange(second, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(20));
         Assert.Equal(2, Lists());
 
@@ -276,7 +277,7 @@ public sealed class ResourceInformerTests : IAsyncLifetime
         Assert.Equal(2, Lists());
 
         time.Advance(TimeSpan.FromMilliseconds(1));
-        var third = await time.NextDelayShorterThanAsync(FastOptions.WatchSilenceLimit);
+        var third = await time.NextDelayOtherThanAsync(silence);
         Assert.InRange(third, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(40));
         Assert.Equal(3, Lists());
 
@@ -313,17 +314,20 @@ public sealed class ResourceInformerTests : IAsyncLifetime
 
         public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
         {
+            // Registered first, reported second: the test must never advance the clock before the timer exists.
+            var timer = base.CreateTimer(callback, state, dueTime, period);
             _dueTimes.Writer.TryWrite(dueTime);
-            return base.CreateTimer(callback, state, dueTime, period);
+            return timer;
         }
 
-        public async Task<TimeSpan> NextDelayShorterThanAsync(TimeSpan limit)
+        /// <summary>The due time of the next timer that is not a watch's silence timer.</summary>
+        public async Task<TimeSpan> NextDelayOtherThanAsync(TimeSpan silenceLimit)
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             while (true)
             {
                 var dueTime = await _dueTimes.Reader.ReadAsync(timeout.Token);
-                if (dueTime < limit)
+                if (dueTime != silenceLimit)
                 {
                     return dueTime;
                 }
