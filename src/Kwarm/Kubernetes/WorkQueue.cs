@@ -89,40 +89,20 @@ public sealed class WorkQueue<TKey> : IDisposable
 
         lock (_lock)
         {
-            if (_shuttingDown)
-            {
-                return;
-            }
-
-            var readyAt = _timeProvider.GetUtcNow() + delay;
-            if (_delayed.TryGetValue(key, out var pending))
-            {
-                if (pending.ReadyAt <= readyAt)
-                {
-                    return;
-                }
-
-                pending.Timer?.Dispose();
-            }
-
-            var delayed = new DelayedKey(this, key, readyAt);
-            _delayed[key] = delayed;
-            delayed.Timer = _timeProvider.CreateTimer(static state => ((DelayedKey)state!).Fire(), delayed, delay, Timeout.InfiniteTimeSpan);
+            AddAfterLocked(key, delay);
         }
     }
 
     /// <summary>Adds <paramref name="key"/> after its per-key backoff, which doubles with each call until <see cref="Forget"/>.</summary>
     public void AddRateLimited(TKey key)
     {
-        TimeSpan delay;
         lock (_lock)
         {
+            // One lock for both, so that anyone who sees the new failure count also finds the timer in place.
             var failures = _failures.GetValueOrDefault(key);
             _failures[key] = failures + 1;
-            delay = RetryDelay(failures);
+            AddAfterLocked(key, RetryDelay(failures));
         }
-
-        AddAfter(key, delay);
     }
 
     /// <summary>Clears the key's failure count: call it after a successful reconcile.</summary>
@@ -245,6 +225,29 @@ public sealed class WorkQueue<TKey> : IDisposable
     {
         var milliseconds = _options.BaseRetryDelay.TotalMilliseconds * Math.Pow(2, Math.Min(failures, 62));
         return milliseconds >= _options.MaxRetryDelay.TotalMilliseconds ? _options.MaxRetryDelay : TimeSpan.FromMilliseconds(milliseconds);
+    }
+
+    private void AddAfterLocked(TKey key, TimeSpan delay)
+    {
+        if (_shuttingDown)
+        {
+            return;
+        }
+
+        var readyAt = _timeProvider.GetUtcNow() + delay;
+        if (_delayed.TryGetValue(key, out var pending))
+        {
+            if (pending.ReadyAt <= readyAt)
+            {
+                return;
+            }
+
+            pending.Timer?.Dispose();
+        }
+
+        var delayed = new DelayedKey(this, key, readyAt);
+        _delayed[key] = delayed;
+        delayed.Timer = _timeProvider.CreateTimer(static state => ((DelayedKey)state!).Fire(), delayed, delay, Timeout.InfiniteTimeSpan);
     }
 
     private void AddLocked(TKey key)
