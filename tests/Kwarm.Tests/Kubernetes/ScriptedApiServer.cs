@@ -70,6 +70,9 @@ internal sealed class ScriptedApiServer : IAsyncDisposable
 
     public IReadOnlyList<RecordedRequest> Requests => [.. _requests];
 
+    /// <summary>Consulted before the scripts; a null answer falls through to them. Runs on the connection's thread.</summary>
+    public Func<RecordedRequest, ScriptedResponse?>? Handler { get; init; }
+
     /// <summary>Answer unscripted lists with an empty list at resourceVersion 1 instead of a 500.</summary>
     public bool EmptyListWhenUnscripted { get; init; }
 
@@ -137,13 +140,13 @@ internal sealed class ScriptedApiServer : IAsyncDisposable
                 _requests.Enqueue(request);
                 await _arrivals.Writer.WriteAsync(request);
                 var script = request.Method != "GET" ? _writes : request.IsWatch ? _watches : _lists;
-                var response = script.TryDequeue(out var next)
+                var response = Handler?.Invoke(request) ?? (script.TryDequeue(out var next)
                     ? next
                     : request.IsWatch
                         ? new ScriptedResponse.Stream([], StreamEnd.Hang)
                         : EmptyListWhenUnscripted
                             ? new ScriptedResponse.Json(200, """{"kind":"List","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[]}""")
-                            : new ScriptedResponse.Json(500, """{"kind":"Status","apiVersion":"v1","status":"Failure","message":"no scripted answer","code":500}""");
+                            : new ScriptedResponse.Json(500, """{"kind":"Status","apiVersion":"v1","status":"Failure","message":"no scripted answer","code":500}"""));
                 await WriteAsync(stream, response);
             }
             catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
@@ -238,6 +241,8 @@ internal sealed class ScriptedApiServer : IAsyncDisposable
     private static string ReasonPhrase(int statusCode) => statusCode switch
     {
         200 => "OK",
+        201 => "Created",
+        404 => "Not Found",
         409 => "Conflict",
         422 => "Unprocessable Entity",
         503 => "Service Unavailable",
