@@ -126,7 +126,7 @@ public sealed class KubernetesClientFactory
 
         throw new KubeconfigNotFoundException(
             "No Kubernetes API server is configured. Tried, in order: " + string.Join("; ", tried) + ". " +
-            "Give a kubeconfig with --kubeconfig <path> (or Kwarm__Kubeconfig / KWARM_KUBECONFIG), set KUBECONFIG, " +
+            "Give a kubeconfig with --kubeconfig <path> (or the KWARM_KUBECONFIG environment variable), set KUBECONFIG, " +
             "or run Kwarm inside a cluster with a service account.");
     }
 

@@ -40,12 +40,18 @@ public static class KubernetesServiceCollectionExtensions
     public static IServiceCollection AddKwarmKubernetes(this IServiceCollection services, Action<KubernetesPlumbingOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
+        if (services.Any(descriptor => descriptor.ServiceType == typeof(KubernetesPlumbingOptions)))
+        {
+            // A second call would run every informer twice.
+            return services;
+        }
+
         var plumbing = new KubernetesPlumbingOptions();
         configure?.Invoke(plumbing);
         services.AddOptions<KwarmOptions>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ReadinessGates>();
-        services.TryAddSingleton(plumbing);
+        services.AddSingleton(plumbing);
 
         services.TryAddSingleton<KubernetesClientFactory>();
         services.TryAddSingleton(provider => provider.GetRequiredService<KubernetesClientFactory>().CreateClient());

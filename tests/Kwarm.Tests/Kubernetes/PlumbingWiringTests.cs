@@ -64,6 +64,17 @@ public sealed class PlumbingWiringTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Registering_twice_does_not_run_any_informer_twice()
+    {
+        var services = Services(leaderElect: false);
+        services.AddKwarmKubernetes();
+        await using var provider = services.BuildServiceProvider();
+
+        Assert.Equal(8, provider.GetServices<IResourceInformer>().Count());
+        Assert.Single(provider.GetServices<IHostedService>().OfType<InformerHostedService>());
+    }
+
+    [Fact]
     public async Task With_leader_election_on_the_replica_competes_for_a_lease_under_a_unique_identity()
     {
         await using var provider = BuildProvider(leaderElect: true);
@@ -121,7 +132,10 @@ public sealed class PlumbingWiringTests : IAsyncLifetime
         Assert.InRange(seen.Count, 1, 5);
     }
 
-    private ServiceProvider BuildProvider(bool leaderElect)
+    private ServiceProvider BuildProvider(bool leaderElect) =>
+        Services(leaderElect).BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+
+    private ServiceCollection Services(bool leaderElect)
     {
         var kubeconfig = Path.Combine(_directory.FullName, "config");
         File.WriteAllText(kubeconfig, $"""
@@ -154,6 +168,6 @@ public sealed class PlumbingWiringTests : IAsyncLifetime
             InitialBackoff = TimeSpan.FromMilliseconds(20),
             MaxBackoff = TimeSpan.FromMilliseconds(50),
         });
-        return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+        return services;
     }
 }
