@@ -123,10 +123,17 @@ public sealed class LeaderElection
         elector.OnError += exception => _logger.ElectionError(exception, _options.LeaseName);
 
         var electing = CampaignAsync(elector, electorStop.Token);
-        if (await Task.WhenAny(electing, workStarted.Task).ConfigureAwait(false) == electing)
+        await Task.WhenAny(electing, workStarted.Task).ConfigureAwait(false);
+        if (!workStarted.Task.IsCompleted)
         {
             await electing.ConfigureAwait(false);
-            return;
+
+            // The elector raises its events synchronously, so once it has returned the work has started or never will;
+            // a term that was won and lost at once must still wait for its work, or two terms could overlap.
+            if (!workStarted.Task.IsCompleted)
+            {
+                return;
+            }
         }
 
         var work = await workStarted.Task.ConfigureAwait(false);
