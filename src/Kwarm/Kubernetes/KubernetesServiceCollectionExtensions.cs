@@ -1,0 +1,109 @@
+using k8s;
+using k8s.LeaderElection;
+using k8s.LeaderElection.ResourceLock;
+using k8s.Models;
+using Kwarm.Hosting;
+using Kwarm.Resources;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Kwarm.Kubernetes;
+
+/// <summary>Tuning of the Kubernetes plumbing; the defaults are the production values.</summary>
+public sealed class KubernetesPlumbingOptions
+{
+    /// <summary>Applied to every informer (selectors aside).</summary>
+    public ResourceInformerOptions Informers { get; set; } = new();
+
+    /// <summary>Label selector of the Jobs and Pods that Kwarm watches: only its own.</summary>
+    public string ManagedObjectsSelector { get; set; } = ManagedObjects.Selector;
+
+    public LeaderElectionOptions LeaderElection { get; set; } = new();
+
+    public ApiWriteOptions ApiWrites { get; set; } = new();
+}
+
+public static class KubernetesServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the API client (built from <see cref="KwarmOptions"/> by <see cref="KubernetesClientFactory"/>),
+    /// one <see cref="ResourceInformer{T}"/> — and its <see cref="ResourceCache{T}"/> — per watched type
+    /// (Deployments, Nodes, Jobs and Pods labelled <see cref="ManagedObjects.Selector"/>, ServiceAccounts,
+    /// Namespaces, PrePullPolicies, PrePullImages), the <see cref="ApiWritePipeline"/>, <see cref="LeaderElection"/>
+    /// (a Lease in <see cref="KwarmOptions.Namespace"/> when <see cref="KwarmOptions.LeaderElect"/>), and two hosted
+    /// services: <see cref="InformerHostedService"/> (every replica) and <see cref="LeaderElectionHostedService"/>
+    /// (runs the registered <see cref="ILeaderOnlyWorker"/>s on the leader). Expects <see cref="KwarmOptions"/> to be
+    /// bound by the host; adds <see cref="TimeProvider.System"/> and <see cref="ReadinessGates"/> if absent.
+    /// </summary>
+    public static IServiceCollection AddKwarmKubernetes(this IServiceCollection services, Action<KubernetesPlumbingOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        if (services.Any(descriptor => descriptor.ServiceType == typeof(KubernetesPlumbingOptions)))
+        {
+            // A second call would run every informer twice.
+            return services;
+        }
+
+        var plumbing = new KubernetesPlumbingOptions();
+        configure?.Invoke(plumbing);
+        services.AddOptions<KwarmOptions>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ReadinessGates>();
+        services.AddSingleton(plumbing);
+
+        services.TryAddSingleton<KubernetesClientFactory>();
+        services.TryAddSingleton(provider => provider.GetRequiredService<KubernetesClientFactory>().CreateClient());
+        services.TryAddSingleton<IKubernetes>(provider => provider.GetRequiredService<k8s.Kubernetes>());
+
+        var everything = plumbing.Informers;
+        var managed = plumbing.Informers with { LabelSelector = plumbing.ManagedObjectsSelector };
+        services.AddInformer<V1Deployment>(ResourceKinds.Deployments, everything, ResourceTrimmers.Deployment);
+        services.AddInformer<V1Node>(ResourceKinds.Nodes, everything, ResourceTrimmers.Node);
+        services.AddInformer<V1Job>(ResourceKinds.Jobs, managed, ResourceTrimmers.Job);
+        services.AddInformer<V1Pod>(ResourceKinds.Pods, managed, ResourceTrimmers.Pod);
+        services.AddInformer<V1ServiceAccount>(ResourceKinds.ServiceAccounts, everything, ResourceTrimmers.ServiceAccount);
+        services.AddInformer<V1Namespace>(ResourceKinds.Namespaces, everything, ResourceTrimmers.Namespace);
+        services.AddInformer<PrePullPolicy>(ResourceKinds.PrePullPolicies, everything, ResourceTrimmers.PrePullPolicy);
+        services.AddInformer<PrePullImage>(ResourceKinds.PrePullImages, everything, ResourceTrimmers.PrePullImage);
+
+        services.TryAddSingleton(provider => new ApiWritePipeline(
+            plumbing.ApiWrites, provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILogger<ApiWritePipeline>>()));
+
+        services.TryAddSingleton(provider =>
+        {
+            var options = provider.GetRequiredService<IOptions<KwarmOptions>>().Value;
+            ILock? lease = options.LeaderElect
+                ? new LeaseLock(provider.GetRequiredService<IKubernetes>(), options.Namespace, plumbing.LeaderElection.LeaseName, LeaderElectionOptions.NewIdentity())
+                : null;
+            return new LeaderElection(lease, plumbing.LeaderElection, provider.GetRequiredService<ILogger<LeaderElection>>());
+        });
+
+        services.AddHostedService<InformerHostedService>();
+        services.AddHostedService<LeaderElectionHostedService>();
+        return services;
+    }
+
+    /// <summary>Registers work that runs only while this replica leads.</summary>
+    public static IServiceCollection AddLeaderOnlyWorker<TWorker>(this IServiceCollection services)
+        where TWorker : class, ILeaderOnlyWorker
+    {
+        services.AddSingleton<ILeaderOnlyWorker, TWorker>();
+        return services;
+    }
+
+    private static void AddInformer<T>(this IServiceCollection services, ResourceKind kind, ResourceInformerOptions options, Func<T, T> trim)
+        where T : class, IKubernetesObject<V1ObjectMeta>, new()
+    {
+        services.TryAddSingleton(provider => new ResourceInformer<T>(
+            new KubernetesListWatcher<T>(
+                provider.GetRequiredService<k8s.Kubernetes>(), kind, options.Namespace, provider.GetRequiredService<ILogger<KubernetesListWatcher<T>>>()),
+            options,
+            trim,
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<ILogger<ResourceInformer<T>>>()));
+        services.AddSingleton<IResourceInformer>(provider => provider.GetRequiredService<ResourceInformer<T>>());
+        services.TryAddSingleton(provider => provider.GetRequiredService<ResourceInformer<T>>().Cache);
+    }
+}
