@@ -1,3 +1,4 @@
+using Kwarm.Kubernetes;
 using Kwarm.Hosting;
 
 var launch = KwarmHost.Prepare(args, KwarmHost.ProcessEnvironment(), Console.Out, Console.Error);
@@ -8,7 +9,8 @@ if (launch.Builder is not { } builder)
 
 // Components register here, each with one line: the Kubernetes plumbing (client, informers, leader election),
 // the admission webhook (which also registers the IServingCertificateSource the TLS listener asks on every
-// handshake) and the controllers, as hosted services.
+// handshake) and the controllers, as leader-only workers.
+builder.Services.AddKwarmKubernetes();
 
 return await builder.RunKwarmAsync(
     mapWebhook: webhook =>

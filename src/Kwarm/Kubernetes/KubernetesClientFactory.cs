@@ -55,7 +55,7 @@ public sealed class KubernetesClientFactory
     /// <summary>Which source produced the last configuration, for the start-up log line.</summary>
     public string? ChosenSource { get; private set; }
 
-    /// <exception cref="KubeconfigNotFoundException">No source is usable; the message says what was tried.</exception>
+    /// <exception cref="KwarmStartupException">No source is usable; the message says what was tried.</exception>
     public KubernetesClientConfiguration BuildConfiguration()
     {
         var tried = new List<string>();
@@ -65,7 +65,7 @@ public sealed class KubernetesClientFactory
             var path = ExpandHome(_options.Kubeconfig.Trim());
             if (!File.Exists(path))
             {
-                throw new KubeconfigNotFoundException(
+                throw new KwarmStartupException(
                     $"--kubeconfig names '{path}', which does not exist. Give the path of a readable kubeconfig file " +
                     "(for example --kubeconfig ~/.kube/config), or drop the flag to use KUBECONFIG, the in-cluster service account or ~/.kube/config.");
             }
@@ -82,7 +82,7 @@ public sealed class KubernetesClientFactory
             var existing = paths.Where(File.Exists).ToArray();
             if (existing.Length == 0)
             {
-                throw new KubeconfigNotFoundException(
+                throw new KwarmStartupException(
                     $"KUBECONFIG is '{_sources.KubeconfigVariable}', but none of its files exists. Point KUBECONFIG at a readable " +
                     "kubeconfig file, pass --kubeconfig <path>, or unset KUBECONFIG to use the in-cluster service account or ~/.kube/config.");
             }
@@ -101,7 +101,7 @@ public sealed class KubernetesClientFactory
             }
             catch (Exception ex) when (ex is KubeConfigException or IOException or UnauthorizedAccessException)
             {
-                throw new KubeconfigNotFoundException(
+                throw new KwarmStartupException(
                     $"Running in a cluster, but the service-account credentials could not be read: {ex.Message}. " +
                     "Check that the pod mounts its service-account token (automountServiceAccountToken), or pass --kubeconfig <path>.", ex);
             }
@@ -124,7 +124,7 @@ public sealed class KubernetesClientFactory
             tried.Add("~/.kube/config (no home directory)");
         }
 
-        throw new KubeconfigNotFoundException(
+        throw new KwarmStartupException(
             "No Kubernetes API server is configured. Tried, in order: " + string.Join("; ", tried) + ". " +
             "Give a kubeconfig with --kubeconfig <path> (or the KWARM_KUBECONFIG environment variable), set KUBECONFIG, " +
             "or run Kwarm inside a cluster with a service account.");
@@ -164,7 +164,7 @@ public sealed class KubernetesClientFactory
         catch (Exception ex) when (ex is KubeConfigException or IOException or UnauthorizedAccessException or
                                        YamlDotNet.Core.YamlException or ArgumentException or InvalidOperationException)
         {
-            throw new KubeconfigNotFoundException(
+            throw new KwarmStartupException(
                 $"The kubeconfig from {description} could not be used: {ex.Message}. " +
                 "Check that it is valid YAML with a current-context whose cluster has a server URL.", ex);
         }

@@ -49,7 +49,7 @@ public sealed class KubernetesClientFactoryTests : IDisposable
     {
         var factory = Factory(null, new ClientConfigurationSources(null, _home.FullName, InCluster: false));
 
-        var error = Assert.Throws<KubeconfigNotFoundException>(factory.BuildConfiguration);
+        var error = Assert.Throws<KwarmStartupException>(factory.BuildConfiguration);
 
         Assert.Contains("--kubeconfig (not set)", error.Message, StringComparison.Ordinal);
         Assert.Contains("KUBECONFIG (not set)", error.Message, StringComparison.Ordinal);
@@ -75,7 +75,7 @@ public sealed class KubernetesClientFactoryTests : IDisposable
         var missing = Path.Combine(_home.FullName, "nope.yaml");
         var factory = Factory(missing, new ClientConfigurationSources(null, _home.FullName, InCluster: false));
 
-        var error = Assert.Throws<KubeconfigNotFoundException>(factory.BuildConfiguration);
+        var error = Assert.Throws<KwarmStartupException>(factory.BuildConfiguration);
 
         Assert.Contains(missing, error.Message, StringComparison.Ordinal);
         Assert.Contains("does not exist", error.Message, StringComparison.Ordinal);
@@ -88,7 +88,7 @@ public sealed class KubernetesClientFactoryTests : IDisposable
         File.WriteAllText(broken, "apiVersion: v1\nclusters: [ this is not: valid\n");
         var factory = Factory(broken, new ClientConfigurationSources(null, _home.FullName, InCluster: false));
 
-        var error = Assert.Throws<KubeconfigNotFoundException>(factory.BuildConfiguration);
+        var error = Assert.Throws<KwarmStartupException>(factory.BuildConfiguration);
 
         Assert.Contains(broken, error.Message, StringComparison.Ordinal);
         Assert.Contains("could not be used", error.Message, StringComparison.Ordinal);
