@@ -125,8 +125,7 @@ internal sealed partial class ChartTemplateRenderer
             ("quote", 1) => "\"" + Text(arguments[0]).Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"",
             ("default", 2) => IsTrue(arguments[1]) ? arguments[1] : arguments[0],
             ("not", 1) => !IsTrue(arguments[0]),
-            // JSON is YAML: a flow mapping or sequence re-parses to the same tree as Helm's block style.
-            ("toYaml", 1) => arguments[0] is JsonNode node ? node.ToJsonString() : Show(arguments[0]),
+            ("toYaml", 1) => arguments[0] is JsonNode node ? BlockYaml(node, 0) : Show(arguments[0]),
             ("nindent", 2) => "\n" + Indent(Count(arguments[0]), Text(arguments[1])),
             ("indent", 2) => Indent(Count(arguments[0]), Text(arguments[1])),
             ("regexFind", 2) => Regex.Match(Text(arguments[1]), Text(arguments[0]), RegexOptions.CultureInvariant).Value,
@@ -168,6 +167,30 @@ internal sealed partial class ChartTemplateRenderer
 
         return current;
     }
+
+    /// <summary>
+    /// Block-style YAML, as Helm's toYaml writes it (so it can be merged into a mapping the template already opened);
+    /// every scalar is written as JSON, which YAML reads back unchanged.
+    /// </summary>
+    private static string BlockYaml(JsonNode node, int indent)
+    {
+        var pad = new string(' ', indent);
+        return node switch
+        {
+            JsonObject { Count: 0 } => "{}",
+            JsonArray { Count: 0 } => "[]",
+            JsonObject map => string.Join('\n', map.Select(pair => pad + System.Text.Json.JsonSerializer.Serialize(pair.Key) + ":" + Nested(pair.Value, indent))),
+            JsonArray list => string.Join('\n', list.Select(item => pad + "-" + Nested(item, indent))),
+            _ => node.ToJsonString(),
+        };
+    }
+
+    private static string Nested(JsonNode? value, int indent) => value switch
+    {
+        JsonObject { Count: > 0 } or JsonArray { Count: > 0 } => "\n" + BlockYaml(value, indent + 2),
+        null => " null",
+        _ => " " + BlockYaml(value, 0),
+    };
 
     private static bool IsTrue(object? value) => value switch
     {
