@@ -23,7 +23,8 @@ current=$(held)
 printf '%s\n' "$current" | while read -r namespace name hold; do
   [ -n "$name" ] || continue
   echo "asking Kwarm to release $namespace/$name (hold $hold)"
-  kubectl annotate deployment --namespace "$namespace" "$name" kwarm.io/release=true --overwrite
+  kubectl annotate deployment --namespace "$namespace" "$name" kwarm.io/release=true --overwrite ||
+    echo "could not annotate $namespace/$name: it is released directly below if still held" >&2
 done
 
 waited=0
