@@ -206,7 +206,11 @@ public sealed class HelmChartTests
 
         var script = chart.Single("ConfigMap", "kwarm-release-holds")["data"]!["release-holds.sh"]!.GetValue<string>();
         Assert.Equal(File.ReadAllText(Path.Combine(Manifests.ChartDirectory, "files", "release-holds.sh")).TrimEnd(), script.TrimEnd());
-        Assert.Equal(["apps|deployments|get,list,patch"], Manifests.Rules(chart.Single("ClusterRole", "kwarm-release-holds")));
+        var hookRole = chart.Single("ClusterRole", "kwarm-release-holds");
+        Assert.Equal(["apps|deployments|get,list,patch", "admissionregistration.k8s.io|mutatingwebhookconfigurations|delete"], Manifests.Rules(hookRole));
+        Assert.Equal(["kwarm"], hookRole["rules"]![1]!["resourceNames"]!.AsArray().Select(Manifests.Str));
+        var env = pod["containers"]![0]!["env"]!.AsArray();
+        Assert.Equal("kwarm", Manifests.Str(env.Single(item => Manifests.Str(item!["name"]) == "WEBHOOK_CONFIGURATION")!["value"]));
         foreach (var item in chart.Where(item => Manifests.Name(item) == "kwarm-release-holds"))
         {
             Assert.Equal("pre-delete", Manifests.Str(item["metadata"]!["annotations"]!["helm.sh/hook"]));

@@ -29,6 +29,7 @@ public sealed class ReleaseHoldsScriptTests : IDisposable
             printf '%s' "$8" > "$here/patch-$4-$5.json"
             [ -e "$here/patch-fails" ] && { echo "the request is invalid" >&2; exit 1; }
             release "$4" "$5" ;;
+          delete) ;;
           *) echo "unexpected kubectl $*" >&2; exit 3 ;;
         esac
         """;
@@ -79,6 +80,22 @@ public sealed class ReleaseHoldsScriptTests : IDisposable
             patch.Select(operation => operation!.ToJsonString()));
         // The Deployment that was not held is never touched.
         Assert.DoesNotContain(Calls(), call => call.Contains(" api ", StringComparison.Ordinal));
+        // Without WEBHOOK_CONFIGURATION the webhook is left alone.
+        Assert.DoesNotContain(Calls(), call => call.StartsWith("delete", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_webhook_configuration_is_deleted_before_any_release_when_named()
+    {
+        Touch("kwarm-running");
+
+        var run = await RunScriptAsync(timeoutSeconds: 30, webhookConfiguration: "kwarm");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var calls = Calls();
+        var delete = calls.IndexOf("delete mutatingwebhookconfiguration kwarm --ignore-not-found");
+        Assert.True(delete >= 0, string.Join('\n', calls));
+        Assert.True(delete < calls.FindIndex(call => call.StartsWith("annotate", StringComparison.Ordinal)), string.Join('\n', calls));
     }
 
     [Fact]
@@ -113,10 +130,10 @@ public sealed class ReleaseHoldsScriptTests : IDisposable
         return File.Exists(path) ? File.ReadAllLines(path).ToList() : [];
     }
 
-    private Task<ProcessRun> RunScriptAsync(int timeoutSeconds)
+    private Task<ProcessRun> RunScriptAsync(int timeoutSeconds, string webhookConfiguration = "")
     {
         var script = Path.Combine(Manifests.ChartDirectory, "files", "release-holds.sh");
         var path = _bin.FullName + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH");
-        return ProcessRun.StartAsync("/usr/bin/env", [$"PATH={path}", $"TIMEOUT_SECONDS={timeoutSeconds}", "sh", script], _bin.FullName, TestContext.Current.CancellationToken);
+        return ProcessRun.StartAsync("/usr/bin/env", [$"PATH={path}", $"TIMEOUT_SECONDS={timeoutSeconds}", $"WEBHOOK_CONFIGURATION={webhookConfiguration}", "sh", script], _bin.FullName, TestContext.Current.CancellationToken);
     }
 }

@@ -2,11 +2,13 @@
 # Releases every active Kwarm hold, so that removing Kwarm leaves no Deployment paused.
 # Run by the Helm chart's pre-delete hook; kubectl users run it before deleting Kwarm:
 #   sh deploy/charts/kwarm/files/release-holds.sh
+# 0. with WEBHOOK_CONFIGURATION set (the chart sets it to kwarm), deletes that MutatingWebhookConfiguration first,
+#    so that no new hold can start while the existing ones are released;
 # 1. asks Kwarm to release each held Deployment (annotation kwarm.io/release=true) and waits up to
 #    TIMEOUT_SECONDS (default 120) for it to do so;
 # 2. releases whatever is still held itself, with the same patch Kwarm uses: it tests the hold id (so a newer hold
 #    is never unpaused by mistake), sets spec.paused to false and replaces the hold annotations by kwarm.io/released.
-# Needs: sh, kubectl with get/list/patch on deployments in every namespace.
+# Needs: sh, kubectl with get/list/patch on deployments in every namespace (and delete on the webhook configuration).
 set -eu
 
 timeout_seconds=${TIMEOUT_SECONDS:-120}
@@ -18,6 +20,10 @@ held() {
     -o jsonpath='{range .items[*]}{.metadata.namespace}{" "}{.metadata.name}{" "}{.metadata.annotations.kwarm\.io/hold}{"\n"}{end}') || return 1
   printf '%s\n' "$listing" | awk 'NF == 3'
 }
+
+if [ -n "${WEBHOOK_CONFIGURATION:-}" ]; then
+  kubectl delete mutatingwebhookconfiguration "$WEBHOOK_CONFIGURATION" --ignore-not-found
+fi
 
 current=$(held)
 printf '%s\n' "$current" | while read -r namespace name hold; do
