@@ -92,6 +92,33 @@ public sealed class DocumentedConfigurationTests
         }
     }
 
+    [Fact]
+    public void Chart_value_table_lists_every_value_but_the_flags_and_no_other()
+    {
+        var values = ChartTemplateRenderer.Values(Manifests.ChartDirectory);
+        var paths = new List<string>();
+        foreach (var (key, value) in values)
+        {
+            if (key == "flags")
+            {
+                continue;
+            }
+
+            // A map of settings is listed setting by setting; resources and free-form maps (selectors) as a whole.
+            if (value is JsonObject { Count: > 0 } map && key != "resources")
+            {
+                paths.AddRange(map.Select(pair => $"{key}.{pair.Key}"));
+            }
+            else
+            {
+                paths.Add(key);
+            }
+        }
+
+        var documented = MarkdownTable.Under(ConfigurationDoc, "## Helm chart values").Select(row => row[0]);
+        Assert.Equal(paths.Order(StringComparer.Ordinal), documented.Order(StringComparer.Ordinal));
+    }
+
     [Theory]
     [InlineData("kwarm.io_prepullpolicies.yaml", "## PrePullPolicy")]
     [InlineData("kwarm.io_prepullimages.yaml", "## PrePullImage")]
