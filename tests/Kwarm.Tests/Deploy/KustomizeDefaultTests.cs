@@ -17,6 +17,8 @@ public sealed class KustomizeDefaultTests
         "|pods|get,list,watch",
         "|nodes|get,list,watch",
         "|serviceaccounts|get,list,watch",
+        // Not in the list: the Kubernetes plumbing (src/Kwarm/Kubernetes) runs a Namespace informer.
+        "|namespaces|get,list,watch",
         "|events|create,patch",
         "events.k8s.io|events|create,patch",
     ];
