@@ -24,6 +24,8 @@ public enum HoldReason
     PausedByUser,
     ZeroReplicas,
     HoldDisabled,
+    /// <summary>No container image could be read (the API server rejects such an object anyway): nothing to pre-pull.</summary>
+    NoImages,
     /// <summary>New images: the rollout is held.</summary>
     ImagesChanged,
 }
@@ -125,6 +127,11 @@ public sealed record HoldDecision(HoldReason Reason, IReadOnlyList<JsonPatchOper
         if (updated.PausedWithoutHold || previous?.PausedWithoutHold == true)
         {
             return Allow(HoldReason.PausedByUser);
+        }
+
+        if (updated.Images.Count == 0)
+        {
+            return Allow(HoldReason.NoImages);
         }
 
         if (updated.Replicas == 0)
