@@ -303,4 +303,33 @@ public sealed class DecisionTableTests
 
         Assert.Equal(first, second);
     }
+
+    [Fact]
+    public void Reinvocation_after_kwarms_own_patch_gives_the_same_patch()
+    {
+        var review = AdmissionFixtures.Review(AdmissionFixtures.SetImage);
+        var first = Decide(review);
+        var patched = JsonPatchApplier.Apply(review.NewObject(), JsonNode.Parse(JsonPatchOperation.Serialize(first.Patch))!.AsArray());
+        review.Request()["object"] = patched;
+
+        var second = Decide(review);
+
+        Assert.Equal(HoldReason.ImagesChanged, second.Reason);
+        Assert.Equal(JsonPatchOperation.Serialize(first.Patch), JsonPatchOperation.Serialize(second.Patch));
+    }
+
+    [Fact]
+    public void Reinvocation_after_another_webhook_rewrote_an_image_holds_the_rewritten_set()
+    {
+        var review = AdmissionFixtures.Review(AdmissionFixtures.SetImage);
+        var first = Decide(review);
+        var patched = JsonPatchApplier.Apply(review.NewObject(), JsonNode.Parse(JsonPatchOperation.Serialize(first.Patch))!.AsArray()).AsObject();
+        patched.PodSpec()["containers"]![0]!["image"] = "mirror.local/shop/api:1.1";
+        review.Request()["object"] = patched;
+
+        var second = Decide(review);
+
+        Assert.Equal(HoldId.For(["mirror.local/shop/api:1.1", ProxyImage, MigrateImage]), second.HoldId);
+        Assert.NotEqual(first.HoldId, second.HoldId);
+    }
 }
