@@ -96,9 +96,9 @@ public sealed class AdmissionReviewer(IPolicyCatalog catalog, KwarmIdentity iden
             return HoldDecision.Decide(request, policy: null, identity);
         }
 
-        var labels = DeploymentSnapshot.Read(deployment).Labels;
-        var policy = PolicyMatcher.Select(catalog.Policies, request.Namespace, labels);
-        return HoldDecision.Decide(request, policy, identity);
+        var updated = DeploymentSnapshot.Read(deployment);
+        var policy = PolicyMatcher.Select(catalog.Policies, request.Namespace, updated.Labels);
+        return HoldDecision.Decide(request, updated, policy, identity);
     }
 
     private static string Warning(HoldDecision decision) => decision.Reason == HoldReason.HoldRestored

@@ -13,7 +13,11 @@ public sealed record DeploymentSnapshot
 {
     public required IDictionary<string, string> Labels { get; init; }
 
-    public required IDictionary<string, string> Annotations { get; init; }
+    /// <summary>
+    /// Only the <c>kwarm.io/</c> annotations the decision reads: the others (a <c>last-applied-configuration</c> can
+    /// be as large as the object) are never copied out of the request.
+    /// </summary>
+    public required IDictionary<string, string> KwarmAnnotations { get; init; }
 
     /// <summary>False when <c>metadata.annotations</c> is absent: the patch must then create the map.</summary>
     public required bool HasAnnotationsMap { get; init; }
@@ -47,7 +51,10 @@ public sealed record DeploymentSnapshot
         return Images.SequenceEqual(other.Images, StringComparer.Ordinal);
     }
 
-    private string? Annotation(string key) => Annotations.TryGetValue(key, out var value) ? value : null;
+    private string? Annotation(string key) => KwarmAnnotations.TryGetValue(key, out var value) ? value : null;
+
+    private static readonly string[] ReadAnnotations =
+        [KwarmApi.HoldAnnotation, KwarmApi.PolicyAnnotation, KwarmApi.ReleasedAnnotation, KwarmApi.SkipAnnotation];
 
     private static readonly IDictionary<string, string> Empty = FrozenDictionary<string, string>.Empty;
 
@@ -72,7 +79,7 @@ public sealed record DeploymentSnapshot
         return new DeploymentSnapshot
         {
             Labels = metadata is { } m ? StringMap(Property(m, "labels", JsonValueKind.Object)) : Empty,
-            Annotations = StringMap(annotations),
+            KwarmAnnotations = KwarmOnly(annotations),
             HasAnnotationsMap = annotations is not null,
             Paused = paused,
             Replicas = replicas,
@@ -101,6 +108,25 @@ public sealed record DeploymentSnapshot
 
     private static JsonElement? Property(JsonElement element, string name, JsonValueKind kind) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == kind ? value : null;
+
+    private static IDictionary<string, string> KwarmOnly(JsonElement? annotations)
+    {
+        if (annotations is not { } element)
+        {
+            return Empty;
+        }
+
+        Dictionary<string, string>? result = null;
+        foreach (var key in ReadAnnotations)
+        {
+            if (element.TryGetProperty(key, out var value) && value.ValueKind == JsonValueKind.String)
+            {
+                (result ??= new Dictionary<string, string>(StringComparer.Ordinal))[key] = value.GetString()!;
+            }
+        }
+
+        return result ?? Empty;
+    }
 
     private static IDictionary<string, string> StringMap(JsonElement? map)
     {

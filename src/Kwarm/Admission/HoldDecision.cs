@@ -42,7 +42,11 @@ public sealed record HoldDecision(HoldReason Reason, IReadOnlyList<JsonPatchOper
 
     public bool Holds => Patch.Count > 0;
 
-    public static HoldDecision Decide(AdmissionRequest request, PrePullPolicy? policy, KwarmIdentity identity)
+    public static HoldDecision Decide(AdmissionRequest request, PrePullPolicy? policy, KwarmIdentity identity) =>
+        Decide(request, updated: null, policy, identity);
+
+    /// <param name="updated">The request's object, when the caller already read it to match the policy.</param>
+    internal static HoldDecision Decide(AdmissionRequest request, DeploymentSnapshot? updated, PrePullPolicy? policy, KwarmIdentity identity)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(identity);
@@ -62,7 +66,7 @@ public sealed record HoldDecision(HoldReason Reason, IReadOnlyList<JsonPatchOper
             return Allow(HoldReason.NoMatchingPolicy);
         }
 
-        var updated = DeploymentSnapshot.Read(newJson);
+        updated ??= DeploymentSnapshot.Read(newJson);
         if (updated.Skipped)
         {
             return Allow(HoldReason.SkipAnnotation);
