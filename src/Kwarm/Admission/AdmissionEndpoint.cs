@@ -94,6 +94,22 @@ public sealed partial class AdmissionEndpoint(AdmissionReviewer reviewer, KwarmM
             // Kestrel's own limits or a broken chunked body: still a client error, never a 500.
             await RejectAsync(context, exception.StatusCode, $"the request body could not be read: {exception.Message}", started).ConfigureAwait(false);
         }
+        catch (IOException exception)
+        {
+            // The connection broke mid-request (reset, TLS failure): there is no one to answer.
+            LogConnectionLost(logger, exception.Message);
+        }
+#pragma warning disable CA1031 // The last line of defence: a bug must cost one answer, never the process or a stack trace to the client.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            LogUnexpected(logger, exception);
+            if (!context.Response.HasStarted)
+            {
+                // failurePolicy: Ignore makes the API server admit the request unchanged.
+                await RejectAsync(context, StatusCodes.Status500InternalServerError, "internal error in the Kwarm webhook; the request is admitted unchanged by failurePolicy Ignore", started).ConfigureAwait(false);
+            }
+        }
     }
 
     private async Task RejectAsync(HttpContext context, int status, string message, long started)
@@ -114,6 +130,12 @@ public sealed partial class AdmissionEndpoint(AdmissionReviewer reviewer, KwarmM
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "Refused an admission request with HTTP {Status}: {Reason}")]
     private static partial void LogRejected(ILogger logger, int status, string reason);
+
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Debug, Message = "Admission connection lost before an answer: {Reason}")]
+    private static partial void LogConnectionLost(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Error, Message = "Unexpected failure while answering an admission request")]
+    private static partial void LogUnexpected(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 4002, Level = LogLevel.Information,
         Message = "Holding the rollout of deployment {Namespace}/{Name} ({Reason}): hold {HoldId}, policy {Policy}, dry run {DryRun}")]
