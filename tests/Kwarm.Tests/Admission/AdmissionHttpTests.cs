@@ -159,6 +159,15 @@ public sealed class AdmissionHttpTests : IAsyncLifetime
         var (status, body) = await PostAsync(Json(AdmissionFixtures.Bytes(AdmissionFixtures.SetImage)));
 
         Assert.Equal(HttpStatusCode.OK, status);
+        // On the wire, as the API server reads it: a base64 string, independently of the records that wrote it.
+        using (var raw = JsonDocument.Parse(body))
+        {
+            var wire = raw.RootElement.GetProperty("response");
+            Assert.Equal(JsonValueKind.String, wire.GetProperty("patch").ValueKind);
+            Assert.StartsWith("[{\"op\":\"add\",\"path\":\"/spec/paused\",\"value\":true}", Encoding.UTF8.GetString(Convert.FromBase64String(wire.GetProperty("patch").GetString()!)), StringComparison.Ordinal);
+            Assert.Equal(JsonValueKind.True, wire.GetProperty("allowed").ValueKind);
+        }
+
         var review = JsonSerializer.Deserialize(body, AdmissionJsonContext.Default.AdmissionReview)!;
         Assert.Equal("b26a50db-e126-4375-8ab5-9b28d6fcab1b", review.Response!.Uid);
         Assert.True(review.Response.Allowed);
