@@ -21,6 +21,11 @@ internal static class BenchmarkCommandLine
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, CancellationToken cancellationToken)
     {
+        if (args is ["load", .. var loadArguments])
+        {
+            return await LoadGenerator.RunAsync(loadArguments, output, cancellationToken).ConfigureAwait(false);
+        }
+
         if (args.Length == 0 || args[0] != "webhook")
         {
             await output.WriteLineAsync(Usage).ConfigureAwait(false);

@@ -13,11 +13,25 @@ internal static class MachineDescription
             ? $"{kib / 1024.0 / 1024.0:0.0} GiB RAM"
             : "RAM unknown";
         return $"{Environment.ProcessorCount} logical CPUs ({cpu}), {memory}, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, " +
-            $"{(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC; load average before the run: {LoadAverage()}";
+            $"{(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC, process nice value {NiceValue()}; load average before the run: {LoadAverage()}";
     }
 
     public static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+
+    /// <summary>The scheduling priority (from <c>/proc/self/stat</c>): a run under <c>nice -n -10</c> says so in its report.</summary>
+    private static string NiceValue()
+    {
+        if (!File.Exists("/proc/self/stat"))
+        {
+            return "unknown";
+        }
+
+        // Fields after the parenthesised command name; nice is field 19 of the whole line, 17th after the name.
+        var stat = File.ReadAllText("/proc/self/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return fields.Length > 16 ? fields[16] : "unknown";
+    }
 
     private static string? ReadFirst(string path, string key)
     {

@@ -1,10 +1,11 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Globalization;
 using System.Net;
-using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
 using k8s.Models;
 using Kwarm.Admission;
 using Kwarm.Hosting;
@@ -18,24 +19,13 @@ namespace Kwarm.Benchmarks;
 
 internal sealed record WebhookBenchmarkResult
 {
-    public required int Sent { get; init; }
-
-    public required int Errors { get; init; }
-
-    public required string? FirstError { get; init; }
-
-    /// <summary>Client-observed latency of each successful request, from its send to the full response.</summary>
-    public required double[] LatenciesMs { get; init; }
-
-    /// <summary>The same, counted from when the request was due: adds the generator's own lateness (about 1 ms of timer granularity).</summary>
-    public required double[] LatenciesFromDueMs { get; init; }
+    public required LoadResult Load { get; init; }
 
     /// <summary>Server-side handling time, from <c>kwarm_webhook_duration_seconds</c>.</summary>
     public required double[] ServerMs { get; init; }
 
-    public required TimeSpan Elapsed { get; init; }
-
-    public required double WorstSendLagMs { get; init; }
+    /// <summary>Collections and pause time of the webhook process during the measured run.</summary>
+    public required string ServerGarbageCollection { get; init; }
 
     public required string Protocol { get; init; }
 
@@ -44,8 +34,7 @@ internal sealed record WebhookBenchmarkResult
 
 /// <summary>
 /// Serves the real webhook (AddKwarmAdmission, MapKwarmAdmission, the file-based rotating certificate) over TLS on
-/// 127.0.0.1 and drives it open loop: request i is due at start + i / rate whether or not earlier answers came back,
-/// and its latency counts from when it was due, so a stalled server cannot hide its queueing (no coordinated omission).
+/// 127.0.0.1 in this process, and drives it from a second process running <see cref="LoadGenerator"/>.
 /// </summary>
 internal static class WebhookBenchmark
 {
@@ -82,32 +71,47 @@ internal static class WebhookBenchmark
 
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             var endpoint = new Uri(new Uri(app.Urls.First()), AdmissionEndpoint.Path);
-            var body = await File.ReadAllBytesAsync(options.FixturePath, cancellationToken).ConfigureAwait(false);
-
-            using var client = CreateClient(pinnedThumbprint, options.Http2);
-            await output.WriteLineAsync($"Serving {endpoint} over TLS; warming up {options.Warmup.TotalSeconds:0} s at {options.Rate}/s").ConfigureAwait(false);
-            if (options.Warmup > TimeSpan.Zero)
-            {
-                await DriveAsync(client, endpoint, body, options.Rate, options.Warmup, cancellationToken).ConfigureAwait(false);
-            }
+            await output.WriteLineAsync($"Serving {endpoint} over TLS; load generator warming up {options.Warmup.TotalSeconds:0} s at {options.Rate}/s").ConfigureAwait(false);
 
             var machine = MachineDescription.Describe();
-            await output.WriteLineAsync($"Measuring {options.Duration.TotalSeconds:0} s at {options.Rate}/s").ConfigureAwait(false);
-            Volatile.Write(ref recordServer, true);
-            var run = await DriveAsync(client, endpoint, body, options.Rate, options.Duration, cancellationToken).ConfigureAwait(false);
-            Volatile.Write(ref recordServer, false);
+            using var generator = StartGenerator(endpoint, pinnedThumbprint, options);
+            // Drained from the start: a child blocked on a full stderr pipe would look like a stalled benchmark.
+            var generatorErrors = generator.StandardError.ReadToEndAsync(cancellationToken);
+            LoadResult? load = null;
+            (int, int, int) collectionsBefore = default;
+            var pausedBefore = TimeSpan.Zero;
+            var allocatedBefore = 0L;
+            var serverCollections = "";
+            while (await generator.StandardOutput.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+            {
+                if (line == LoadGenerator.MeasuringLine)
+                {
+                    await output.WriteLineAsync($"Measuring {options.Duration.TotalSeconds:0} s at {options.Rate}/s").ConfigureAwait(false);
+                    collectionsBefore = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+                    pausedBefore = GC.GetTotalPauseDuration();
+                    allocatedBefore = GC.GetTotalAllocatedBytes();
+                    Volatile.Write(ref recordServer, true);
+                }
+                else if (line.StartsWith(LoadGenerator.ResultPrefix, StringComparison.Ordinal))
+                {
+                    Volatile.Write(ref recordServer, false);
+                    serverCollections = LoadGenerator.GarbageCollectionSince(collectionsBefore, pausedBefore, allocatedBefore, options.Rate * (int)options.Duration.TotalSeconds);
+                    load = JsonSerializer.Deserialize(line[LoadGenerator.ResultPrefix.Length..], LoadResultJsonContext.Default.LoadResult);
+                }
+            }
+
+            await generator.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
             await app.StopAsync(cancellationToken).ConfigureAwait(false);
+            if (load is null)
+            {
+                throw new InvalidOperationException($"the load generator exited with code {generator.ExitCode} without a result: {await generatorErrors.ConfigureAwait(false)}");
+            }
 
             return new WebhookBenchmarkResult
             {
-                Sent = run.Sent,
-                Errors = run.Errors,
-                FirstError = run.FirstError,
-                LatenciesMs = run.LatenciesMs,
-                LatenciesFromDueMs = run.LatenciesFromDueMs,
+                Load = load,
                 ServerMs = [.. serverSeconds.Select(seconds => seconds * 1000)],
-                Elapsed = run.Elapsed,
-                WorstSendLagMs = run.WorstSendLagMs,
+                ServerGarbageCollection = serverCollections,
                 Protocol = options.Http2 ? "HTTP/2" : "HTTP/1.1",
                 Machine = machine + $"; load average after the run: {MachineDescription.LoadAverage()}",
             };
@@ -118,108 +122,27 @@ internal static class WebhookBenchmark
         }
     }
 
-    private sealed record DriveResult(int Sent, int Errors, string? FirstError, double[] LatenciesMs, double[] LatenciesFromDueMs, TimeSpan Elapsed, double WorstSendLagMs);
-
-    /// <summary>
-    /// Open loop: a dedicated thread wakes about every millisecond and starts every request that has come due, never
-    /// waiting for answers, so a slow server cannot slow the sending down. Sleeping rather than spinning keeps the
-    /// generator from eating one of the two cores it shares with the server.
-    /// </summary>
-    private static async Task<DriveResult> DriveAsync(HttpClient client, Uri endpoint, byte[] body, int rate, TimeSpan duration, CancellationToken cancellationToken)
+    /// <summary>Runs this same program as <c>load ...</c> in a child process (through <c>dotnet</c> when started that way).</summary>
+    private static Process StartGenerator(Uri endpoint, string thumbprint, WebhookBenchmarkOptions options)
     {
-        var total = (int)(rate * duration.TotalSeconds);
-        var latencies = new double[total];
-        var fromDue = new double[total];
-        var failed = new bool[total];
-        string? firstError = null;
-        var inFlight = new Task[total];
-        var ticksPerRequest = (double)Stopwatch.Frequency / rate;
-        var worstLag = 0L;
-
-        var start = Stopwatch.GetTimestamp();
-        var generator = new Thread(() =>
+        var self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot locate the running program");
+        var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (string.Equals(Path.GetFileNameWithoutExtension(self), "dotnet", StringComparison.Ordinal))
         {
-            for (var index = 0; index < total; index++)
-            {
-                var due = start + (long)(index * ticksPerRequest);
-                while (Stopwatch.GetTimestamp() < due)
-                {
-                    Thread.Sleep(1);
-                }
+            start.ArgumentList.Add(typeof(WebhookBenchmark).Assembly.Location);
+        }
 
-                var sent = Stopwatch.GetTimestamp();
-                worstLag = Math.Max(worstLag, sent - due);
-                var slot = index;
-                inFlight[index] = Task.Run(async () =>
-                {
-                    var error = await SendAsync(client, endpoint, body, cancellationToken).ConfigureAwait(false);
-                    latencies[slot] = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
-                    fromDue[slot] = Stopwatch.GetElapsedTime(due).TotalMilliseconds;
-                    if (error is not null)
-                    {
-                        failed[slot] = true;
-                        Interlocked.CompareExchange(ref firstError, error, null);
-                    }
-                }, cancellationToken);
-            }
+        foreach (var argument in new[]
+        {
+            "load", endpoint.ToString(), thumbprint, options.FixturePath, options.Rate.ToString(CultureInfo.InvariantCulture),
+            ((int)options.Duration.TotalSeconds).ToString(CultureInfo.InvariantCulture), ((int)options.Warmup.TotalSeconds).ToString(CultureInfo.InvariantCulture),
+            options.Http2.ToString(CultureInfo.InvariantCulture),
         })
-        { IsBackground = true, Name = "kwarm-bench-generator" };
-        generator.Start();
-        generator.Join();
-
-        await Task.WhenAll(inFlight).ConfigureAwait(false);
-        var elapsed = Stopwatch.GetElapsedTime(start);
-        return new DriveResult(total, failed.Count(flag => flag), firstError,
-            [.. latencies.Where((_, index) => !failed[index])], [.. fromDue.Where((_, index) => !failed[index])],
-            elapsed, worstLag * 1000.0 / Stopwatch.Frequency);
-    }
-
-    private static async Task<string?> SendAsync(HttpClient client, Uri endpoint, byte[] body, CancellationToken cancellationToken)
-    {
-        try
         {
-            using var content = new ByteArrayContent(body);
-            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
-            using var response = await client.PostAsync(endpoint, content, cancellationToken).ConfigureAwait(false);
-            var answer = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            if (response.StatusCode != HttpStatusCode.OK)
-            {
-                return $"HTTP {(int)response.StatusCode}: {answer}";
-            }
-
-            // Every answer must be the hold the fixture calls for, not merely a 200.
-            return answer.Contains("\"patchType\":\"JSONPatch\"", StringComparison.Ordinal) ? null : $"no patch in the answer: {answer}";
+            start.ArgumentList.Add(argument);
         }
-        catch (HttpRequestException exception)
-        {
-            return exception.Message;
-        }
-        catch (TaskCanceledException exception)
-        {
-            return $"timed out: {exception.Message}";
-        }
-    }
 
-    private static HttpClient CreateClient(string pinnedThumbprint, bool http2)
-    {
-        var handler = new SocketsHttpHandler
-        {
-            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
-            EnableMultipleHttp2Connections = true,
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                // The benchmark's own self-signed certificate, pinned by thumbprint: the API server pins via caBundle.
-                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-                    certificate is not null && string.Equals(certificate.GetCertHashString(), pinnedThumbprint, StringComparison.OrdinalIgnoreCase),
-            },
-        };
-        return new HttpClient(handler)
-        {
-            // The API server's webhook timeout (timeoutSeconds: 5).
-            Timeout = TimeSpan.FromSeconds(5),
-            DefaultRequestVersion = http2 ? HttpVersion.Version20 : HttpVersion.Version11,
-            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
-        };
+        return Process.Start(start) ?? throw new InvalidOperationException("the load generator did not start");
     }
 
     private static string WriteSelfSignedCertificate(string directory)

@@ -15,6 +15,7 @@ public sealed record ReviewOutcome
 
     public HoldDecision? Decision { get; init; }
 
+    /// <summary>The request's envelope, without <c>object</c>, <c>oldObject</c> and <c>options</c> (read in place and gone with the body).</summary>
     public AdmissionRequest? Request { get; init; }
 
     /// <summary>The <c>decision</c> label of <c>kwarm_webhook_requests_total</c>.</summary>
@@ -28,6 +29,9 @@ public sealed record ReviewOutcome
 /// </summary>
 public sealed class AdmissionReviewer(IPolicyCatalog catalog, KwarmIdentity identity)
 {
+    /// <summary>Deep enough for any Kubernetes object (managedFields nest deeply), bounded against hostile input.</summary>
+    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 128 };
+
     public ReviewOutcome Review(ReadOnlySequence<byte> body)
     {
         if (body.IsEmpty)
@@ -35,55 +39,72 @@ public sealed class AdmissionReviewer(IPolicyCatalog catalog, KwarmIdentity iden
             return Invalid("the request body is empty; expected an admission.k8s.io/v1 AdmissionReview");
         }
 
-        AdmissionReview? review;
+        JsonDocument document;
         try
         {
-            var reader = new Utf8JsonReader(body);
-            review = JsonSerializer.Deserialize(ref reader, AdmissionJsonContext.Default.AdmissionReview);
+            // One pooled parse of the whole body; the reviewed objects are read in place, never copied.
+            document = JsonDocument.Parse(body, ParseOptions);
         }
         catch (JsonException exception)
         {
-            return Invalid($"the request body is not a valid AdmissionReview JSON document: {exception.Message}");
+            return Invalid($"the request body is not valid JSON: {exception.Message}");
         }
 
-        if (review is null)
+        using (document)
         {
-            return Invalid("the request body is JSON null; expected an admission.k8s.io/v1 AdmissionReview");
-        }
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return Invalid($"the request body is {AdmissionReviewReader.Describe(root.ValueKind)} in JSON, not an admission.k8s.io/v1 AdmissionReview object");
+            }
 
-        if (!string.Equals(review.ApiVersion, AdmissionReview.V1ApiVersion, StringComparison.Ordinal)
-            || !string.Equals(review.Kind, AdmissionReview.ReviewKind, StringComparison.Ordinal))
-        {
-            return Invalid($"expected apiVersion \"{AdmissionReview.V1ApiVersion}\" and kind \"{AdmissionReview.ReviewKind}\", " +
-                $"got apiVersion \"{review.ApiVersion}\" and kind \"{review.Kind}\" (register the webhook with admissionReviewVersions: [v1])");
-        }
+            AdmissionRequest request;
+            try
+            {
+                var apiVersion = AdmissionReviewReader.ReadString(root, "apiVersion", "$");
+                var kind = AdmissionReviewReader.ReadString(root, "kind", "$");
+                if (!string.Equals(apiVersion, AdmissionReview.V1ApiVersion, StringComparison.Ordinal)
+                    || !string.Equals(kind, AdmissionReview.ReviewKind, StringComparison.Ordinal))
+                {
+                    return Invalid($"expected apiVersion \"{AdmissionReview.V1ApiVersion}\" and kind \"{AdmissionReview.ReviewKind}\", " +
+                        $"got apiVersion \"{apiVersion}\" and kind \"{kind}\" (register the webhook with admissionReviewVersions: [v1])");
+                }
 
-        if (review.Request is not { } request)
-        {
-            return Invalid("the AdmissionReview has no \"request\"");
-        }
+                if (!root.TryGetProperty("request", out var requestElement) || requestElement.ValueKind == JsonValueKind.Null)
+                {
+                    return Invalid("the AdmissionReview has no \"request\"");
+                }
 
-        if (string.IsNullOrEmpty(request.Uid))
-        {
-            return Invalid("the AdmissionReview request has no \"uid\"");
-        }
+                request = AdmissionReviewReader.ReadRequest(requestElement);
+            }
+            catch (InvalidAdmissionReviewException exception)
+            {
+                return Invalid($"the request body is not a valid AdmissionReview: {exception.Message}");
+            }
 
-        var decision = Decide(request);
-        var response = new AdmissionResponse
-        {
-            Uid = request.Uid,
-            Allowed = true,
-            PatchType = decision.Holds ? AdmissionResponse.JsonPatchType : null,
-            Patch = decision.Holds ? JsonPatchOperation.Serialize(decision.Patch) : null,
-            Warnings = decision.Holds ? [Warning(decision)] : null,
-        };
-        var answer = new AdmissionReview { ApiVersion = AdmissionReview.V1ApiVersion, Kind = AdmissionReview.ReviewKind, Response = response };
-        return new ReviewOutcome
-        {
-            ResponseBody = JsonSerializer.SerializeToUtf8Bytes(answer, AdmissionJsonContext.Default.AdmissionReview),
-            Decision = decision,
-            Request = request,
-        };
+            if (string.IsNullOrEmpty(request.Uid))
+            {
+                return Invalid("the AdmissionReview request has no \"uid\"");
+            }
+
+            var decision = Decide(request);
+            var response = new AdmissionResponse
+            {
+                Uid = request.Uid,
+                Allowed = true,
+                PatchType = decision.Holds ? AdmissionResponse.JsonPatchType : null,
+                Patch = decision.Holds ? JsonPatchOperation.Serialize(decision.Patch) : null,
+                Warnings = decision.Holds ? [Warning(decision)] : null,
+            };
+            var answer = new AdmissionReview { ApiVersion = AdmissionReview.V1ApiVersion, Kind = AdmissionReview.ReviewKind, Response = response };
+            return new ReviewOutcome
+            {
+                ResponseBody = JsonSerializer.SerializeToUtf8Bytes(answer, AdmissionJsonContext.Default.AdmissionReview),
+                Decision = decision,
+                // The elements die with the document; the outcome keeps the request's identity only.
+                Request = request with { Object = null, OldObject = null, Options = null },
+            };
+        }
     }
 
     public ReviewOutcome Review(ReadOnlyMemory<byte> body) => Review(new ReadOnlySequence<byte>(body));

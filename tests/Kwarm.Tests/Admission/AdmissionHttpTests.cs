@@ -86,15 +86,18 @@ public sealed class AdmissionHttpTests : IAsyncLifetime
     public static TheoryData<string, string> MalformedBodies => new()
     {
         { "", "the request body is empty" },
-        { "this is not json", "not a valid AdmissionReview JSON document" },
-        { "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\"", "not a valid AdmissionReview JSON document" },
-        { "[1,2,3]", "not a valid AdmissionReview JSON document" },
-        { "null", "JSON null" },
+        { "this is not json", "the request body is not valid JSON" },
+        { "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\"", "the request body is not valid JSON" },
+        { "[1,2,3]", "the request body is an array in JSON, not an admission.k8s.io/v1 AdmissionReview object" },
+        { "null", "the request body is null in JSON" },
+        { "{\"apiVersion\":1,\"kind\":\"AdmissionReview\"}", "$.apiVersion must be a string, not a number" },
+        { "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":\"x\"}", "$.request must be an object, not a string" },
+        { "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"1\",\"userInfo\":{\"groups\":[1]}}}", "$.request.userInfo.groups[0] must be a string, not a number" },
         { "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"Deployment\",\"request\":{\"uid\":\"1\"}}", "expected apiVersion \"admission.k8s.io/v1\" and kind \"AdmissionReview\"" },
         { "{\"apiVersion\":\"admission.k8s.io/v1beta1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"1\"}}", "got apiVersion \"admission.k8s.io/v1beta1\"" },
         { "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\"}", "has no \"request\"" },
         { "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"operation\":\"UPDATE\"}}", "has no \"uid\"" },
-        { "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":42}}", "$.request.uid" },
+        { "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":42}}", "$.request.uid must be a string, not a number" },
     };
 
     [Theory]

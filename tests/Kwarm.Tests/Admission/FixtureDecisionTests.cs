@@ -178,3 +178,49 @@ public sealed class FixtureDecisionTests
         }
     }
 }
+
+/// <summary>The in-place envelope reader of the webhook and the records' serializer agree on every recorded request.</summary>
+public sealed class AdmissionReviewReaderTests
+{
+    public static TheoryData<string> Fixtures => [.. AdmissionFixtures.All];
+
+    [Theory]
+    [MemberData(nameof(Fixtures))]
+    public void Reader_and_serializer_read_the_same_request(string fixture)
+    {
+        var bytes = AdmissionFixtures.Bytes(fixture);
+        var serialized = JsonSerializer.Deserialize(bytes, AdmissionJsonContext.Default.AdmissionReview)!.Request!;
+        using var document = JsonDocument.Parse(bytes);
+
+        var read = AdmissionReviewReader.ReadRequest(document.RootElement.GetProperty("request"));
+
+        Assert.Equal(serialized.Uid, read.Uid);
+        Assert.Equal(serialized.Kind, read.Kind);
+        Assert.Equal(serialized.Resource, read.Resource);
+        Assert.Equal(serialized.SubResource, read.SubResource);
+        Assert.Equal(serialized.RequestKind, read.RequestKind);
+        Assert.Equal(serialized.RequestResource, read.RequestResource);
+        Assert.Equal(serialized.RequestSubResource, read.RequestSubResource);
+        Assert.Equal(serialized.Name, read.Name);
+        Assert.Equal(serialized.Namespace, read.Namespace);
+        Assert.Equal(serialized.Operation, read.Operation);
+        Assert.Equal(serialized.DryRun, read.DryRun);
+        Assert.Equal(serialized.UserInfo!.Username, read.UserInfo!.Username);
+        Assert.Equal(serialized.UserInfo.Groups, read.UserInfo.Groups);
+        Assert.Equal(serialized.Object?.GetRawText(), read.Object?.GetRawText());
+        Assert.Equal(serialized.OldObject?.GetRawText(), read.OldObject?.GetRawText());
+        Assert.Equal(serialized.Options?.GetRawText(), read.Options?.GetRawText());
+        Assert.NotNull(read.Object);
+    }
+
+    [Fact]
+    public void Records_round_trip_through_the_serializer_without_losing_the_objects()
+    {
+        var bytes = AdmissionFixtures.Bytes(AdmissionFixtures.SetImage);
+        var review = JsonSerializer.Deserialize(bytes, AdmissionJsonContext.Default.AdmissionReview)!;
+
+        var written = JsonSerializer.SerializeToUtf8Bytes(review, AdmissionJsonContext.Default.AdmissionReview);
+
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(bytes), JsonNode.Parse(written)));
+    }
+}
