@@ -22,6 +22,12 @@ public static class AdmissionServiceCollectionExtensions
     public static IServiceCollection AddKwarmAdmission(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
+        if (services.Any(descriptor => descriptor.ServiceType == typeof(AdmissionEndpoint)))
+        {
+            // Already added: a second hosted certificate watcher would only duplicate the work and the logs.
+            return services;
+        }
+
         services.AddOptions<KwarmOptions>();
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
