@@ -37,8 +37,8 @@ public enum HoldReason
 /// </summary>
 public sealed record HoldDecision(HoldReason Reason, IReadOnlyList<JsonPatchOperation> Patch, string? HoldId = null, string? PolicyName = null)
 {
-    private static readonly string PausedPath = "/spec/paused";
-    private static readonly string AnnotationsPath = "/metadata/annotations";
+    private const string PausedPath = "/spec/paused";
+    private const string AnnotationsPath = "/metadata/annotations";
 
     public bool Holds => Patch.Count > 0;
 
