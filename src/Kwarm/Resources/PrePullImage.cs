@@ -122,13 +122,22 @@ public sealed record NodeTargets
     public IList<string>? Names { get; set; }
 
     /// <summary>
+    /// Required node affinity copied from a pod template when a label selector cannot express it (several
+    /// <c>nodeSelectorTerms</c>, which are ORed; <c>Gt</c>/<c>Lt</c>; <c>matchFields</c>). Same semantics as in a pod:
+    /// a node must match at least one term; a term matches when all its requirements do.
+    /// </summary>
+    [JsonPropertyName("nodeAffinity")]
+    public V1NodeSelector? NodeAffinity { get; set; }
+
+    /// <summary>
     /// Whether a node is targeted: it must be one of <see cref="Names"/> when names are given, and match
     /// <see cref="Selector"/> when a selector is given (both when both are); with neither, every node is.
     /// Readiness, cordons, taints and OS are the pull engine's own filters on top of this.
     /// </summary>
     public bool Includes(string nodeName, IDictionary<string, string>? nodeLabels) =>
         (Names is not { Count: > 0 } || Names.Contains(nodeName, StringComparer.Ordinal))
-        && (Selector is null || LabelSelectors.Matches(Selector, nodeLabels));
+        && (Selector is null || LabelSelectors.Matches(Selector, nodeLabels))
+        && (NodeAffinity is null || NodeAffinityTerms.Matches(NodeAffinity, nodeName, nodeLabels));
 }
 
 [JsonConverter(typeof(JsonStringEnumConverter<PrePullImagePhase>))]
@@ -226,4 +235,42 @@ public sealed record NodePullStatus
     /// <summary>The Job of the attempt in flight; cleared once the attempt is finished.</summary>
     [JsonPropertyName("jobName")]
     public string? JobName { get; set; }
+}
+
+/// <summary>The scheduler's rules for a required <c>nodeAffinity</c> (<c>V1NodeSelector</c>), over a node's name and labels.</summary>
+public static class NodeAffinityTerms
+{
+    /// <summary>True when at least one term matches; no terms (or only empty ones) match no node, as in the scheduler.</summary>
+    public static bool Matches(V1NodeSelector selector, string nodeName, IDictionary<string, string>? nodeLabels)
+    {
+        ArgumentNullException.ThrowIfNull(selector);
+        var labels = nodeLabels ?? new Dictionary<string, string>();
+        return (selector.NodeSelectorTerms ?? []).Any(term =>
+            (term.MatchExpressions is { Count: > 0 } || term.MatchFields is { Count: > 0 })
+            && (term.MatchExpressions ?? []).All(requirement => Satisfies(requirement, labels.TryGetValue(requirement.Key ?? "", out var value) ? value : null))
+            && (term.MatchFields ?? []).All(requirement => requirement.Key == "metadata.name" && Satisfies(requirement, nodeName)));
+    }
+
+    private static bool Satisfies(V1NodeSelectorRequirement requirement, string? value)
+    {
+        var values = requirement.Values ?? [];
+        return requirement.OperatorProperty switch
+        {
+            LabelSelectors.In => value is not null && values.Contains(value, StringComparer.Ordinal),
+            LabelSelectors.NotIn => value is null || !values.Contains(value, StringComparer.Ordinal),
+            LabelSelectors.Exists => value is not null,
+            LabelSelectors.DoesNotExist => value is null,
+            "Gt" => CompareAsInteger(value, values) is > 0,
+            "Lt" => CompareAsInteger(value, values) is < 0,
+            _ => false,
+        };
+    }
+
+    /// <summary>Gt and Lt take exactly one integer value and compare it with the label read as an integer.</summary>
+    private static int? CompareAsInteger(string? value, IList<string> values) =>
+        values.Count == 1
+        && long.TryParse(value, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var actual)
+        && long.TryParse(values[0], System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var expected)
+            ? actual.CompareTo(expected)
+            : null;
 }

@@ -1,0 +1,67 @@
+using k8s.Models;
+
+namespace Kwarm.Holds;
+
+/// <summary>
+/// The events the hold controller records on a Deployment (core/v1 Events, source and reporting controller
+/// <c>kwarm</c>). Each name is derived from its content, so recording the same fact again — in a later reconcile,
+/// or after a restart or failover — is refused by the API server with 409 instead of duplicating it.
+/// </summary>
+public static class HoldEvents
+{
+    public const string Component = "kwarm";
+    public const string HoldStarted = "HoldStarted";
+    public const string HoldReleased = "HoldReleased";
+    public const string PullFailed = "PullFailed";
+
+    public static Corev1Event Started(V1Deployment deployment, string holdId, int images, string policy, DateTime now, string instance) =>
+        Create(deployment, HoldStarted, "Normal",
+            $"Rollout held (hold {holdId}, policy {policy}): pre-pulling {images} image(s) before new pods start",
+            now, instance, holdId);
+
+    /// <summary>The release reason is the event's <c>action</c> and the word in parentheses of its message.</summary>
+    public static Corev1Event Released(V1Deployment deployment, string holdId, ReleaseReason reason, string detail, DateTime now, string instance)
+    {
+        var released = Create(deployment, HoldReleased, reason is ReleaseReason.Warm or ReleaseReason.Released ? "Normal" : "Warning",
+            $"Hold {holdId} released ({reason}): {detail}", now, instance, holdId);
+        released.Action = reason.ToString();
+        return released;
+    }
+
+    /// <summary>One event per failed image of a hold, carrying the kubelet's own message.</summary>
+    public static Corev1Event Failed(V1Deployment deployment, string holdId, string image, string message, DateTime now, string instance) =>
+        Create(deployment, PullFailed, "Warning", $"Pre-pull of {image} failed: {message}", now, instance, holdId, image);
+
+    private static Corev1Event Create(
+        V1Deployment deployment, string reason, string type, string message, DateTime now, string instance, params string[] identity)
+    {
+        ArgumentNullException.ThrowIfNull(deployment);
+        var metadata = deployment.Metadata;
+        return new Corev1Event
+        {
+            Metadata = new V1ObjectMeta
+            {
+                Name = HoldNames.Event(metadata.Name, [reason, .. identity]),
+                NamespaceProperty = metadata.NamespaceProperty,
+            },
+            InvolvedObject = new V1ObjectReference
+            {
+                ApiVersion = "apps/v1",
+                Kind = "Deployment",
+                Name = metadata.Name,
+                NamespaceProperty = metadata.NamespaceProperty,
+                Uid = metadata.Uid,
+                ResourceVersion = metadata.ResourceVersion,
+            },
+            Reason = reason,
+            Message = message.Length > 1024 ? message[..1021] + "..." : message,
+            Type = type,
+            Source = new V1EventSource { Component = Component },
+            ReportingComponent = Component,
+            ReportingInstance = instance,
+            FirstTimestamp = now,
+            LastTimestamp = now,
+            Count = 1,
+        };
+    }
+}

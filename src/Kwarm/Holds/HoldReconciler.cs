@@ -1,0 +1,188 @@
+using System.Collections.Concurrent;
+using k8s.Models;
+using Kwarm.Kubernetes;
+using Kwarm.Observability;
+using Kwarm.Resources;
+using Microsoft.Extensions.Logging;
+
+namespace Kwarm.Holds;
+
+/// <summary>Where the hold controller reads from and what it reports as; one instance per process.</summary>
+public sealed record HoldControllerContext(
+    ResourceCache<V1Deployment> Deployments,
+    ResourceCache<PrePullImage> PrePullImages,
+    ResourceCache<PrePullPolicy> Policies,
+    ResourceCache<V1ServiceAccount> ServiceAccounts,
+    string Instance);
+
+/// <summary>
+/// One reconcile of one Deployment key (DESIGN §5, "Hold controller"). Stateless across restarts: everything it
+/// acts on is read from the caches — the hold id and policy from the Deployment's annotations, the hold's start
+/// from the oldest creation time of its PrePullImages — and every object it writes has a deterministic name, so a
+/// new leader picks up where the old one stopped. The only memory is which events were recorded, and that is an
+/// optimisation: the API server refuses a duplicate event name anyway.
+/// </summary>
+public sealed class HoldReconciler
+{
+    /// <summary>How soon to look again after the API server refused a release because the Deployment changed.</summary>
+    public static readonly TimeSpan RefusedReleaseRetry = TimeSpan.FromMilliseconds(250);
+
+    private readonly HoldControllerContext _context;
+    private readonly IHoldApi _api;
+    private readonly KwarmMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, bool>> _recordedEvents = new(StringComparer.Ordinal);
+
+    public HoldReconciler(HoldControllerContext context, IHoldApi api, KwarmMetrics metrics, TimeProvider time, ILogger<HoldReconciler> logger)
+    {
+        _context = context;
+        _api = api;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+    }
+
+    public async Task<ReconcileResult> ReconcileAsync(string key, CancellationToken cancellationToken)
+    {
+        var (@namespace, name) = ResourceKeys.Split(key);
+        if (@namespace is null)
+        {
+            return ReconcileResult.Done;
+        }
+
+        var deployment = _context.Deployments.Get(key);
+        var owned = _context.PrePullImages.ListInNamespace(@namespace).Where(image => PrePullImagePlanner.BelongsTo(image, name)).ToList();
+        if (deployment is null || deployment.Metadata.DeletionTimestamp is not null)
+        {
+            // Owner garbage collection would remove them too, but only once the Deployment is really gone and only
+            // for those whose owner UID matches: deleting by label leaves nothing behind either way.
+            await DeleteAsync(owned, key, "of a deleted Deployment", cancellationToken).ConfigureAwait(false);
+            _recordedEvents.TryRemove(key, out _);
+            return ReconcileResult.Done;
+        }
+
+        var annotations = deployment.Metadata.Annotations ?? new Dictionary<string, string>();
+        if (!annotations.TryGetValue(KwarmApi.HoldAnnotation, out var holdId) || string.IsNullOrEmpty(holdId))
+        {
+            // No active hold. The released hold's PrePullImages stay until the pull engine's TTL; any other hold's are
+            // leftovers (superseded, or a hold whose annotation someone removed) and would only keep nodes busy.
+            var released = annotations.ValueOf(KwarmApi.ReleasedAnnotation);
+            await DeleteAsync(owned.Where(image => !IsOfHold(image, released)), key, "not active", cancellationToken).ConfigureAwait(false);
+            _recordedEvents.TryRemove(key, out _);
+            return ReconcileResult.Done;
+        }
+
+        await DeleteAsync(owned.Where(image => !IsOfHold(image, holdId)), key, "superseded by hold " + holdId, cancellationToken).ConfigureAwait(false);
+        var current = owned.Where(image => IsOfHold(image, holdId)).ToList();
+
+        var policyName = annotations.ValueOf(KwarmApi.PolicyAnnotation);
+        var policy = string.IsNullOrEmpty(policyName) ? null : _context.Policies.Get(policyName);
+        var serviceAccount = _context.ServiceAccounts.Get(@namespace, PrePullImagePlanner.ServiceAccountName(deployment));
+        var desired = policy is null ? [] : PrePullImagePlanner.Plan(deployment, holdId, policy.Spec, serviceAccount);
+        var now = _time.GetUtcNow();
+        var start = HoldStart(current) ?? now;
+        var verdict = HoldVerdict.Decide(deployment, policy, current, [.. desired.Select(image => image.Metadata.Name)], start, now);
+
+        await RecordFailuresAsync(deployment, holdId, current, cancellationToken).ConfigureAwait(false);
+        if (verdict.Reason is { } reason)
+        {
+            return await ReleaseAsync(deployment, holdId, reason, verdict.Detail, now - start, cancellationToken).ConfigureAwait(false);
+        }
+
+        var existing = current.Select(image => image.Metadata.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var image in desired.Where(image => !existing.Contains(image.Metadata.Name)))
+        {
+            await _api.CreatePrePullImageAsync(image, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (await RecordAsync(deployment, HoldEvents.Started(deployment, holdId, desired.Count, policyName!, now.UtcDateTime, _context.Instance), cancellationToken).ConfigureAwait(false))
+        {
+            _logger.Holding(key, holdId, desired.Count, verdict.Until);
+        }
+
+        var wait = verdict.Until - now;
+        return ReconcileResult.After(wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
+    }
+
+    /// <summary>
+    /// When the hold began, as the API shows it after any restart: the oldest creation time of its PrePullImages
+    /// (the controller creates them on first sight of the hold). Null before they exist.
+    /// </summary>
+    public static DateTimeOffset? HoldStart(IEnumerable<PrePullImage> images) =>
+        images.Select(image => image.Metadata?.CreationTimestamp).OfType<DateTime>()
+            .Select(created => (DateTimeOffset?)new DateTimeOffset(DateTime.SpecifyKind(created, DateTimeKind.Utc)))
+            .Min();
+
+    private async Task<ReconcileResult> ReleaseAsync(
+        V1Deployment deployment, string holdId, ReleaseReason reason, string detail, TimeSpan heldFor, CancellationToken cancellationToken)
+    {
+        var key = ResourceKeys.For(deployment);
+        var patch = HoldReleasePatch.Build(deployment, holdId);
+        if (!await _api.PatchDeploymentAsync(deployment.Metadata.NamespaceProperty, deployment.Metadata.Name, patch, cancellationToken).ConfigureAwait(false))
+        {
+            // The test on the hold id failed (a newer hold, or the hold already released) or the object moved on:
+            // the watch brings the new state, and the next reconcile decides from it.
+            _logger.ReleaseRefused(key, holdId);
+            return ReconcileResult.After(RefusedReleaseRetry);
+        }
+
+        _metrics.HoldReleased(reason.ToString(), heldFor < TimeSpan.Zero ? TimeSpan.Zero : heldFor);
+        _logger.Released(key, holdId, heldFor, reason, detail);
+        await RecordAsync(deployment, HoldEvents.Released(deployment, holdId, reason, detail, _time.GetUtcNow().UtcDateTime, _context.Instance), cancellationToken)
+            .ConfigureAwait(false);
+        _recordedEvents.TryRemove(key, out _);
+        return ReconcileResult.Done;
+    }
+
+    private async Task RecordFailuresAsync(V1Deployment deployment, string holdId, IEnumerable<PrePullImage> images, CancellationToken cancellationToken)
+    {
+        foreach (var image in images.Where(image => image.Status?.Phase == PrePullImagePhase.Failed))
+        {
+            var failedNodes = image.Status!.Nodes?.Where(node => node.Status == NodePullState.Failed).ToList() ?? [];
+            var firstError = failedNodes.FirstOrDefault(node => !string.IsNullOrEmpty(node.Error));
+            var total = image.Status.Summary?.Total ?? image.Status.Nodes?.Count ?? 0;
+            var message = firstError is null
+                ? $"{image.Status.Summary?.Failed ?? failedNodes.Count} of {total} node(s) failed"
+                : $"{image.Status.Summary?.Failed ?? failedNodes.Count} of {total} node(s) failed; node {firstError.Node}: {firstError.Error}";
+            await RecordAsync(deployment, HoldEvents.Failed(deployment, holdId, image.Spec.Image, message, _time.GetUtcNow().UtcDateTime, _context.Instance), cancellationToken)
+                .ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Creates the event unless this process or an earlier one already did; true when it was created now.</summary>
+    private async Task<bool> RecordAsync(V1Deployment deployment, Corev1Event hookEvent, CancellationToken cancellationToken)
+    {
+        var key = ResourceKeys.For(deployment);
+        var recorded = _recordedEvents.GetOrAdd(key, _ => new ConcurrentDictionary<string, bool>(StringComparer.Ordinal));
+        if (!recorded.TryAdd(hookEvent.Metadata.Name, true))
+        {
+            return false;
+        }
+
+        try
+        {
+            return await _api.CreateEventAsync(hookEvent, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // Events are for people: losing one must never stall a hold or a release.
+            recorded.TryRemove(hookEvent.Metadata.Name, out _);
+            _logger.EventFailed(exception, hookEvent.Reason, key);
+            return false;
+        }
+    }
+
+    private async Task DeleteAsync(IEnumerable<PrePullImage> images, string deployment, string why, CancellationToken cancellationToken)
+    {
+        foreach (var image in images.Where(image => image.Metadata.DeletionTimestamp is null))
+        {
+            var hold = image.Metadata.Labels?.ValueOf(KwarmApi.HoldLabel) ?? "";
+            _logger.DeletingPrePullImage(image.Metadata.NamespaceProperty, image.Metadata.Name, deployment, hold, why);
+            await _api.DeletePrePullImageAsync(image.Metadata.NamespaceProperty, image.Metadata.Name, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static bool IsOfHold(PrePullImage image, string? holdId) =>
+        holdId is not null && string.Equals(image.Metadata.Labels?.ValueOf(KwarmApi.HoldLabel), holdId, StringComparison.Ordinal);
+}

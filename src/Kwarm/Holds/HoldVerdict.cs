@@ -1,0 +1,80 @@
+using k8s.Models;
+using Kwarm.Resources;
+
+namespace Kwarm.Holds;
+
+/// <summary>What to do with an active hold now: release it (and why), or keep holding until <see cref="Until"/> at the latest.</summary>
+public sealed record HoldVerdict(ReleaseReason? Reason, string Detail, DateTimeOffset Until)
+{
+    public bool Releases => Reason is not null;
+
+    /// <summary>
+    /// The decision for a Deployment carrying <c>kwarm.io/hold: <paramref name="holdId"/></c>, from what the API shows:
+    /// the Deployment, the policy named in <c>kwarm.io/policy</c> (null when it is gone), the hold's PrePullImages
+    /// that exist and the names that should exist, and the hold's start. Pure: no clock, no I/O.
+    /// </summary>
+    public static HoldVerdict Decide(
+        V1Deployment deployment,
+        PrePullPolicy? policy,
+        IReadOnlyCollection<PrePullImage> images,
+        IReadOnlyCollection<string> expectedNames,
+        DateTimeOffset start,
+        DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(deployment);
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentNullException.ThrowIfNull(expectedNames);
+        var annotations = deployment.Metadata?.Annotations ?? new Dictionary<string, string>();
+        if (IsTrue(annotations, KwarmApi.SkipAnnotation))
+        {
+            return Release(ReleaseReason.Released, $"{KwarmApi.SkipAnnotation} is set: Kwarm leaves this Deployment alone");
+        }
+
+        if (IsTrue(annotations, KwarmApi.ReleaseAnnotation))
+        {
+            return Release(ReleaseReason.Released, $"{KwarmApi.ReleaseAnnotation} is set");
+        }
+
+        if (deployment.Spec?.Paused != true)
+        {
+            return Release(ReleaseReason.Released, "the rollout was resumed by hand");
+        }
+
+        var policyName = annotations.TryGetValue(KwarmApi.PolicyAnnotation, out var named) ? named : null;
+        if (policy is null || policy.Metadata?.DeletionTimestamp is not null)
+        {
+            // Fail open: the operator removed the rules the hold was placed under; nothing says how long to wait.
+            return Release(ReleaseReason.Released, policyName is null
+                ? $"the Deployment names no policy in {KwarmApi.PolicyAnnotation}"
+                : $"PrePullPolicy {policyName} no longer exists");
+        }
+
+        var hold = policy.Spec.EffectiveHold;
+        var byName = images.Where(image => image.Metadata?.Name is not null).ToDictionary(image => image.Metadata.Name, StringComparer.Ordinal);
+        var present = expectedNames.Select(name => byName.GetValueOrDefault(name)).ToList();
+        if (present.All(image => image?.Status?.Phase is PrePullImagePhase.Completed or PrePullImagePhase.Failed))
+        {
+            var failed = present.Count(image => image!.Status!.Phase == PrePullImagePhase.Failed);
+            if (failed == 0)
+            {
+                return Release(ReleaseReason.Warm, $"{present.Count} image(s) pre-pulled on every target node");
+            }
+
+            if (hold.EffectiveOnFailure == HoldFailureAction.Release)
+            {
+                return Release(ReleaseReason.PullFailed, $"{failed} of {present.Count} image(s) failed to pre-pull on some nodes (onFailure: Release)");
+            }
+        }
+
+        var maxDuration = hold.EffectiveMaxDuration;
+        var deadline = start + maxDuration;
+        return now >= deadline
+            ? Release(ReleaseReason.Timeout, $"the images were not warm within hold.maxDuration {GoDuration.Format(maxDuration)}")
+            : new HoldVerdict(null, "waiting for the pre-pull", deadline);
+
+        HoldVerdict Release(ReleaseReason reason, string detail) => new(reason, detail, now);
+    }
+
+    private static bool IsTrue(IDictionary<string, string> annotations, string key) =>
+        annotations.TryGetValue(key, out var value) && string.Equals(value, "true", StringComparison.Ordinal);
+}

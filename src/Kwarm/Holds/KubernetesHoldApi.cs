@@ -1,0 +1,99 @@
+using System.Net;
+using k8s;
+using k8s.Models;
+using Kwarm.Kubernetes;
+using Kwarm.Resources;
+
+namespace Kwarm.Holds;
+
+/// <summary><see cref="IHoldApi"/> over the Kubernetes client, every write through the <see cref="ApiWritePipeline"/>.</summary>
+public sealed class KubernetesHoldApi : IHoldApi
+{
+    private readonly IKubernetes _client;
+    private readonly ApiWritePipeline _writes;
+
+    public KubernetesHoldApi(IKubernetes client, ApiWritePipeline writes)
+    {
+        _client = client;
+        _writes = writes;
+    }
+
+    public async Task CreatePrePullImageAsync(PrePullImage image, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        try
+        {
+            await _writes.ExecuteAsync(
+                token => _client.CustomObjects.CreateNamespacedCustomObjectAsync(
+                    image, KwarmApi.Group, KwarmApi.Version, image.Metadata.NamespaceProperty, PrePullImage.KubePluralName, cancellationToken: token),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (ApiConflictException conflict) when (conflict.Reason == "AlreadyExists")
+        {
+            // Created by an earlier reconcile whose result the cache has not shown yet: the name is deterministic.
+        }
+    }
+
+    public async Task DeletePrePullImageAsync(string namespaceName, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _writes.ExecuteAsync(
+                token => _client.CustomObjects.DeleteNamespacedCustomObjectAsync(
+                    KwarmApi.Group, KwarmApi.Version, namespaceName, PrePullImage.KubePluralName, name,
+                    propagationPolicy: "Background", cancellationToken: token),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (ApiErrors.IsNotFound(exception))
+        {
+        }
+    }
+
+    public async Task<bool> PatchDeploymentAsync(string namespaceName, string name, IReadOnlyList<PatchOperation> patch, CancellationToken cancellationToken)
+    {
+        var body = new V1Patch(HoldReleasePatch.Serialize(patch), V1Patch.PatchType.JsonPatch);
+        try
+        {
+            await _writes.ExecuteAsync(
+                token => _client.AppsV1.PatchNamespacedDeploymentAsync(body, name, namespaceName, cancellationToken: token),
+                cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception exception) when (ApiErrors.StatusCodeOf(exception) is HttpStatusCode.UnprocessableEntity or HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+    }
+
+    public async Task<bool> CreateEventAsync(Corev1Event hookEvent, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(hookEvent);
+        try
+        {
+            await _writes.ExecuteAsync(
+                token => _client.CoreV1.CreateNamespacedEventAsync(hookEvent, hookEvent.Metadata.NamespaceProperty, cancellationToken: token),
+                cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (ApiConflictException conflict) when (conflict.Reason == "AlreadyExists")
+        {
+            return false;
+        }
+    }
+
+    public async Task PatchPolicyStatusAsync(string name, PrePullPolicyStatus status, CancellationToken cancellationToken)
+    {
+        // A merge patch of the whole status: lists (conditions) are replaced whole, absent fields untouched.
+        var body = new V1Patch(KubernetesJson.Serialize(new { status }), V1Patch.PatchType.MergePatch);
+        try
+        {
+            await _writes.ExecuteAsync(
+                token => _client.CustomObjects.PatchClusterCustomObjectStatusAsync(
+                    body, KwarmApi.Group, KwarmApi.Version, PrePullPolicy.KubePluralName, name, cancellationToken: token),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (ApiErrors.IsNotFound(exception))
+        {
+        }
+    }
+}

@@ -1,0 +1,101 @@
+using k8s.Models;
+using Kwarm.Kubernetes;
+using Kwarm.Observability;
+using Kwarm.Resources;
+using Microsoft.Extensions.Logging;
+
+namespace Kwarm.Holds;
+
+/// <summary>
+/// Leader-only: keeps every PrePullPolicy's status (<c>watchedDeployments</c>, <c>activeHolds</c>, conditions) and
+/// the metrics <c>kwarm_watched_deployments{policy}</c> and <c>kwarm_holds_active</c> in step with the caches.
+/// Keys are policy names plus <see cref="TotalsKey"/> (not a valid object name) for the cluster-wide gauge.
+/// Status is written only when it changed.
+/// </summary>
+public sealed class PolicyStatusController : ILeaderOnlyWorker
+{
+    public const string TotalsKey = "*";
+
+    private readonly ResourceInformer<V1Deployment> _deployments;
+    private readonly ResourceInformer<PrePullPolicy> _policies;
+    private readonly IHoldApi _api;
+    private readonly KwarmMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    public PolicyStatusController(
+        ResourceInformer<V1Deployment> deployments,
+        ResourceInformer<PrePullPolicy> policies,
+        IHoldApi api,
+        KwarmMetrics metrics,
+        TimeProvider time,
+        ILogger<PolicyStatusController> logger)
+    {
+        _deployments = deployments;
+        _policies = policies;
+        _api = api;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+    }
+
+    public Task RunAsync(CancellationToken leadership) =>
+        ControllerLoop.RunAsync<string>(
+            "policy-status",
+            queue =>
+            [
+                // Any Deployment or policy change may move counts or precedence of every policy: the queue
+                // de-duplicates the keys, so a burst of events costs one pass per policy.
+                _deployments.Subscribe(_ => EnqueueAll(queue)),
+                _policies.Subscribe(change =>
+                {
+                    queue.Add(change.Resource.Metadata.Name);
+                    EnqueueAll(queue);
+                }),
+            ],
+            ReconcileAsync,
+            1,
+            new WorkQueueOptions(),
+            _time,
+            _logger,
+            leadership);
+
+    public async Task<ReconcileResult> ReconcileAsync(string key, CancellationToken cancellationToken)
+    {
+        var deployments = _deployments.Cache.List();
+        if (key == TotalsKey)
+        {
+            _metrics.SetHoldsActive(deployments.Count(deployment =>
+                deployment.Spec?.Paused == true && deployment.Metadata.Annotations?.ValueOf(KwarmApi.HoldAnnotation) is { Length: > 0 }));
+            return ReconcileResult.Done;
+        }
+
+        var policy = _policies.Cache.Get(key);
+        if (policy is null)
+        {
+            _metrics.ForgetPolicy(key);
+            return ReconcileResult.Done;
+        }
+
+        var policies = _policies.Cache.List();
+        var counts = PolicyStatusCalculator.Count(policy, policies, deployments);
+        _metrics.SetWatchedDeployments(key, counts.Watched);
+        if (policy.Metadata.DeletionTimestamp is null
+            && PolicyStatusCalculator.Desired(policy, counts, _time.GetUtcNow()) is { } status)
+        {
+            await _api.PatchPolicyStatusAsync(key, status, cancellationToken).ConfigureAwait(false);
+            _logger.PolicyStatusUpdated(key, counts.Watched, counts.ActiveHolds);
+        }
+
+        return ReconcileResult.Done;
+    }
+
+    private void EnqueueAll(WorkQueue<string> queue)
+    {
+        queue.Add(TotalsKey);
+        foreach (var name in _policies.Cache.Keys())
+        {
+            queue.Add(name);
+        }
+    }
+}
