@@ -1,0 +1,39 @@
+using System.Globalization;
+using Kwarm.Simulator.Hosting;
+
+var parsed = CommandLine.Parse(args);
+if (parsed.Error is not null)
+{
+    await Console.Error.WriteLineAsync(parsed.Error).ConfigureAwait(false);
+    await Console.Error.WriteLineAsync(CommandLine.Usage).ConfigureAwait(false);
+    return 2;
+}
+
+if (parsed.Help)
+{
+    Console.WriteLine(CommandLine.Usage);
+    return 0;
+}
+
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    stop.Cancel();
+};
+
+await using var cluster = await SimulatedCluster.StartAsync(parsed.Options, stop.Token).ConfigureAwait(false);
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Kwarm cluster simulator listening on {cluster.ServerUri} with {parsed.Options.Nodes} nodes"));
+Console.WriteLine($"kubeconfig: {cluster.KubeconfigPath}");
+Console.WriteLine($"try: kubectl --kubeconfig {cluster.KubeconfigPath} get nodes");
+Console.WriteLine("Press Ctrl+C to stop.");
+try
+{
+    await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+}
+catch (OperationCanceledException)
+{
+    Console.WriteLine("stopping");
+}
+
+return 0;
