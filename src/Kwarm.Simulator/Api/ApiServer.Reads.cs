@@ -155,7 +155,7 @@ public sealed partial class ApiServer
                             var version = _store.CurrentResourceVersion;
                             if (reader.Count == 0)
                             {
-                                await WriteBookmarkAsync(body, request, version, token).ConfigureAwait(false);
+                                await WriteBookmarkAsync(body, request, version, request.Cancellation).ConfigureAwait(false);
                             }
 
                             continue;
@@ -178,12 +178,12 @@ public sealed partial class ApiServer
                                 item["apiVersion"] = request.ApiVersion;
                             }
 
-                            await WriteEventAsync(body, typeName, item, token).ConfigureAwait(false);
+                            await WriteEventAsync(body, typeName, item, request.Cancellation).ConfigureAwait(false);
                         }
                     }
                 }
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
                 // Watch timeout or client disconnect: end the stream quietly, as the API server does.
             }

@@ -29,6 +29,7 @@ public static class BuiltInDefaults
                     spec["revisionHistoryLimit"] ??= 10;
                     spec["progressDeadlineSeconds"] ??= 600;
                     Template(spec, "Always");
+                    obj["status"] ??= new JsonObject();
                     break;
                 }
 
@@ -37,6 +38,7 @@ public static class BuiltInDefaults
                     var spec = obj.Obj("spec");
                     spec["replicas"] ??= 1;
                     Template(spec, "Always");
+                    obj["status"] ??= new JsonObject { ["replicas"] = 0 };
                     break;
                 }
 
@@ -49,6 +51,7 @@ public static class BuiltInDefaults
                     spec["completionMode"] ??= "NonIndexed";
                     spec["suspend"] ??= false;
                     Template(spec, null);
+                    obj["status"] ??= new JsonObject();
                     break;
                 }
 

@@ -135,6 +135,20 @@ public sealed partial class SimulatedCluster : IAsyncDisposable
             """;
     }
 
+    /// <summary>An HttpClient that trusts the cluster CA and sends the bearer token, with <see cref="ServerUri"/> as base.</summary>
+    public HttpClient CreateHttpClient()
+    {
+        var authority = _certificates.Authority;
+        var handler = new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = (_, certificate, _, errors) =>
+                (errors & System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch) == 0 && ClusterCertificates.ChainsTo(certificate, authority),
+        };
+        var client = new HttpClient(handler) { BaseAddress = ServerUri };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token);
+        return client;
+    }
+
     private void SeedNamespaces()
     {
         var type = Catalog.Get("", "namespaces");
