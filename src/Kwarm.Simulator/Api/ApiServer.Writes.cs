@@ -44,6 +44,11 @@ public sealed partial class ApiServer
         }
 
         var warnings = Prepare(type, body, request);
+        if (type.StorageKey == "pods")
+        {
+            ServiceAccountAdmission.Apply(_store, _catalog, body);
+        }
+
         var admitted = await _admission.AdmitAsync(
             new AdmissionAttributes(type, null, "CREATE", request.Namespace, metadata.Str("name") ?? "", body, null, request.DryRun, request.Options("CreateOptions"), "admin"),
             request.Cancellation).ConfigureAwait(false);

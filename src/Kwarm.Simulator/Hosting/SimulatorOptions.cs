@@ -44,6 +44,9 @@ public sealed record SimulatorOptions
     /// <summary>How long a pull container runs before exiting, so pull Jobs complete (before <see cref="TimeFactor"/>).</summary>
     public TimeSpan CommandRunTime { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Whether kubelets and controllers write Event objects (turn off for large benchmarks).</summary>
+    public bool RecordEvents { get; init; } = true;
+
     /// <summary>Optional scenario file (JSON) with registry images, faults and nodes.</summary>
     public string? ScenarioPath { get; init; }
 
