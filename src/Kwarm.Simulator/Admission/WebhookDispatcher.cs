@@ -285,7 +285,7 @@ public sealed class WebhookDispatcher : IAdmission, IDisposable
             {
                 authorities.ImportFromPem(Encoding.ASCII.GetString(Convert.FromBase64String(caBundle)));
             }
-            catch (FormatException)
+            catch (Exception e) when (e is FormatException or System.Security.Cryptography.CryptographicException)
             {
                 // An unreadable caBundle trusts nothing: every call then fails TLS, as on a real server.
             }

@@ -1,0 +1,197 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Kwarm.Simulator.Hosting;
+
+namespace Kwarm.Simulator.Tests;
+
+/// <summary>The simulator calls mutating webhooks as kube-apiserver does (compared with ../shared/fixtures/admission).</summary>
+public sealed class AdmissionTests : IAsyncLifetime
+{
+    private const string Service = "kwarm-system/kwarm-webhook";
+    private TestWebhook _webhook = null!;
+    private TestCluster _cluster = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _webhook = await TestWebhook.StartAsync("kwarm-webhook.kwarm-system.svc");
+        _cluster = await TestCluster.StartAsync(new SimulatorOptions
+        {
+            RunControllers = false,
+            WebhookServices = new Dictionary<string, IPEndPoint> { [Service] = _webhook.Endpoint },
+        });
+        await _cluster.CreateNamespaceAsync("shop");
+        await _cluster.CreateNamespaceAsync("kwarm-system");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _cluster.DisposeAsync();
+        await _webhook.DisposeAsync();
+    }
+
+    private async Task RegisterAsync(string failurePolicy = "Ignore", int timeoutSeconds = 5, string? caBundle = null, string serviceName = "kwarm-webhook", JsonObject? objectSelector = null)
+    {
+        var webhook = new JsonObject
+        {
+            ["name"] = "deployments.kwarm.io",
+            ["clientConfig"] = new JsonObject
+            {
+                ["service"] = new JsonObject { ["namespace"] = "kwarm-system", ["name"] = serviceName, ["path"] = "/mutate/deployments", ["port"] = 443 },
+                ["caBundle"] = caBundle ?? _webhook.CaBundle,
+            },
+            ["rules"] = new JsonArray(new JsonObject
+            {
+                ["operations"] = new JsonArray("CREATE", "UPDATE"),
+                ["apiGroups"] = new JsonArray("apps"),
+                ["apiVersions"] = new JsonArray("v1"),
+                ["resources"] = new JsonArray("deployments", "deployments/scale"),
+                ["scope"] = "Namespaced",
+            }),
+            ["namespaceSelector"] = new JsonObject
+            {
+                ["matchExpressions"] = new JsonArray(new JsonObject
+                {
+                    ["key"] = "kubernetes.io/metadata.name",
+                    ["operator"] = "NotIn",
+                    ["values"] = new JsonArray("kube-system", "kwarm-system"),
+                }),
+            },
+            ["failurePolicy"] = failurePolicy,
+            ["sideEffects"] = "None",
+            ["timeoutSeconds"] = timeoutSeconds,
+            ["reinvocationPolicy"] = "IfNeeded",
+            ["admissionReviewVersions"] = new JsonArray("v1"),
+        };
+        if (objectSelector is not null)
+        {
+            webhook["objectSelector"] = objectSelector;
+        }
+
+        await _cluster.CreateAsync("/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations", new JsonObject
+        {
+            ["apiVersion"] = "admissionregistration.k8s.io/v1",
+            ["kind"] = "MutatingWebhookConfiguration",
+            ["metadata"] = new JsonObject { ["name"] = "kwarm" },
+            ["webhooks"] = new JsonArray(webhook),
+        });
+    }
+
+    [Fact]
+    public async Task Create_sends_a_review_shaped_like_the_recording_and_applies_the_patch()
+    {
+        await RegisterAsync();
+        _webhook.Patch = JsonNode.Parse("""[{"op":"add","path":"/spec/paused","value":true},{"op":"add","path":"/metadata/annotations","value":{"kwarm.io/hold":"abc"}}]""")!.AsArray();
+        var created = await _cluster.CreateAsync("/apis/apps/v1/namespaces/shop/deployments?fieldManager=kubectl-client-side-apply&fieldValidation=Strict", TestCluster.Deployment("api", "shop", "registry.local/shop/api:1.0"));
+
+        Assert.True(created["spec"]!["paused"]!.GetValue<bool>());
+        Assert.Equal("abc", created["metadata"]!["annotations"]!["kwarm.io/hold"]!.GetValue<string>());
+        var review = Assert.Single(_webhook.Reviews);
+        var recorded = Fixtures.Json("admission/create-deployment-client-side-apply.json");
+        AssertSameShape(recorded, review);
+        var request = review["request"]!;
+        Assert.Equal("CREATE", request["operation"]!.GetValue<string>());
+        Assert.Null(request["oldObject"]);
+        Assert.False(request["dryRun"]!.GetValue<bool>());
+        FixtureFidelityTests.AssertJsonEqual(recorded["request"]!["options"], request["options"]);
+        FixtureFidelityTests.AssertJsonEqual(recorded["request"]!["kind"], request["kind"]);
+    }
+
+    [Fact]
+    public async Task Scale_subresource_sends_a_scale_review_like_the_recording()
+    {
+        await _cluster.CreateAsync("/apis/apps/v1/namespaces/shop/deployments", TestCluster.Deployment("api", "shop", "registry.local/shop/api:1.0", replicas: 3));
+        await RegisterAsync();
+        var (status, scale) = await _cluster.SendAsync(HttpMethod.Patch, "/apis/apps/v1/namespaces/shop/deployments/api/scale", JsonNode.Parse("""{"spec":{"replicas":5}}"""), "application/merge-patch+json");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(5, scale!["spec"]!["replicas"]!.GetValue<long>());
+        var review = Assert.Single(_webhook.Reviews);
+        var recorded = Fixtures.Json("admission/update-deployment-scale-subresource.json");
+        AssertSameShape(recorded, review);
+        foreach (var field in new[] { "kind", "resource", "subResource", "requestKind", "requestResource", "requestSubResource", "operation", "options" })
+        {
+            FixtureFidelityTests.AssertJsonEqual(recorded["request"]![field], review["request"]![field]);
+        }
+
+        Assert.Equal(3, review["request"]!["oldObject"]!["spec"]!["replicas"]!.GetValue<long>());
+        Assert.Equal("app=api", review["request"]!["object"]!["status"]!["selector"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Dry_run_reaches_the_webhook_and_persists_nothing()
+    {
+        await _cluster.CreateAsync("/apis/apps/v1/namespaces/shop/deployments", TestCluster.Deployment("api", "shop", "registry.local/shop/api:1.0"));
+        await RegisterAsync();
+        _webhook.Patch = JsonNode.Parse("""[{"op":"add","path":"/spec/paused","value":true}]""")!.AsArray();
+        var patch = JsonNode.Parse("""{"spec":{"template":{"spec":{"containers":[{"name":"api","image":"registry.local/shop/api:1.1"}]}}}}""");
+        var (status, preview) = await _cluster.SendAsync(HttpMethod.Patch, "/apis/apps/v1/namespaces/shop/deployments/api?dryRun=All&fieldManager=kubectl-set", patch, "application/strategic-merge-patch+json");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.True(preview!["spec"]!["paused"]!.GetValue<bool>());
+        var review = Assert.Single(_webhook.Reviews);
+        var recorded = Fixtures.Json("admission/update-deployment-set-image-dry-run.json");
+        AssertSameShape(recorded, review);
+        FixtureFidelityTests.AssertJsonEqual(recorded["request"]!["options"], review["request"]!["options"]);
+        Assert.True(review["request"]!["dryRun"]!.GetValue<bool>());
+        Assert.Equal("registry.local/shop/api:1.0", review["request"]!["oldObject"]!["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]!.GetValue<string>());
+
+        var (_, stored) = await _cluster.SendAsync(HttpMethod.Get, "/apis/apps/v1/namespaces/shop/deployments/api");
+        Assert.Null(stored!["spec"]!["paused"]);
+        Assert.Equal("registry.local/shop/api:1.0", stored["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Namespace_and_object_selectors_decide_whether_the_webhook_is_called()
+    {
+        await RegisterAsync(objectSelector: JsonNode.Parse("""{"matchLabels":{"app":"api"}}""")!.AsObject());
+        await _cluster.CreateAsync("/apis/apps/v1/namespaces/kwarm-system/deployments", TestCluster.Deployment("api", "kwarm-system", "x:1"));
+        await _cluster.CreateAsync("/apis/apps/v1/namespaces/shop/deployments", TestCluster.Deployment("other", "shop", "x:1"));
+        Assert.Empty(_webhook.Reviews);
+
+        await _cluster.CreateAsync("/apis/apps/v1/namespaces/shop/deployments", TestCluster.Deployment("api", "shop", "x:1"));
+        Assert.Single(_webhook.Reviews);
+    }
+
+    [Fact]
+    public async Task Failure_policy_decides_when_the_webhook_cannot_be_reached()
+    {
+        await RegisterAsync(failurePolicy: "Fail", serviceName: "absent");
+        var (status, body) = await _cluster.SendAsync(HttpMethod.Post, "/apis/apps/v1/namespaces/shop/deployments", TestCluster.Deployment("api", "shop", "x:1"));
+        Assert.Equal(HttpStatusCode.InternalServerError, status);
+        Assert.Contains("failed calling webhook \"deployments.kwarm.io\"", body!["message"]!.GetValue<string>());
+
+        await _cluster.SendAsync(HttpMethod.Delete, "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/kwarm");
+        await RegisterAsync(failurePolicy: "Ignore", serviceName: "absent");
+        await _cluster.CreateAsync("/apis/apps/v1/namespaces/shop/deployments", TestCluster.Deployment("api", "shop", "x:1"));
+    }
+
+    [Fact]
+    public async Task Untrusted_certificate_and_timeout_are_webhook_failures()
+    {
+        var otherCa = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(_cluster.Cluster.CertificateAuthorityPem));
+        await RegisterAsync(failurePolicy: "Fail", caBundle: otherCa);
+        var (untrusted, refusal) = await _cluster.SendAsync(HttpMethod.Post, "/apis/apps/v1/namespaces/shop/deployments", TestCluster.Deployment("a", "shop", "x:1"));
+        Assert.Equal(HttpStatusCode.InternalServerError, untrusted);
+        Assert.Contains("failed calling webhook \"deployments.kwarm.io\"", refusal!["message"]!.GetValue<string>());
+        Assert.Empty(_webhook.Reviews);
+
+        await _cluster.SendAsync(HttpMethod.Delete, "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/kwarm");
+        await RegisterAsync(failurePolicy: "Fail", timeoutSeconds: 1);
+        _webhook.Delay = TimeSpan.FromSeconds(30);
+        var started = DateTime.UtcNow;
+        var (timedOut, body) = await _cluster.SendAsync(HttpMethod.Post, "/apis/apps/v1/namespaces/shop/deployments", TestCluster.Deployment("b", "shop", "x:1"));
+        Assert.Equal(HttpStatusCode.InternalServerError, timedOut);
+        Assert.Contains("context deadline exceeded", body!["message"]!.GetValue<string>());
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(20), "the webhook call must be cut at timeoutSeconds, not wait for the answer");
+    }
+
+    /// <summary>Same keys at the top, in the request, and in the options as the recorded review.</summary>
+    private static void AssertSameShape(JsonObject recorded, JsonObject actual)
+    {
+        Assert.Equal(Keys(recorded), Keys(actual));
+        Assert.Equal(Keys(recorded["request"]!.AsObject()), Keys(actual["request"]!.AsObject()));
+        Assert.Equal(Keys(recorded["request"]!["userInfo"]!.AsObject()), Keys(actual["request"]!["userInfo"]!.AsObject()));
+    }
+
+    private static List<string> Keys(JsonObject obj) => [.. obj.Select(p => p.Key).Order(StringComparer.Ordinal)];
+}
