@@ -6,11 +6,14 @@ using System.Text.RegularExpressions;
 namespace Kwarm.Simulator.Nodes;
 
 /// <summary>One image the simulated registry serves.</summary>
-public sealed record RegistryImage(string Reference, long SizeBytes, string? Digest = null, bool Private = false, IReadOnlyList<string>? Architectures = null);
+/// <remarks><see cref="ExitCode"/> is what a container of this image exits with when it runs to completion (a crashing job).</remarks>
+public sealed record RegistryImage(string Reference, long SizeBytes, string? Digest = null, bool Private = false, IReadOnlyList<string>? Architectures = null, int ExitCode = 0);
 
 /// <summary>What a pull of one reference on one node comes to.</summary>
 public sealed record PullResult(bool Succeeded, string Reason, string Message, string Repository, string Digest, long SizeBytes, double SlowFactor)
 {
+    public int ExitCode { get; init; }
+
     public string ImageId => $"{Repository}@{Digest}";
 }
 
@@ -123,7 +126,7 @@ public sealed partial class ImageRegistry
             return Fail("ErrImagePull", $"rpc error: code = NotFound desc = failed to pull and unpack image \"{normalized}\": no match for platform in manifest: not found", p.Repository, "");
         }
 
-        return new PullResult(true, "", "", p.Repository, image.Digest ?? SyntheticDigest(normalized), image.SizeBytes, slow);
+        return new PullResult(true, "", "", p.Repository, image.Digest ?? SyntheticDigest(normalized), image.SizeBytes, slow) { ExitCode = image.ExitCode };
     }
 
     private static PullResult Fail(string reason, string message, string repository, string digest) =>

@@ -260,15 +260,16 @@ public sealed class Kubelet : Controller, IDisposable
             {
                 await Task.Delay(Context.Scaled(Context.Options.CommandRunTime), Context.Time, token).ConfigureAwait(false);
                 var finished = Context.Now;
+                var exitCodes = containers.Select(c => node.Lookup(c.Str("image") ?? "")?.ExitCode ?? 0).ToArray();
                 UpdatePod(ns, name, stored.Uid, status =>
                 {
                     var entries = status.Objects("containerStatuses").ToList();
                     for (var i = 0; i < entries.Count && i < containers.Count; i++)
                     {
-                        status["containerStatuses"]![i] = Terminated(containers[i], imageIds[i], entries[i].Str("state", "running", "startedAt") ?? finished, finished);
+                        status["containerStatuses"]![i] = Terminated(containers[i], imageIds[i], entries[i].Str("state", "running", "startedAt") ?? finished, finished, exitCodes[i]);
                     }
 
-                    status["phase"] = "Succeeded";
+                    status["phase"] = exitCodes.All(c => c == 0) ? "Succeeded" : "Failed";
                     PodStatus.SetCondition(status, "Ready", "False", "PodCompleted", "", finished);
                     PodStatus.SetCondition(status, "ContainersReady", "False", "PodCompleted", "", finished);
                     foreach (var condition in status.Objects("conditions").Where(c => c.Str("reason") == "PodCompleted"))
@@ -480,15 +481,15 @@ public sealed class Kubelet : Controller, IDisposable
         ["started"] = true,
     };
 
-    private static JsonObject Terminated(JsonObject container, string imageId, string startedAt, string finishedAt) => new()
+    private static JsonObject Terminated(JsonObject container, string imageId, string startedAt, string finishedAt, int exitCode = 0) => new()
     {
         ["name"] = container.Str("name"),
         ["state"] = new JsonObject
         {
             ["terminated"] = new JsonObject
             {
-                ["exitCode"] = 0,
-                ["reason"] = "Completed",
+                ["exitCode"] = exitCode,
+                ["reason"] = exitCode == 0 ? "Completed" : "Error",
                 ["startedAt"] = startedAt,
                 ["finishedAt"] = finishedAt,
                 ["containerID"] = ContainerId(imageId, container.Str("name")),

@@ -55,7 +55,7 @@ public sealed record Scenario
 
         foreach (var image in Registry.Images)
         {
-            registry.Add(new RegistryImage(image.Reference, image.SizeBytes, image.Digest, image.Private, image.Architectures));
+            registry.Add(new RegistryImage(image.Reference, image.SizeBytes, image.Digest, image.Private, image.Architectures, image.ExitCode));
         }
 
         foreach (var missing in Faults.Missing)
@@ -120,7 +120,7 @@ public sealed record Scenario
         public IReadOnlyList<ImageEntry> Images { get; init; } = [];
     }
 
-    public sealed record ImageEntry(string Reference, long SizeBytes, string? Digest = null, bool Private = false, IReadOnlyList<string>? Architectures = null);
+    public sealed record ImageEntry(string Reference, long SizeBytes, string? Digest = null, bool Private = false, IReadOnlyList<string>? Architectures = null, int ExitCode = 0);
 
     public sealed record FaultSection
     {
