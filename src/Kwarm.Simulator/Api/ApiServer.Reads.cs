@@ -141,9 +141,11 @@ public sealed partial class ApiServer
             var reader = watch.Events;
             try
             {
+                Task<bool>? waitForEvent = null;
                 while (!token.IsCancellationRequested)
                 {
-                    var waitForEvent = reader.WaitToReadAsync(token).AsTask();
+                    // One pending wait at a time: the channel has a single reader.
+                    waitForEvent ??= reader.WaitToReadAsync(token).AsTask();
                     if (bookmarks)
                     {
                         using var tick = CancellationTokenSource.CreateLinkedTokenSource(token);
@@ -162,7 +164,9 @@ public sealed partial class ApiServer
                         }
                     }
 
-                    if (!await waitForEvent.ConfigureAwait(false))
+                    var more = await waitForEvent.ConfigureAwait(false);
+                    waitForEvent = null;
+                    if (!more)
                     {
                         return;
                     }

@@ -478,7 +478,8 @@ public sealed class ObjectStore
 public sealed class StoreWatch : IDisposable
 {
     private readonly ObjectStore _store;
-    private readonly Channel<StoreEvent> _channel = Channel.CreateUnbounded<StoreEvent>(new UnboundedChannelOptions { SingleReader = true });
+    // Not SingleReader: only the multi-reader channel can Count, which a bookmark needs to prove nothing is pending.
+    private readonly Channel<StoreEvent> _channel = Channel.CreateUnbounded<StoreEvent>(new UnboundedChannelOptions { SingleReader = false });
     private readonly ResourceType _type;
     private readonly string? _namespace;
 
