@@ -258,6 +258,28 @@ public sealed class KubectlTests : IAsyncLifetime
         Assert.Contains("deleted", await Ok("delete", "ppp", "default"));
     }
 
+    [Fact]
+    public async Task Imperative_create_commands_that_send_protobuf_work()
+    {
+        Assert.Contains("namespace/team created", await Ok("create", "namespace", "team"));
+        await Ok("create", "secret", "docker-registry", "regcred", "-n", "team", "--docker-server=registry.local", "--docker-username=u", "--docker-password=p");
+        await Ok("create", "serviceaccount", "puller", "-n", "team");
+        await Ok("create", "configmap", "settings", "-n", "team", "--from-literal=mode=blue");
+
+        var secret = JsonNode.Parse(await Ok("get", "secret", "regcred", "-n", "team", "-o", "json"))!;
+        Assert.Equal("kubernetes.io/dockerconfigjson", secret["type"]!.GetValue<string>());
+        var config = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(secret["data"]![".dockerconfigjson"]!.GetValue<string>()));
+        Assert.Contains("\"registry.local\"", config);
+        Assert.Equal("blue", JsonNode.Parse(await Ok("get", "configmap", "settings", "-n", "team", "-o", "json"))!["data"]!["mode"]!.GetValue<string>());
+        var ns = JsonNode.Parse(await Ok("get", "namespace", "team", "-o", "json"))!;
+        Assert.Equal("team", ns["metadata"]!["labels"]!["kubernetes.io/metadata.name"]!.GetValue<string>());
+        Assert.Null(ns["metadata"]!["generateName"]);
+
+        var unsupported = await _kubectl.RunAsync("create", "deployment", "x", "-n", "team", "--image=nginx");
+        Assert.NotEqual(0, unsupported.ExitCode);
+        Assert.Contains("use kubectl apply -f", unsupported.Error);
+    }
+
     private static async Task Eventually(Func<Task<bool>> condition)
     {
         for (var i = 0; i < 100; i++)

@@ -266,14 +266,6 @@ public sealed partial class ApiServer
 
     private static async Task<byte[]> ReadBodyAsync(HttpContext context)
     {
-        var contentType = context.Request.ContentType ?? "";
-        if (contentType.StartsWith("application/vnd.kubernetes.protobuf", StringComparison.OrdinalIgnoreCase)
-            || contentType.StartsWith("application/cbor", StringComparison.OrdinalIgnoreCase))
-        {
-            // The simulator speaks JSON only; client-go falls back to JSON on a 415 for CBOR, not for protobuf.
-            throw new ApiException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (the Kwarm simulator does not decode {contentType})");
-        }
-
         using var buffer = new MemoryStream();
         var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
@@ -299,6 +291,18 @@ public sealed partial class ApiServer
     private static async Task<JsonObject> ReadObjectAsync(HttpContext context)
     {
         var body = await ReadBodyAsync(context).ConfigureAwait(false);
+        var contentType = context.Request.ContentType ?? "";
+        if (contentType.StartsWith("application/vnd.kubernetes.protobuf", StringComparison.OrdinalIgnoreCase))
+        {
+            return ProtobufObjects.Decode(body);
+        }
+
+        if (contentType.StartsWith("application/cbor", StringComparison.OrdinalIgnoreCase))
+        {
+            // client-go falls back to JSON when a CBOR body gets 415.
+            throw new ApiException(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf");
+        }
+
         return ParseObject(body);
     }
 

@@ -44,6 +44,7 @@ public static class CustomResources
             Schema = storage.At("schema", "openAPIV3Schema") as JsonObject,
             PrinterColumns = columns,
             Categories = categories,
+            TracksGeneration = true,
         };
     }
 }

@@ -164,9 +164,13 @@ public sealed class ObjectStore
             metadata["uid"] = Guid.NewGuid().ToString();
             metadata["creationTimestamp"] = JsonPaths.Timestamp(_time.GetUtcNow());
             metadata.Remove("deletionTimestamp");
-            if (type.HasStatus || obj.ContainsKey("spec"))
+            if (type.TracksGeneration)
             {
                 metadata["generation"] = 1;
+            }
+            else
+            {
+                metadata.Remove("generation");
             }
 
             obj["kind"] = type.Kind;

@@ -25,12 +25,12 @@ public sealed class ResourceCatalog
         new("", "v1", "secrets", "Secret", true, []),
         new("", "v1", "serviceaccounts", "ServiceAccount", true, ["sa"]),
         new("", "v1", "configmaps", "ConfigMap", true, ["cm"]),
-        new("apps", "v1", "deployments", "Deployment", true, ["deploy"], HasStatus: true, HasScale: true) { Categories = ["all"] },
-        new("apps", "v1", "replicasets", "ReplicaSet", true, ["rs"], HasStatus: true, HasScale: true) { Categories = ["all"] },
-        new("batch", "v1", "jobs", "Job", true, [], HasStatus: true) { Categories = ["all"] },
+        new("apps", "v1", "deployments", "Deployment", true, ["deploy"], HasStatus: true, HasScale: true) { Categories = ["all"], TracksGeneration = true },
+        new("apps", "v1", "replicasets", "ReplicaSet", true, ["rs"], HasStatus: true, HasScale: true) { Categories = ["all"], TracksGeneration = true },
+        new("batch", "v1", "jobs", "Job", true, [], HasStatus: true) { Categories = ["all"], TracksGeneration = true },
         new("coordination.k8s.io", "v1", "leases", "Lease", true, []),
-        new("admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations", "MutatingWebhookConfiguration", false, []),
-        new("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", false, ["crd", "crds"], HasStatus: true),
+        new("admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations", "MutatingWebhookConfiguration", false, []) { TracksGeneration = true },
+        new("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", false, ["crd", "crds"], HasStatus: true) { TracksGeneration = true },
     ];
 
     public void Add(ResourceType type)

@@ -25,6 +25,9 @@ public sealed record ResourceType(
 
     public IReadOnlyList<string> Categories { get; init; } = [];
 
+    /// <summary>Whether metadata.generation is kept (workloads, CRDs, webhook configurations, custom resources).</summary>
+    public bool TracksGeneration { get; init; }
+
     public string ApiVersion => Group.Length == 0 ? Version : $"{Group}/{Version}";
 
     public string ListKind => Kind + "List";
