@@ -16,6 +16,13 @@ if (parsed.Help)
 }
 
 using var stop = new CancellationTokenSource();
+if (parsed.Benchmark)
+{
+    var report = await Benchmark.RunAsync(parsed.Options.Nodes, parsed.BenchmarkPods, TimeSpan.FromSeconds(10), 8, stop.Token).ConfigureAwait(false);
+    Console.WriteLine(report);
+    return 0;
+}
+
 Console.CancelKeyPress += (_, e) =>
 {
     e.Cancel = true;
