@@ -196,16 +196,20 @@ public sealed class KubectlTests : IAsyncLifetime
     public async Task Watch_with_a_timeout_sees_changes()
     {
         Assert.Contains("created", await Ok("create", "-f", Write("d.yaml", DeploymentYaml)));
+        // Label it every second while kubectl watches, so changes land after the watch started however slow kubectl is to start.
         var watched = await _kubectl.RunAsync(
-            TimeSpan.FromSeconds(4),
+            TimeSpan.FromSeconds(2),
             async () =>
             {
-                await Task.Delay(800, TestContext.Current.CancellationToken);
-                await Ok("label", "deployment", "web", "-n", "shop", "watched=yes");
+                for (var i = 1; i <= 3; i++)
+                {
+                    await Task.Delay(1000, TestContext.Current.CancellationToken);
+                    await Ok("label", "deployment", "web", "-n", "shop", "--overwrite", $"watched=yes-{i}");
+                }
             },
             "get", "deployment", "web", "-n", "shop", "-w", "--output-watch-events", "-o", "custom-columns=EVENT:.type,NAME:.object.metadata.name,WATCHED:.object.metadata.labels.watched");
         Assert.Matches(@"ADDED\s+web", watched.Out);
-        Assert.Matches(@"MODIFIED\s+web\s+yes", watched.Out);
+        Assert.Matches(@"MODIFIED\s+web\s+yes-[123]", watched.Out);
     }
 
     [Fact]
