@@ -13,7 +13,7 @@ public sealed class AdmissionTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _webhook = await TestWebhook.StartAsync("kwarm-webhook.kwarm-system.svc");
+        _webhook = await TestWebhook.StartAsync("kwarm-webhook.kwarm-system.svc", "absent.kwarm-system.svc");
         _cluster = await TestCluster.StartAsync(new SimulatorOptions
         {
             RunControllers = false,
@@ -163,6 +163,13 @@ public sealed class AdmissionTests : IAsyncLifetime
         await _cluster.SendAsync(HttpMethod.Delete, "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/kwarm");
         await RegisterAsync(failurePolicy: "Ignore", serviceName: "absent");
         await _cluster.CreateAsync("/apis/apps/v1/namespaces/shop/deployments", TestCluster.Deployment("api", "shop", "x:1"));
+        Assert.Empty(_webhook.Reviews);
+
+        // A service mapped while the cluster runs is reachable from then on.
+        _cluster.Cluster.MapWebhookService("kwarm-system/absent", _webhook.Endpoint);
+        await _cluster.CreateAsync("/apis/apps/v1/namespaces/shop/deployments", TestCluster.Deployment("late", "shop", "x:1"));
+        Assert.Single(_webhook.Reviews);
+        Assert.Throws<ArgumentException>(() => _cluster.Cluster.MapWebhookService("x/y", new IPEndPoint(IPAddress.Parse("192.0.2.10"), 443)));
     }
 
     [Fact]

@@ -37,7 +37,7 @@ internal sealed class TestWebhook : IAsyncDisposable
 
     public TimeSpan Delay { get; set; }
 
-    public static async Task<TestWebhook> StartAsync(string serviceHost)
+    public static async Task<TestWebhook> StartAsync(params string[] serviceHosts)
     {
         using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var caRequest = new CertificateRequest("CN=test-webhook-ca", caKey, HashAlgorithmName.SHA256);
@@ -47,9 +47,13 @@ internal sealed class TestWebhook : IAsyncDisposable
         using var ca = caRequest.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1));
 
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=" + serviceHost, key, HashAlgorithmName.SHA256);
+        var request = new CertificateRequest("CN=" + serviceHosts[0], key, HashAlgorithmName.SHA256);
         var names = new SubjectAlternativeNameBuilder();
-        names.AddDnsName(serviceHost);
+        foreach (var host in serviceHosts)
+        {
+            names.AddDnsName(host);
+        }
+
         request.CertificateExtensions.Add(names.Build());
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
         using var signed = request.Create(ca, now.AddMinutes(-5), now.AddDays(1), RandomNumberGenerator.GetBytes(12));

@@ -20,15 +20,27 @@ public sealed class WebhookDispatcher : IAdmission, IDisposable
 {
     private readonly ObjectStore _store;
     private readonly ResourceCatalog _catalog;
-    private readonly SimulatorOptions _options;
     private readonly ConcurrentDictionary<string, HttpClient> _clients = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, IPEndPoint> _services;
     private long _calls;
 
     public WebhookDispatcher(ObjectStore store, ResourceCatalog catalog, SimulatorOptions options)
     {
         _store = store;
         _catalog = catalog;
-        _options = options;
+        _services = new ConcurrentDictionary<string, IPEndPoint>(options.WebhookServices, StringComparer.Ordinal);
+    }
+
+    /// <summary>Routes calls for the Service <paramref name="namespaceAndName"/> (<c>ns/name</c>) to a loopback endpoint.</summary>
+    public void MapService(string namespaceAndName, IPEndPoint endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        if (!IPAddress.IsLoopback(endpoint.Address))
+        {
+            throw new ArgumentException("webhook services map to loopback addresses only", nameof(endpoint));
+        }
+
+        _services[namespaceAndName] = endpoint;
     }
 
     /// <summary>Webhook calls made so far (tests assert that a webhook was or was not called).</summary>
@@ -307,7 +319,7 @@ public sealed class WebhookDispatcher : IAdmission, IDisposable
         {
             handler.ConnectCallback = async (context, token) =>
             {
-                if (!_options.WebhookServices.TryGetValue(serviceKey, out var endpoint))
+                if (!_services.TryGetValue(serviceKey, out var endpoint))
                 {
                     throw new HttpRequestException($"dial tcp: lookup {context.DnsEndPoint.Host}: no such host");
                 }

@@ -29,6 +29,7 @@ public sealed class ResourceCatalog
         new("apps", "v1", "replicasets", "ReplicaSet", true, ["rs"], HasStatus: true, HasScale: true) { Categories = ["all"], TracksGeneration = true },
         new("batch", "v1", "jobs", "Job", true, [], HasStatus: true) { Categories = ["all"], TracksGeneration = true },
         new("coordination.k8s.io", "v1", "leases", "Lease", true, []),
+        new("events.k8s.io", "v1", "events", "Event", true, ["ev"]),
         new("admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations", "MutatingWebhookConfiguration", false, []) { TracksGeneration = true },
         new("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", false, ["crd", "crds"], HasStatus: true) { TracksGeneration = true },
     ];

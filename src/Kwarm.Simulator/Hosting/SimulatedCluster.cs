@@ -25,8 +25,9 @@ public sealed partial class SimulatedCluster : IAsyncDisposable
     private readonly string? _temporaryDirectory;
     private readonly CancellationTokenSource _stopping = new();
 
-    private SimulatedCluster(SimulatorOptions options, WebApplication app, ClusterCertificates certificates, ObjectStore store, ResourceCatalog catalog, ApiServer server, string token, string? temporaryDirectory)
+    private SimulatedCluster(SimulatorOptions options, WebApplication app, ClusterCertificates certificates, ObjectStore store, ResourceCatalog catalog, ApiServer server, WebhookDispatcher webhooks, string token, string? temporaryDirectory)
     {
+        Webhooks = webhooks;
         Options = options;
         _app = app;
         _certificates = certificates;
@@ -50,6 +51,12 @@ public sealed partial class SimulatedCluster : IAsyncDisposable
     public string Token { get; }
 
     public Uri ServerUri { get; private set; } = new("https://127.0.0.1");
+
+    /// <summary>The admission webhook caller: <see cref="WebhookDispatcher.MapService"/> routes a Service to a loopback port, <see cref="WebhookDispatcher.Calls"/> counts calls.</summary>
+    public WebhookDispatcher Webhooks { get; }
+
+    /// <summary>Routes webhook calls for Service <c>namespace/name</c> to <paramref name="endpoint"/> (127.0.0.1:port).</summary>
+    public void MapWebhookService(string namespaceAndName, IPEndPoint endpoint) => Webhooks.MapService(namespaceAndName, endpoint);
 
     public string KubeconfigPath { get; private set; }
 
@@ -96,7 +103,7 @@ public sealed partial class SimulatedCluster : IAsyncDisposable
             kubeconfigPath = Path.Combine(temporaryDirectory, "kubeconfig");
         }
 
-        var cluster = new SimulatedCluster(options, app, certificates, store, catalog, server, token, temporaryDirectory);
+        var cluster = new SimulatedCluster(options, app, certificates, store, catalog, server, webhooks, token, temporaryDirectory);
         cluster.SeedNamespaces();
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -173,6 +180,7 @@ public sealed partial class SimulatedCluster : IAsyncDisposable
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
         _certificates.Dispose();
+        Webhooks.Dispose();
         _stopping.Dispose();
         if (_temporaryDirectory is not null)
         {
