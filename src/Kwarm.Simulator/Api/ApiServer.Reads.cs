@@ -85,19 +85,13 @@ public sealed partial class ApiServer
             }
 
             // Built-in lists carry items without kind/apiVersion (fixture list-deployments-limit1.json); custom resources keep them.
-            var bytes = builtIn ? ListItem(page[i]) : JsonSerializer.SerializeToUtf8Bytes(Present(page[i], request.Version), Output);
+            var bytes = builtIn ? page[i].ListItemJson()
+                : type.Versions.Count > 1 ? JsonSerializer.SerializeToUtf8Bytes(Present(page[i], request.Version), Output)
+                : page[i].Json;
             await body.WriteAsync(bytes, request.Cancellation).ConfigureAwait(false);
         }
 
         await body.WriteAsync("]}"u8.ToArray(), request.Cancellation).ConfigureAwait(false);
-    }
-
-    private static byte[] ListItem(StoredObject stored)
-    {
-        var node = stored.ToNode();
-        node.Remove("kind");
-        node.Remove("apiVersion");
-        return JsonSerializer.SerializeToUtf8Bytes(node, Output);
     }
 
     private static bool TableRequested(HttpRequest request) =>
@@ -176,13 +170,7 @@ public sealed partial class ApiServer
                         var (typeName, include) = Classify(change, labels, fields);
                         if (include)
                         {
-                            var item = change.Object.ToNode();
-                            if (type.Versions.Count > 1)
-                            {
-                                item["apiVersion"] = request.ApiVersion;
-                            }
-
-                            await WriteEventAsync(body, typeName, item, request.Cancellation).ConfigureAwait(false);
+                            await WriteStoredEventAsync(body, typeName, change.Object, request, request.Cancellation).ConfigureAwait(false);
                         }
                     }
                 }
@@ -220,6 +208,23 @@ public sealed partial class ApiServer
             ["metadata"] = new JsonObject { ["resourceVersion"] = version.ToString(CultureInfo.InvariantCulture) },
         };
         await WriteEventAsync(body, "BOOKMARK", bookmark, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes a watch event around the stored JSON as it is (no parse) unless a version must be rewritten.</summary>
+    private static async Task WriteStoredEventAsync(Stream body, string type, StoredObject stored, RequestScope request, CancellationToken cancellationToken)
+    {
+        if (stored.Type.Versions.Count > 1)
+        {
+            var item = stored.ToNode();
+            item["apiVersion"] = request.ApiVersion;
+            await WriteEventAsync(body, type, item, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await body.WriteAsync(Encoding.UTF8.GetBytes("{\"type\":\"" + type + "\",\"object\":"), cancellationToken).ConfigureAwait(false);
+        await body.WriteAsync(stored.Json, cancellationToken).ConfigureAwait(false);
+        await body.WriteAsync("}\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+        await body.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task WriteEventAsync(Stream body, string type, JsonNode obj, CancellationToken cancellationToken)

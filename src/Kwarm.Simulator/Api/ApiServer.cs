@@ -155,7 +155,19 @@ public sealed partial class ApiServer
             case "GET":
                 {
                     var stored = _store.Get(type, request.Namespace, name) ?? throw ApiException.NotFound(type, name);
+                    if (subresource != "scale" && type.Versions.Count == 1 && !TableRequested(context.Request))
+                    {
+                        await WriteBytesAsync(context, 200, stored.Json).ConfigureAwait(false);
+                        return;
+                    }
+
                     var node = Present(stored, version);
+                    if (TableRequested(context.Request))
+                    {
+                        await WriteJsonAsync(context, 200, Tables.Build(type, [node], _time.GetUtcNow(), stored.ResourceVersion, context.Request.Query["includeObject"].ToString())).ConfigureAwait(false);
+                        return;
+                    }
+
                     await WriteJsonAsync(context, 200, subresource == "scale" ? ScaleOf(node) : node).ConfigureAwait(false);
                     return;
                 }
@@ -318,11 +330,13 @@ public sealed partial class ApiServer
         }
     }
 
-    internal static async Task WriteJsonAsync(HttpContext context, int code, JsonNode body)
+    internal static Task WriteJsonAsync(HttpContext context, int code, JsonNode body) =>
+        WriteBytesAsync(context, code, JsonSerializer.SerializeToUtf8Bytes(body, Output));
+
+    private static async Task WriteBytesAsync(HttpContext context, int code, byte[] bytes)
     {
         context.Response.StatusCode = code;
         context.Response.ContentType = "application/json";
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(body, Output);
         context.Response.ContentLength = bytes.Length;
         await context.Response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
     }

@@ -56,7 +56,49 @@ public sealed class StoredObject
     {
         ArgumentNullException.ThrowIfNull(node);
         var canonical = JsonPaths.Canonical(node);
-        return new StoredObject(type, JsonSerializer.SerializeToUtf8Bytes(canonical), canonical);
+        return new StoredObject(type, JsonSerializer.SerializeToUtf8Bytes(canonical, ApiServer.Output), canonical);
+    }
+
+    /// <summary>
+    /// The JSON of a list item, which for built-in types carries no kind/apiVersion. The stored JSON starts with
+    /// exactly those two members (see <see cref="JsonPaths.Canonical"/>), so they are cut off without a parse.
+    /// </summary>
+    public ReadOnlyMemory<byte> ListItemJson()
+    {
+        var prefix = System.Text.Encoding.UTF8.GetBytes(
+            "{\"kind\":" + JsonSerializer.Serialize(Type.Kind, ApiServer.Output) + ",\"apiVersion\":" + JsonSerializer.Serialize(ToApiVersion(), ApiServer.Output) + ",");
+        if (Json.AsSpan().StartsWith(prefix))
+        {
+            var item = new byte[Json.Length - prefix.Length + 1];
+            item[0] = (byte)'{';
+            Json.AsSpan(prefix.Length).CopyTo(item.AsSpan(1));
+            return item;
+        }
+
+        var node = ToNode();
+        node.Remove("kind");
+        node.Remove("apiVersion");
+        return JsonSerializer.SerializeToUtf8Bytes(node, ApiServer.Output);
+    }
+
+    private string ToApiVersion()
+    {
+        var reader = new Utf8JsonReader(Json);
+        while (reader.Read())
+        {
+            if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1 && reader.ValueTextEquals("apiVersion"u8))
+            {
+                reader.Read();
+                return reader.GetString() ?? Type.ApiVersion;
+            }
+
+            if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray && reader.CurrentDepth >= 1)
+            {
+                reader.Skip();
+            }
+        }
+
+        return Type.ApiVersion;
     }
 
     public JsonObject ToNode() => JsonNode.Parse(Json)!.AsObject();
