@@ -140,6 +140,10 @@ public sealed class KubectlTests : IAsyncLifetime
         Assert.Contains("deployment.apps/web unchanged", await Ok("apply", "-f", manifest));
         Assert.Contains("successfully rolled out", await Ok("rollout", "status", "deployment/web", "-n", "shop", "--timeout=60s"));
 
+        var described = await Ok("describe", "deployment", "web", "-n", "shop");
+        Assert.Matches(@"Normal\s+ScalingReplicaSet\s+.*deployment-controller\s+Scaled up replica set web-", described);
+        Assert.Matches(@"NewReplicaSet:\s+web-\w+ \(2/2 replicas created\)", described);
+
         var table = await Ok("get", "deployments", "-n", "shop");
         Assert.Matches(@"web\s+2/2\s+2\s+2\s+", table);
 
