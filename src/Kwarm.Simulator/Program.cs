@@ -29,7 +29,18 @@ Console.CancelKeyPress += (_, e) =>
     stop.Cancel();
 };
 
-await using var cluster = await SimulatedCluster.StartAsync(parsed.Options, stop.Token).ConfigureAwait(false);
+SimulatedCluster cluster;
+try
+{
+    cluster = await SimulatedCluster.StartAsync(parsed.Options, stop.Token).ConfigureAwait(false);
+}
+catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException)
+{
+    await Console.Error.WriteLineAsync(e.Message).ConfigureAwait(false);
+    return 2;
+}
+
+await using var running = cluster;
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Kwarm cluster simulator listening on {cluster.ServerUri} with {parsed.Options.Nodes} nodes"));
 Console.WriteLine($"kubeconfig: {cluster.KubeconfigPath}");
 Console.WriteLine($"try: kubectl --kubeconfig {cluster.KubeconfigPath} get nodes");

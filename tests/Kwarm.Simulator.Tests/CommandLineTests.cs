@@ -24,6 +24,14 @@ public sealed class CommandLineTests
     public void Bad_flags_are_clear_errors(string flag, string value) =>
         Assert.NotNull(CommandLine.Parse([flag, value]).Error);
 
+    [Fact]
+    public async Task Invalid_options_are_refused_with_a_clear_message()
+    {
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => SimulatedCluster.StartAsync(new SimulatorOptions { TimeFactor = 0, Nodes = -1 }, TestContext.Current.CancellationToken));
+        Assert.Contains("TimeFactor must be a positive number", error.Message);
+        Assert.Contains("Nodes must not be negative", error.Message);
+    }
+
     [Theory]
     [InlineData("nginx", "docker.io/library/nginx:latest")]
     [InlineData("nginx:1.25", "docker.io/library/nginx:1.25")]

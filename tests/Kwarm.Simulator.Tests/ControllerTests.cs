@@ -104,6 +104,27 @@ public sealed class ControllerTests
     }
 
     [Fact]
+    public async Task Rollout_stuck_on_a_missing_image_exceeds_its_progress_deadline_but_not_while_paused()
+    {
+        await using var cluster = await TestCluster.StartAsync(Fast());
+        cluster.Cluster.Registry.MarkMissing("registry.local/web:typo");
+        await cluster.CreateNamespaceAsync("shop");
+        var paused = TestCluster.Deployment("held", "shop", "registry.local/web:typo");
+        paused["spec"]!["progressDeadlineSeconds"] = 1;
+        paused["spec"]!["paused"] = true;
+        var stuck = TestCluster.Deployment("stuck", "shop", "registry.local/web:typo");
+        stuck["spec"]!["progressDeadlineSeconds"] = 1;
+        await cluster.CreateAsync("/apis/apps/v1/namespaces/shop/deployments", paused);
+        await cluster.CreateAsync("/apis/apps/v1/namespaces/shop/deployments", stuck);
+
+        await TestCluster.WaitUntilAsync(
+            () => cluster.Get("apps", "deployments", "shop", "stuck")?.Objects("status", "conditions").Any(c => c.Str("reason") == "ProgressDeadlineExceeded" && c.Str("status") == "False") == true,
+            "progress deadline exceeded");
+        var held = cluster.Get("apps", "deployments", "shop", "held")!;
+        Assert.Equal("DeploymentPaused", held.Objects("status", "conditions").Single(c => c.Str("type") == "Progressing").Str("reason"));
+    }
+
+    [Fact]
     public async Task Job_completes_then_is_deleted_after_its_ttl()
     {
         await using var cluster = await TestCluster.StartAsync(Fast());

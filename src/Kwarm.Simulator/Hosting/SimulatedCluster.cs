@@ -71,6 +71,7 @@ public sealed partial class SimulatedCluster : IAsyncDisposable
     public static async Task<SimulatedCluster> StartAsync(SimulatorOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new SimulatorOptions();
+        options.Validate();
         var certificates = ClusterCertificates.Create(options.Time);
         var token = Convert.ToHexString(RandomNumberGenerator.GetBytes(24)).ToLowerInvariant();
         var store = new ObjectStore(options.Time, options.WatchHistorySize);

@@ -50,6 +50,51 @@ public sealed record SimulatorOptions
     /// <summary>Optional scenario file (JSON) with registry images, faults and nodes.</summary>
     public string? ScenarioPath { get; init; }
 
+    /// <summary>Throws a clear <see cref="ArgumentException"/> for options the simulator cannot run with.</summary>
+    public void Validate()
+    {
+        var problems = new List<string>();
+        if (Port is < 0 or > 65535)
+        {
+            problems.Add($"Port must be 0..65535 (got {Port})");
+        }
+
+        if (Nodes < 0)
+        {
+            problems.Add($"Nodes must not be negative (got {Nodes})");
+        }
+
+        if (!(TimeFactor > 0) || double.IsInfinity(TimeFactor))
+        {
+            problems.Add($"TimeFactor must be a positive number (got {TimeFactor})");
+        }
+
+        if (WatchHistorySize < 1)
+        {
+            problems.Add($"WatchHistorySize must be at least 1 (got {WatchHistorySize})");
+        }
+
+        if (BookmarkInterval <= TimeSpan.Zero || NodeHeartbeat <= TimeSpan.Zero)
+        {
+            problems.Add("BookmarkInterval and NodeHeartbeat must be positive");
+        }
+
+        if (NodeBandwidthBytesPerSecond <= 0)
+        {
+            problems.Add($"NodeBandwidthBytesPerSecond must be positive (got {NodeBandwidthBytesPerSecond})");
+        }
+
+        if (ScenarioPath is not null && !File.Exists(ScenarioPath))
+        {
+            problems.Add($"scenario file {ScenarioPath} does not exist");
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException("invalid simulator options: " + string.Join("; ", problems));
+        }
+    }
+
     /// <summary>Scales a simulated duration by <see cref="TimeFactor"/>.</summary>
     public TimeSpan Scaled(TimeSpan duration) => TimeSpan.FromTicks(Math.Max(0, (long)(duration.Ticks * TimeFactor)));
 }
