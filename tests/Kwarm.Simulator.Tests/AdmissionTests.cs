@@ -192,6 +192,30 @@ public sealed class AdmissionTests : IAsyncLifetime
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(20), "the webhook call must be cut at timeoutSeconds, not wait for the answer");
     }
 
+    [Fact]
+    public async Task IfNeeded_webhooks_are_called_again_when_a_later_webhook_changed_the_object()
+    {
+        await RegisterAsync();
+        var (_, configuration) = await _cluster.SendAsync(HttpMethod.Get, "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/kwarm");
+        var second = configuration!["webhooks"]![0]!.DeepClone().AsObject();
+        second["name"] = "second.kwarm.io";
+        second["reinvocationPolicy"] = "Never";
+        configuration["webhooks"]!.AsArray().Add(second);
+        var (replaced, _) = await _cluster.SendAsync(HttpMethod.Put, "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/kwarm", configuration);
+        Assert.Equal(HttpStatusCode.OK, replaced);
+
+        var calls = 0;
+        _webhook.Responder = _ =>
+        {
+            var call = Interlocked.Increment(ref calls);
+            return new JsonArray(new JsonObject { ["op"] = "add", ["path"] = $"/metadata/labels/call-{call}", ["value"] = "yes" });
+        };
+        var created = await _cluster.CreateAsync("/apis/apps/v1/namespaces/shop/deployments", TestCluster.Deployment("api", "shop", "x:1"));
+
+        Assert.Equal(3, calls);
+        Assert.Equal(["app", "call-1", "call-2", "call-3"], created["metadata"]!["labels"]!.AsObject().Select(p => p.Key));
+    }
+
     /// <summary>Same keys at the top, in the request, and in the options as the recorded review.</summary>
     private static void AssertSameShape(JsonObject recorded, JsonObject actual)
     {

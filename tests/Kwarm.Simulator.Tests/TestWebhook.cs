@@ -35,6 +35,9 @@ internal sealed class TestWebhook : IAsyncDisposable
     /// <summary>The JSON Patch operations to answer with (null: allow without patch).</summary>
     public JsonArray? Patch { get; set; }
 
+    /// <summary>Computes the patch from the review (takes precedence over <see cref="Patch"/>).</summary>
+    public Func<JsonObject, JsonArray?>? Responder { get; set; }
+
     public TimeSpan Delay { get; set; }
 
     public static async Task<TestWebhook> StartAsync(params string[] serviceHosts)
@@ -76,7 +79,7 @@ internal sealed class TestWebhook : IAsyncDisposable
             }
 
             var response = new JsonObject { ["uid"] = review["request"]!["uid"]!.GetValue<string>(), ["allowed"] = true };
-            if (webhook.Patch is { } patch)
+            if ((webhook.Responder is { } responder ? responder(review) : webhook.Patch) is { } patch)
             {
                 response["patchType"] = "JSONPatch";
                 response["patch"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(patch.ToJsonString()));
