@@ -133,6 +133,8 @@ public sealed class ControllerTests
         await TestCluster.WaitUntilAsync(() => cluster.Get("batch", "jobs", "shop", "pull")?.Objects("status", "conditions").Any(c => c.Str("type") == "Complete") == true, "job complete");
         var job = cluster.Get("batch", "jobs", "shop", "pull")!;
         Assert.Equal(1, Count(job, "status", "succeeded"));
+        Assert.Equal(job.Str("metadata", "uid"), job.Str("spec", "selector", "matchLabels", "batch.kubernetes.io/controller-uid"));
+        Assert.Equal("pull", job.Str("spec", "template", "metadata", "labels", "job-name"));
         Assert.NotNull(job.Str("status", "completionTime"));
         Assert.Equal("Succeeded", cluster.List("", "pods", "shop").Single().Str("status", "phase"));
 

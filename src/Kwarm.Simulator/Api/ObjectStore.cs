@@ -161,7 +161,8 @@ public sealed class ObjectStore
                 throw ApiException.AlreadyExists(type, name);
             }
 
-            metadata["uid"] = Guid.NewGuid().ToString();
+            // The API layer strips client uids; a uid present here was chosen by the server (a Job's selector uses it).
+            metadata["uid"] = metadata.Str("uid") ?? Guid.NewGuid().ToString();
             metadata["creationTimestamp"] = JsonPaths.Timestamp(_time.GetUtcNow());
             metadata.Remove("deletionTimestamp");
             if (type.TracksGeneration)

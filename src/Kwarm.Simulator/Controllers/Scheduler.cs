@@ -32,10 +32,16 @@ public sealed class Scheduler : Controller
                 if (change.Type == WatchEventType.Deleted)
                 {
                     _nodes.Remove(obj.Name);
+                    return;
                 }
-                else
+
+                var info = NodeInfo.From(obj);
+                var before = _nodes.GetValueOrDefault(obj.Name);
+                _nodes[obj.Name] = info;
+                if (before is not null && before.Fingerprint == info.Fingerprint)
                 {
-                    _nodes[obj.Name] = NodeInfo.From(obj);
+                    // Only status.images or heartbeats changed: nothing a waiting pod could now fit into.
+                    return;
                 }
 
                 foreach (var key in _waiting)
@@ -298,6 +304,17 @@ public sealed class Scheduler : Controller
     /// <summary>What the filters need of a node, parsed once per node change.</summary>
     private sealed record NodeInfo(string Name, IReadOnlyDictionary<string, string> Labels, bool Ready, bool Unschedulable, IReadOnlyList<(string Key, string? Value, string? Effect)> Taints, long Cpu, long Memory, long Pods)
     {
+        /// <summary>Everything the filters read, as one comparable string.</summary>
+        public string Fingerprint { get; } = string.Join(
+            "|",
+            Ready,
+            Unschedulable,
+            Cpu,
+            Memory,
+            Pods,
+            string.Join(",", Taints.Select(t => $"{t.Key}={t.Value}:{t.Effect}")),
+            string.Join(",", Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}")));
+
         public static NodeInfo From(StoredObject stored)
         {
             var node = stored.ToNode();
