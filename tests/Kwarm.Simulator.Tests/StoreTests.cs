@@ -47,6 +47,19 @@ public sealed class StoreTests
     }
 
     [Fact]
+    public void Objects_over_etcds_limit_are_refused_like_a_real_cluster()
+    {
+        var store = new ObjectStore(TimeProvider.System, 100);
+        var before = store.CurrentResourceVersion;
+        var big = Secret("big", new string('x', ObjectStore.MaxObjectBytes));
+        var error = Assert.Throws<ApiException>(() => store.Create(Secrets, big));
+        Assert.Equal(500, error.Code);
+        Assert.Equal("etcdserver: request is too large", error.Message);
+        Assert.Equal(before, store.CurrentResourceVersion);
+        Assert.Null(store.Get(Secrets, "ns", "big"));
+    }
+
+    [Fact]
     public void Watch_replays_history_after_a_version_and_expires_compacted_ones()
     {
         var store = new ObjectStore(TimeProvider.System, 2);

@@ -160,6 +160,7 @@ public sealed partial class ApiServer
             case "status":
                 proposed = (JsonObject)old.DeepClone();
                 proposed["status"] = incoming["status"]?.DeepClone();
+                Prepare(type, proposed, request);
                 admissionNew = proposed;
                 break;
             case "scale":

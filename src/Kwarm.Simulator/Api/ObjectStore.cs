@@ -10,6 +10,9 @@ namespace Kwarm.Simulator.Api;
 /// </summary>
 public sealed class ObjectStore
 {
+    /// <summary>etcd's --max-request-bytes default.</summary>
+    public const int MaxObjectBytes = 1536 * 1024;
+
     private readonly Lock _lock = new();
     private readonly Dictionary<string, SortedDictionary<string, StoredObject>> _objects = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StoredObject> _byUid = new(StringComparer.Ordinal);
@@ -379,9 +382,16 @@ public sealed class ObjectStore
 
     private StoredObject Commit(ResourceType type, JsonObject obj, StoredObject? previous)
     {
-        var rv = ++_resourceVersion;
+        var rv = _resourceVersion + 1;
         obj.Metadata()["resourceVersion"] = rv.ToString(CultureInfo.InvariantCulture);
         var stored = StoredObject.From(type, obj);
+        if (stored.Json.Length > MaxObjectBytes)
+        {
+            // etcd's default request limit (1.5 MiB): a real cluster refuses such writes with exactly this message.
+            throw ApiException.InternalError("etcdserver: request is too large");
+        }
+
+        _resourceVersion = rv;
         Bucket(type)[stored.Key] = stored;
         if (previous is not null)
         {
