@@ -12,6 +12,7 @@ public abstract class Controller
     private readonly Channel<string> _queue = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
     private readonly HashSet<string> _queued = new(StringComparer.Ordinal);
     private readonly Lock _queuedLock = new();
+    private readonly Dictionary<string, DateTimeOffset> _timers = new(StringComparer.Ordinal);
 
     protected Controller(SimulationContext context)
     {
@@ -49,10 +50,30 @@ public abstract class Controller
             return;
         }
 
+        var due = Context.Time.GetUtcNow() + delay;
+        lock (_queuedLock)
+        {
+            // One timer per key is enough when an earlier one is already set.
+            if (_timers.TryGetValue(key, out var pending) && pending <= due)
+            {
+                return;
+            }
+
+            _timers[key] = due;
+        }
+
         ITimer? timer = null;
         timer = Context.Time.CreateTimer(
             _ =>
             {
+                lock (_queuedLock)
+                {
+                    if (_timers.TryGetValue(key, out var pending) && pending == due)
+                    {
+                        _timers.Remove(key);
+                    }
+                }
+
                 Enqueue(key);
                 timer?.Dispose();
             },
