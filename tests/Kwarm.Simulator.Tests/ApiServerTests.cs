@@ -45,6 +45,15 @@ public sealed class ApiServerTests
 
         var (unknown, _) = await cluster.SendAsync(HttpMethod.Get, "/apis/nothing.io/v1/things");
         Assert.Equal(HttpStatusCode.NotFound, unknown);
+
+        await cluster.CreateAsync("/api/v1/namespaces/default/secrets", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "a" } });
+        await cluster.CreateAsync("/api/v1/namespaces/default/secrets", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "b" } });
+        var (renamed, _) = await cluster.SendAsync(HttpMethod.Patch, "/api/v1/namespaces/default/secrets/a", JsonNode.Parse("""{"metadata":{"name":"b"}}"""), "application/merge-patch+json");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, renamed);
+        var (moved, _) = await cluster.SendAsync(HttpMethod.Put, "/api/v1/namespaces/default/secrets/a", JsonNode.Parse("""{"metadata":{"name":"a","namespace":"kube-system"}}"""));
+        Assert.Equal(HttpStatusCode.BadRequest, moved);
+        var (badPatch, _) = await cluster.SendAsync(HttpMethod.Patch, "/api/v1/namespaces/default/secrets/a", JsonNode.Parse("""[{"op":"replace","path":"","value":7}]"""), "application/json-patch+json");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, badPatch);
     }
 
     [Fact]

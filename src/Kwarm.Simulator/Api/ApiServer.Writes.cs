@@ -82,6 +82,7 @@ public sealed partial class ApiServer
         if (request.SubResource != "scale")
         {
             CheckKind(type, body);
+            CheckNamespace(request, body);
         }
 
         var current = _store.Get(type, request.Namespace, name) ?? throw ApiException.NotFound(type, name);
@@ -127,6 +128,16 @@ public sealed partial class ApiServer
             if (patched is not JsonObject result)
             {
                 throw ApiException.PatchRejected();
+            }
+
+            if (request.SubResource != "scale")
+            {
+                if (result.Metadata().Str("name") != name)
+                {
+                    throw ApiException.Invalid(type, name, ("metadata.name", $"Invalid value: \"{result.Metadata().Str("name")}\": field is immutable"));
+                }
+
+                CheckNamespace(request, result);
             }
 
             var requested = result.Metadata().Str("resourceVersion");
@@ -277,6 +288,25 @@ public sealed partial class ApiServer
             ["metadata"] = new JsonObject { ["resourceVersion"] = version.ToString(CultureInfo.InvariantCulture) },
             ["items"] = deleted,
         };
+    }
+
+    /// <summary>A write names its object's namespace through the URL; a body that says otherwise is refused.</summary>
+    private static void CheckNamespace(RequestScope request, JsonObject body)
+    {
+        var metadata = body.Metadata();
+        if (!request.Type.Namespaced)
+        {
+            metadata.Remove("namespace");
+            return;
+        }
+
+        var bodyNamespace = metadata.Str("namespace");
+        if (!string.IsNullOrEmpty(bodyNamespace) && bodyNamespace != request.Namespace)
+        {
+            throw ApiException.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
+        }
+
+        metadata["namespace"] = request.Namespace;
     }
 
     private static void CheckKind(ResourceType type, JsonObject body)
