@@ -113,6 +113,11 @@ public static class JsonPaths
     public static JsonObject Canonical(JsonObject obj)
     {
         ArgumentNullException.ThrowIfNull(obj);
+        if (InCanonicalOrder(obj))
+        {
+            return obj;
+        }
+
         var ordered = new JsonObject();
         foreach (var key in new[] { "kind", "apiVersion", "metadata" })
         {
@@ -131,5 +136,29 @@ public static class JsonPaths
         }
 
         return ordered;
+    }
+
+    private static bool InCanonicalOrder(JsonObject obj)
+    {
+        var expected = new[] { "kind", "apiVersion", "metadata" };
+        var index = 0;
+        foreach (var (key, _) in obj)
+        {
+            if (index < expected.Length)
+            {
+                if (key != expected[index])
+                {
+                    return false;
+                }
+
+                index++;
+            }
+            else if (key is "kind" or "apiVersion" or "metadata")
+            {
+                return false;
+            }
+        }
+
+        return index == expected.Length;
     }
 }
