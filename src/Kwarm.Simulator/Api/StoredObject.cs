@@ -24,7 +24,11 @@ public sealed class StoredObject
         Finalizers = metadata?["finalizers"] is JsonArray finalizers ? [.. finalizers.Select(f => f?.ToString() ?? "")] : [];
         Deleting = metadata.Str("deletionTimestamp") is not null;
         Owners = [.. node.Objects("metadata", "ownerReferences").Select(o => o.Str("uid") ?? "").Where(u => u.Length > 0)];
+        Ready = type.StorageKey == "pods" && node.Objects("status", "conditions").Any(c => c.Str("type") == "Ready" && c.Str("status") == "True");
     }
+
+    /// <summary>For pods: the Ready condition is True (kept so controllers count readiness without parsing).</summary>
+    public bool Ready { get; }
 
     public ResourceType Type { get; }
 

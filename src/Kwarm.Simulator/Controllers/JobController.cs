@@ -147,7 +147,7 @@ public sealed class JobController : Controller
 
         var activeCount = failReason is null && !complete ? active.Count + created : 0;
 
-        var readyCount = active.Count(p => PodStatus.IsReady(p.ToNode()));
+        var readyCount = active.Count(p => p.Ready);
         var stamp = Context.Now;
         Store.Mutate(Context.Jobs, stored.Namespace, stored.Name, current =>
         {

@@ -97,12 +97,11 @@ public sealed class ReplicaSetController : Controller
         {
             // Remove the least useful pods first: unscheduled, then not ready, then the newest.
             var victims = pods
-                .Select(p => (Stored: p, Node: p.ToNode()))
-                .OrderBy(p => p.Stored.NodeName is null ? 0 : 1)
-                .ThenBy(p => PodStatus.IsReady(p.Node) ? 1 : 0)
-                .ThenByDescending(p => p.Node.Str("metadata", "creationTimestamp"), StringComparer.Ordinal)
+                .OrderBy(p => p.NodeName is null ? 0 : 1)
+                .ThenBy(p => p.Ready ? 1 : 0)
+                .ThenByDescending(p => p.ResourceVersion)
                 .Take((int)-diff);
-            foreach (var (victim, _) in victims)
+            foreach (var victim in victims)
             {
                 try
                 {
@@ -121,15 +120,15 @@ public sealed class ReplicaSetController : Controller
 
     private void UpdateStatus(StoredObject stored)
     {
-        var pods = Store.DependentsOf(stored.Uid).Where(p => p.Type.StorageKey == "pods" && !p.Deleting && !PodStatus.IsTerminal(p)).Select(p => p.ToNode()).ToList();
-        var ready = pods.Count(PodStatus.IsReady);
+        var pods = Store.DependentsOf(stored.Uid).Where(p => p.Type.StorageKey == "pods" && !p.Deleting && !PodStatus.IsTerminal(p)).ToList();
+        var ready = pods.Count(p => p.Ready);
         Store.Mutate(Context.ReplicaSets, stored.Namespace, stored.Name, rs =>
         {
             var before = rs["status"]?.ToJsonString();
             var status = rs.Obj("status");
             status["replicas"] = pods.Count;
             var selector = LabelSelector.FromObject(rs.At("spec", "selector"));
-            PodStatus.SetCount(status, "fullyLabeledReplicas", pods.Count(p => selector.Matches(p.StringMap("metadata", "labels"))));
+            PodStatus.SetCount(status, "fullyLabeledReplicas", pods.Count(p => selector.Matches(p.Labels)));
             PodStatus.SetCount(status, "readyReplicas", ready);
             PodStatus.SetCount(status, "availableReplicas", ready);
             status["observedGeneration"] = rs.Long("metadata", "generation") ?? 1;
