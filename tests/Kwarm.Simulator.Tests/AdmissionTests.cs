@@ -1,3 +1,4 @@
+using k8s;
 using System.Net;
 using System.Text.Json.Nodes;
 using Kwarm.Simulator.Hosting;
@@ -214,6 +215,21 @@ public sealed class AdmissionTests : IAsyncLifetime
 
         Assert.Equal(3, calls);
         Assert.Equal(["app", "call-1", "call-2", "call-3"], created["metadata"]!["labels"]!.AsObject().Select(p => p.Key));
+    }
+
+    [Fact]
+    public async Task Webhooks_see_who_makes_the_request()
+    {
+        await RegisterAsync();
+        var operatorConfig = await _cluster.Cluster.CreateKubeconfigAsync(Admission.UserInfo.ServiceAccount("kwarm-system", "kwarm"), cancellationToken: TestContext.Current.CancellationToken);
+        using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(operatorConfig));
+        await client.CustomObjects.CreateNamespacedCustomObjectAsync(TestCluster.Deployment("api", "shop", "x:1"), "apps", "v1", "shop", "deployments", cancellationToken: TestContext.Current.CancellationToken);
+        await _cluster.CreateAsync("/apis/apps/v1/namespaces/shop/deployments", TestCluster.Deployment("web", "shop", "x:1"));
+
+        var users = _webhook.Reviews.Select(r => r["request"]!["userInfo"]!).ToList();
+        Assert.Equal("system:serviceaccount:kwarm-system:kwarm", users[0]["username"]!.GetValue<string>());
+        Assert.Equal(["system:serviceaccounts", "system:serviceaccounts:kwarm-system", "system:authenticated"], users[0]["groups"]!.AsArray().Select(g => g!.GetValue<string>()));
+        FixtureFidelityTests.AssertJsonEqual(Fixtures.Json("admission/update-deployment-set-image.json")["request"]!["userInfo"], users[1]);
     }
 
     /// <summary>Same keys at the top, in the request, and in the options as the recorded review.</summary>

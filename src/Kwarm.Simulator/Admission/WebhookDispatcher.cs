@@ -253,8 +253,8 @@ public sealed class WebhookDispatcher : IAdmission, IDisposable
         request["operation"] = attributes.Operation;
         request["userInfo"] = new JsonObject
         {
-            ["username"] = attributes.UserName,
-            ["groups"] = new JsonArray("system:masters", "system:authenticated"),
+            ["username"] = attributes.User.Name,
+            ["groups"] = new JsonArray([.. attributes.User.Groups.Select(g => (JsonNode)g)]),
         };
         request["object"] = attributes.Object.DeepClone();
         request["oldObject"] = attributes.OldObject?.DeepClone();

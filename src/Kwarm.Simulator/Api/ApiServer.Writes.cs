@@ -50,7 +50,7 @@ public sealed partial class ApiServer
         }
 
         var admitted = await _admission.AdmitAsync(
-            new AdmissionAttributes(type, null, "CREATE", request.Namespace, metadata.Str("name") ?? "", body, null, request.DryRun, request.Options("CreateOptions"), "admin"),
+            new AdmissionAttributes(type, null, "CREATE", request.Namespace, metadata.Str("name") ?? "", body, null, request.DryRun, request.Options("CreateOptions"), request.User),
             request.Cancellation).ConfigureAwait(false);
         warnings = [.. warnings, .. Prepare(type, admitted, request)];
         Validate(type, admitted);
@@ -198,7 +198,7 @@ public sealed partial class ApiServer
         }
 
         var admitted = await _admission.AdmitAsync(
-            new AdmissionAttributes(type, request.SubResource, "UPDATE", request.Namespace, request.Name!, admissionNew, admissionOld, request.DryRun, request.Options("UpdateOptions"), "admin"),
+            new AdmissionAttributes(type, request.SubResource, "UPDATE", request.Namespace, request.Name!, admissionNew, admissionOld, request.DryRun, request.Options("UpdateOptions"), request.User),
             request.Cancellation).ConfigureAwait(false);
         if (request.SubResource == "scale")
         {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
@@ -20,7 +21,7 @@ public sealed partial class ApiServer
     private readonly ObjectStore _store;
     private readonly IAdmission _admission;
     private readonly TimeProvider _time;
-    private readonly string _token;
+    private readonly ConcurrentDictionary<string, UserInfo> _users = new(StringComparer.Ordinal);
     private readonly TimeSpan _bookmarkInterval;
     private long _requests;
 
@@ -30,7 +31,7 @@ public sealed partial class ApiServer
         _store = store;
         _admission = admission;
         _time = time;
-        _token = token;
+        _users[token] = UserInfo.Admin;
         _bookmarkInterval = bookmarkInterval;
     }
 
@@ -43,13 +44,14 @@ public sealed partial class ApiServer
         Interlocked.Increment(ref _requests);
         try
         {
-            if (!Authorized(context.Request))
+            var user = Authenticate(context.Request);
+            if (user is null)
             {
                 await WriteJsonAsync(context, 401, new ApiException(401, "Unauthorized", "Unauthorized").ToStatus()).ConfigureAwait(false);
                 return;
             }
 
-            await RouteAsync(context).ConfigureAwait(false);
+            await RouteAsync(context, user).ConfigureAwait(false);
         }
         catch (ApiException e)
         {
@@ -73,13 +75,18 @@ public sealed partial class ApiServer
         }
     }
 
-    private bool Authorized(HttpRequest request)
+    /// <summary>Adds a bearer token that authenticates as <paramref name="user"/>.</summary>
+    public void AddUser(string token, UserInfo user) => _users[token] = user;
+
+    private UserInfo? Authenticate(HttpRequest request)
     {
         var header = request.Headers.Authorization.ToString();
-        return header.Length > 7 && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && header[7..].Trim() == _token;
+        return header.Length > 7 && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && _users.TryGetValue(header[7..].Trim(), out var user)
+            ? user
+            : null;
     }
 
-    private async Task RouteAsync(HttpContext context)
+    private async Task RouteAsync(HttpContext context, UserInfo user)
     {
         var path = context.Request.Path.Value ?? "/";
         var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
@@ -114,17 +121,17 @@ public sealed partial class ApiServer
                 await OpenApi.ServeAsync(context, _catalog, segments).ConfigureAwait(false);
                 return;
             case ["api", var version, .. var rest]:
-                await ResourceAsync(context, "", version, rest).ConfigureAwait(false);
+                await ResourceAsync(context, user, "", version, rest).ConfigureAwait(false);
                 return;
             case ["apis", var group, var version, .. var rest]:
-                await ResourceAsync(context, group, version, rest).ConfigureAwait(false);
+                await ResourceAsync(context, user, group, version, rest).ConfigureAwait(false);
                 return;
             default:
                 throw new ApiException(404, "NotFound", "the server could not find the requested resource");
         }
     }
 
-    private async Task ResourceAsync(HttpContext context, string group, string version, string[] rest)
+    private async Task ResourceAsync(HttpContext context, UserInfo user, string group, string version, string[] rest)
     {
         string ns = "";
         if (rest.Length >= 3 && rest[0] == "namespaces" && _catalog.Find(group, version, rest[2]) is { Namespaced: true })
@@ -142,7 +149,7 @@ public sealed partial class ApiServer
             throw new ApiException(404, "NotFound", "the server could not find the requested resource");
         }
 
-        var request = new RequestScope(type, version, type.Namespaced ? ns : "", name, subresource, context.Request.Query, context.RequestAborted);
+        var request = new RequestScope(type, version, type.Namespaced ? ns : "", name, subresource, context.Request.Query, user, context.RequestAborted);
         var method = context.Request.Method;
         switch (method)
         {
@@ -342,7 +349,7 @@ public sealed partial class ApiServer
     }
 
     /// <summary>The parts of one resource request every verb needs.</summary>
-    internal sealed record RequestScope(ResourceType Type, string Version, string Namespace, string? Name, string? SubResource, IQueryCollection QueryValues, CancellationToken Cancellation)
+    internal sealed record RequestScope(ResourceType Type, string Version, string Namespace, string? Name, string? SubResource, IQueryCollection QueryValues, UserInfo User, CancellationToken Cancellation)
     {
         public string? Query(string key) => QueryValues.TryGetValue(key, out var value) ? value.ToString() : null;
 

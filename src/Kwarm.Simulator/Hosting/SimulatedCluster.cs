@@ -116,8 +116,24 @@ public sealed partial class SimulatedCluster : IAsyncDisposable
         return cluster;
     }
 
+    /// <summary>
+    /// Writes a kubeconfig for another identity (e.g. <see cref="UserInfo.ServiceAccount"/> for the operator's own
+    /// service account, which webhooks see in userInfo) and returns its path.
+    /// </summary>
+    public async Task<string> CreateKubeconfigAsync(UserInfo user, string? path = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        var token = Convert.ToHexString(RandomNumberGenerator.GetBytes(24)).ToLowerInvariant();
+        Server.AddUser(token, user);
+        path ??= Path.Combine(_temporaryDirectory ?? Path.GetDirectoryName(KubeconfigPath)!, $"kubeconfig-{token[..8]}");
+        await File.WriteAllTextAsync(path, Kubeconfig(token), cancellationToken).ConfigureAwait(false);
+        return Path.GetFullPath(path);
+    }
+
     /// <summary>The kubeconfig text: server URL, CA, bearer token, default namespace.</summary>
-    public string Kubeconfig()
+    public string Kubeconfig() => Kubeconfig(Token);
+
+    private string Kubeconfig(string token)
     {
         var ca = Convert.ToBase64String(Encoding.ASCII.GetBytes(_certificates.AuthorityPem));
         return $"""
@@ -131,7 +147,7 @@ public sealed partial class SimulatedCluster : IAsyncDisposable
             users:
             - name: kwarm-sim-admin
               user:
-                token: {Token}
+                token: {token}
             contexts:
             - name: kwarm-sim
               context:
