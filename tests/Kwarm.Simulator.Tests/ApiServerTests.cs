@@ -140,6 +140,19 @@ public sealed class ApiServerTests
     }
 
     [Fact]
+    public async Task Disposing_the_cluster_ends_open_watches_promptly()
+    {
+        var cluster = await TestCluster.StartAsync();
+        var watch = cluster.Http.GetAsync("/api/v1/namespaces/default/secrets?watch=true", HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
+        using var response = await watch;
+        var reading = response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        var started = DateTime.UtcNow;
+        await cluster.DisposeAsync();
+        await reading.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(10), "an open watch must not hold the shutdown");
+    }
+
+    [Fact]
     public async Task Discovery_lists_resources_with_subresources_and_crds_appear()
     {
         await using var cluster = await TestCluster.StartAsync();

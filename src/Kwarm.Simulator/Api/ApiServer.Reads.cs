@@ -129,7 +129,7 @@ public sealed partial class ApiServer
         {
             await context.Response.StartAsync(request.Cancellation).ConfigureAwait(false);
             await body.FlushAsync(request.Cancellation).ConfigureAwait(false);
-            using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(request.Cancellation);
+            using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(request.Cancellation, _stopping.Token);
             timeoutSource.CancelAfter(timeout);
             var token = timeoutSource.Token;
             var reader = watch.Events;

@@ -11,7 +11,7 @@ using Microsoft.AspNetCore.Http;
 namespace Kwarm.Simulator.Api;
 
 /// <summary>The REST front of the simulated kube-apiserver: routing, verbs, discovery and the write pipeline.</summary>
-public sealed partial class ApiServer
+public sealed partial class ApiServer : IDisposable
 {
     private const int MaxBodyBytes = 3 * 1024 * 1024;
 
@@ -22,6 +22,7 @@ public sealed partial class ApiServer
     private readonly IAdmission _admission;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, UserInfo> _users = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
     private readonly TimeSpan _bookmarkInterval;
     private long _requests;
 
@@ -74,6 +75,11 @@ public sealed partial class ApiServer
             }
         }
     }
+
+    /// <summary>Ends every open watch (as a restarting API server does), so that shutdown does not wait for clients.</summary>
+    public void StopWatches() => _stopping.Cancel();
+
+    public void Dispose() => _stopping.Dispose();
 
     /// <summary>Adds a bearer token that authenticates as <paramref name="user"/>.</summary>
     public void AddUser(string token, UserInfo user) => _users[token] = user;
