@@ -288,6 +288,27 @@ public sealed class KubectlTests : IAsyncLifetime
         Assert.Contains("use kubectl apply -f", unsupported.Error);
     }
 
+    [Fact]
+    public async Task Drain_evicts_pods_to_other_nodes_and_uncordon_reopens_the_node()
+    {
+        await Ok("apply", "-f", Write("deployment.yaml", DeploymentYaml));
+        await Ok("rollout", "status", "deployment/web", "-n", "shop", "--timeout=60s");
+        var pods = JsonNode.Parse(await Ok("get", "pods", "-n", "shop", "-o", "json"))!["items"]!.AsArray();
+        var node = pods[0]!["spec"]!["nodeName"]!.GetValue<string>();
+
+        var drained = await Ok("drain", node, "--ignore-daemonsets", "--timeout=60s");
+        Assert.Contains($"node/{node} drained", drained);
+        Assert.Matches(@"\s+Ready,SchedulingDisabled\s+", await Ok("get", "node", node));
+        await Eventually(async () =>
+        {
+            var placed = JsonNode.Parse(await Ok("get", "pods", "-n", "shop", "-o", "json"))!["items"]!.AsArray();
+            return placed.Count == 2 && placed.All(p => p!["spec"]!["nodeName"]?.GetValue<string>() is { } n && n != node);
+        });
+
+        await Ok("uncordon", node);
+        Assert.DoesNotContain("SchedulingDisabled", await Ok("get", "node", node));
+    }
+
     private static async Task Eventually(Func<Task<bool>> condition)
     {
         for (var i = 0; i < 100; i++)

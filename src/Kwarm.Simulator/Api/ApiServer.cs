@@ -150,7 +150,8 @@ public sealed partial class ApiServer : IDisposable
             ?? throw new ApiException(404, "NotFound", "the server could not find the requested resource");
         var name = rest.Length > 1 ? Uri.UnescapeDataString(rest[1]) : null;
         var subresource = rest.Length > 2 ? rest[2] : null;
-        if (rest.Length > 3 || (subresource is not null && !(subresource == "status" && type.HasStatus) && !(subresource == "scale" && type.HasScale)))
+        var eviction = subresource == "eviction" && type.StorageKey == "pods";
+        if (rest.Length > 3 || (subresource is not null && !(subresource == "status" && type.HasStatus) && !(subresource == "scale" && type.HasScale) && !eviction))
         {
             throw new ApiException(404, "NotFound", "the server could not find the requested resource");
         }
@@ -182,6 +183,22 @@ public sealed partial class ApiServer : IDisposable
                     }
 
                     await WriteJsonAsync(context, 200, subresource == "scale" ? ScaleOf(node) : node).ConfigureAwait(false);
+                    return;
+                }
+
+            case "POST" when eviction:
+                {
+                    // No PodDisruptionBudgets are simulated: an eviction is a delete (this is what kubectl drain uses).
+                    await ReadBodyAsync(context).ConfigureAwait(false);
+                    Delete(request with { SubResource = null }, []);
+                    await WriteJsonAsync(context, 201, new JsonObject
+                    {
+                        ["kind"] = "Status",
+                        ["apiVersion"] = "v1",
+                        ["metadata"] = new JsonObject(),
+                        ["status"] = "Success",
+                        ["code"] = 201,
+                    }).ConfigureAwait(false);
                     return;
                 }
 

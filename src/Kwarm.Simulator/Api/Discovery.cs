@@ -111,6 +111,20 @@ public static class Discovery
                 });
             }
 
+            if (type.StorageKey == "pods")
+            {
+                resources.Add(new JsonObject
+                {
+                    ["name"] = "pods/eviction",
+                    ["singularName"] = "",
+                    ["namespaced"] = true,
+                    ["group"] = "policy",
+                    ["version"] = "v1",
+                    ["kind"] = "Eviction",
+                    ["verbs"] = new JsonArray("create"),
+                });
+            }
+
             if (type.HasStatus)
             {
                 resources.Add(new JsonObject
