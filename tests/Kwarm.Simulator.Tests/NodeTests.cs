@@ -19,19 +19,48 @@ public sealed class NodeTests
     private static JsonObject? Waiting(TestCluster cluster, string pod) =>
         cluster.Get("", "pods", "shop", pod)?.Objects("status", "containerStatuses").FirstOrDefault()?.At("state", "waiting") as JsonObject;
 
+    /// <summary>
+    /// Every waiting state the pod's containers pass through, recorded from the store's commits: ErrImagePull lasts only
+    /// a moment at a small time factor, so polling could miss it.
+    /// </summary>
+    private static System.Collections.Concurrent.ConcurrentQueue<(string Reason, string Message)> RecordWaiting(TestCluster cluster, string pod)
+    {
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<(string, string)>();
+        cluster.Cluster.Store.Subscribe(change =>
+        {
+            if (change.Object.Type.Plural != "pods" || change.Object.Name != pod)
+            {
+                return;
+            }
+
+            var node = change.Object.ToNode();
+            foreach (var status in node.Objects("status", "containerStatuses").Concat(node.Objects("status", "initContainerStatuses")))
+            {
+                if (status.At("state", "waiting") is JsonObject waiting)
+                {
+                    seen.Enqueue((waiting.Str("reason") ?? "", waiting.Str("message") ?? ""));
+                }
+            }
+        });
+        return seen;
+    }
+
     [Fact]
     public async Task Missing_image_shows_ErrImagePull_then_ImagePullBackOff_with_kubelet_messages()
     {
         await using var cluster = await StartAsync();
         cluster.Cluster.Registry.MarkMissing("registry.local/shop/web:9.9");
+        var seen = RecordWaiting(cluster, "typo");
         await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("typo", null, "registry.local/shop/web:9.9"));
 
-        await TestCluster.WaitUntilAsync(() => Waiting(cluster, "typo")?.Str("reason") == "ErrImagePull", "ErrImagePull");
+        await TestCluster.WaitUntilAsync(() => seen.Any(s => s.Reason == "ImagePullBackOff"), "ImagePullBackOff");
+        var states = seen.ToList();
+        var first = states.FindIndex(s => s.Reason == "ErrImagePull");
+        Assert.True(first >= 0 && first < states.FindIndex(s => s.Reason == "ImagePullBackOff"), "ErrImagePull comes before ImagePullBackOff");
         Assert.Equal(
             "rpc error: code = NotFound desc = failed to pull and unpack image \"registry.local/shop/web:9.9\": failed to resolve reference \"registry.local/shop/web:9.9\": registry.local/shop/web:9.9: not found",
-            Waiting(cluster, "typo")!.Str("message"));
-        await TestCluster.WaitUntilAsync(() => Waiting(cluster, "typo")?.Str("reason") == "ImagePullBackOff", "ImagePullBackOff");
-        Assert.Equal("Back-off pulling image \"registry.local/shop/web:9.9\"", Waiting(cluster, "typo")!.Str("message"));
+            states[first].Message);
+        Assert.Equal("Back-off pulling image \"registry.local/shop/web:9.9\"", states.First(s => s.Reason == "ImagePullBackOff").Message);
         Assert.Equal("", cluster.Get("", "pods", "shop", "typo")!.Objects("status", "containerStatuses").Single().Str("imageID"));
         Assert.Contains(cluster.List("", "events", "shop"), e => e.Str("reason") == "Failed" && e.Str("message")!.StartsWith("Failed to pull image \"registry.local/shop/web:9.9\": rpc error", StringComparison.Ordinal));
     }
@@ -50,9 +79,10 @@ public sealed class NodeTests
     {
         await using var cluster = await StartAsync();
         cluster.Cluster.Registry.Add(new RegistryImage("registry.local/private/app:1", 10 * 1024 * 1024, Private: true));
+        var anonymous = RecordWaiting(cluster, "anonymous");
         await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("anonymous", null, "registry.local/private/app:1"));
-        await TestCluster.WaitUntilAsync(() => Waiting(cluster, "anonymous")?.Str("reason") == "ErrImagePull", "401 on a private image");
-        Assert.EndsWith("pulling from host registry.local failed with status code [manifests 1]: 401 Unauthorized", Waiting(cluster, "anonymous")!.Str("message"));
+        await TestCluster.WaitUntilAsync(() => anonymous.Any(s => s.Reason == "ErrImagePull"), "401 on a private image");
+        Assert.EndsWith("pulling from host registry.local failed with status code [manifests 1]: 401 Unauthorized", anonymous.First(s => s.Reason == "ErrImagePull").Message);
 
         var docker = Convert.ToBase64String(Encoding.UTF8.GetBytes("""{"auths":{"registry.local":{"auth":"dXNlcjpwYXNz"}}}"""));
         await cluster.CreateAsync("/api/v1/namespaces/shop/secrets", new JsonObject
@@ -200,11 +230,13 @@ public sealed class NodeTests
             Assert.Equal(["arm-0001", "arm-0002"], cluster.List("", "nodes").Select(n => n.Str("metadata", "name")));
             Assert.Equal("arm64", cluster.Get("", "nodes", "", "arm-0001")!.Str("metadata", "labels", "kubernetes.io/arch"));
 
+            var wrongArch = RecordWaiting(cluster, "wrong-arch");
+            var unknown = RecordWaiting(cluster, "unknown");
             await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("wrong-arch", null, "registry.local/amd-only:1"));
             await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("unknown", null, "registry.local/nowhere:1"));
             await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("flaky", null, "registry.local/multi:1"));
-            await TestCluster.WaitUntilAsync(() => Waiting(cluster, "wrong-arch")?.Str("message")?.Contains("no match for platform in manifest", StringComparison.Ordinal) == true, "platform mismatch");
-            await TestCluster.WaitUntilAsync(() => Waiting(cluster, "unknown")?.Str("message")?.EndsWith("registry.local/nowhere:1: not found", StringComparison.Ordinal) == true, "unknown image");
+            await TestCluster.WaitUntilAsync(() => wrongArch.Any(s => s.Message.Contains("no match for platform in manifest", StringComparison.Ordinal)), "platform mismatch");
+            await TestCluster.WaitUntilAsync(() => unknown.Any(s => s.Message.EndsWith("registry.local/nowhere:1: not found", StringComparison.Ordinal)), "unknown image");
             await TestCluster.WaitUntilAsync(() => PodReady(cluster.Get("", "pods", "shop", "flaky")), "flaky image pulled on retry");
             Assert.Contains(cluster.List("", "events", "shop"), e => e.Str("involvedObject", "name") == "flaky" && e.Str("reason") == "Failed");
         }
