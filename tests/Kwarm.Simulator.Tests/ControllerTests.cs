@@ -172,7 +172,6 @@ public sealed class ControllerTests
     {
         await using var cluster = await TestCluster.StartAsync(Fast());
         await cluster.CreateNamespaceAsync("shop");
-        cluster.Cluster.Registry.SetSlow("registry.local/slow", 1_000_000);
         await cluster.CreateAsync("/apis/apps/v1/namespaces/shop/deployments", TestCluster.Deployment("fg", "shop", "registry.local/web:1"));
         await cluster.CreateAsync("/apis/apps/v1/namespaces/shop/deployments", TestCluster.Deployment("orphan", "shop", "registry.local/web:1"));
         await TestCluster.WaitUntilAsync(() => cluster.List("", "pods", "shop").Count == 4, "pods of both deployments");
@@ -217,6 +216,23 @@ public sealed class ControllerTests
         var (uncordoned, _) = await cluster.SendAsync(HttpMethod.Patch, "/api/v1/nodes/cordoned", JsonNode.Parse("""{"spec":{"unschedulable":null}}"""), "application/strategic-merge-patch+json");
         Assert.Equal(HttpStatusCode.OK, uncordoned);
         await TestCluster.WaitUntilAsync(() => cluster.Get("", "pods", "shop", "pinned")?.Str("spec", "nodeName") == "cordoned", "pinned pod scheduled after uncordon");
+    }
+
+    [Fact]
+    public async Task Scheduler_fits_resource_requests_to_allocatable()
+    {
+        await using var cluster = await TestCluster.StartAsync(new SimulatorOptions { TimeFactor = 0.01 });
+        cluster.Cluster.AddNodes([new NodeSpec("small") { Cpu = "1", Memory = "1Gi" }]);
+        await cluster.CreateNamespaceAsync("shop");
+        var requests = JsonNode.Parse("""{"containers":[{"name":"main","image":"registry.local/web:1","resources":{"requests":{"cpu":"600m","memory":"100Mi"}}}]}""");
+        await cluster.CreateAsync("/api/v1/namespaces/shop/pods", Pod("first", requests));
+        await TestCluster.WaitUntilAsync(() => cluster.Get("", "pods", "shop", "first")?.Str("spec", "nodeName") == "small", "first pod placed");
+        await cluster.CreateAsync("/api/v1/namespaces/shop/pods", Pod("second", requests));
+        await TestCluster.WaitUntilAsync(() => cluster.Get("", "pods", "shop", "second")?.Objects("status", "conditions").Any(c => c.Str("reason") == "Unschedulable") == true, "second pod refused");
+        Assert.Equal("0/1 nodes are available: 1 Insufficient cpu.", cluster.Get("", "pods", "shop", "second")!.Objects("status", "conditions").Single(c => c.Str("type") == "PodScheduled").Str("message"));
+
+        await cluster.SendAsync(HttpMethod.Delete, "/api/v1/namespaces/shop/pods/first");
+        await TestCluster.WaitUntilAsync(() => cluster.Get("", "pods", "shop", "second")?.Str("spec", "nodeName") == "small", "second pod placed once capacity is free");
     }
 
     internal static JsonObject Pod(string name, JsonNode? extraSpec, string image = "registry.local/web:1")
