@@ -63,6 +63,10 @@ public sealed class NodeTests
         Assert.Equal("Back-off pulling image \"registry.local/shop/web:9.9\"", states.First(s => s.Reason == "ImagePullBackOff").Message);
         Assert.Equal("", cluster.Get("", "pods", "shop", "typo")!.Objects("status", "containerStatuses").Single().Str("imageID"));
         Assert.Contains(cluster.List("", "events", "shop"), e => e.Str("reason") == "Failed" && e.Str("message")!.StartsWith("Failed to pull image \"registry.local/shop/web:9.9\": rpc error", StringComparison.Ordinal));
+
+        // Repeats are one Event with a count, as client-go's recorder aggregates them.
+        await TestCluster.WaitUntilAsync(() => cluster.List("", "events", "shop").Any(e => e.Str("reason") == "BackOff" && e.Long("count") >= 2), "a repeated back-off counted");
+        Assert.Single(cluster.List("", "events", "shop"), e => e.Str("reason") == "BackOff");
     }
 
     [Fact]

@@ -13,6 +13,7 @@ namespace Kwarm.Simulator.Controllers;
 public sealed class SimulationContext
 {
     private readonly ConcurrentQueue<string> _errors = new();
+    private readonly ConcurrentDictionary<string, string> _eventNames = new(StringComparer.Ordinal);
 
     public SimulationContext(ObjectStore store, ResourceCatalog catalog, SimulatorOptions options, ImageRegistry registry)
     {
@@ -97,6 +98,20 @@ public sealed class SimulationContext
         var metadata = involved.Metadata();
         var ns = metadata.Str("namespace") ?? "default";
         var now = Now;
+
+        // Like client-go's event recorder, a repeat of the same event on the same object bumps count and lastTimestamp.
+        var aggregate = $"{ns}/{metadata.Str("uid")}/{type}/{reason}/{fieldPath}/{message}";
+        if (_eventNames.TryGetValue(aggregate, out var existing)
+            && Store.Mutate(Events, ns, existing, e =>
+            {
+                e["count"] = (e.Long("count") ?? 1) + 1;
+                e["lastTimestamp"] = now;
+                return true;
+            }) is not null)
+        {
+            return;
+        }
+
         var involvedObject = new JsonObject
         {
             ["kind"] = involved.Str("kind"),
@@ -137,7 +152,13 @@ public sealed class SimulationContext
         };
         if (Store.Get(Namespaces, "", ns) is not null)
         {
-            Store.Create(Events, evt);
+            var created = Store.Create(Events, evt);
+            if (_eventNames.Count > 100_000)
+            {
+                _eventNames.Clear();
+            }
+
+            _eventNames[aggregate] = created.Name;
         }
     }
 
