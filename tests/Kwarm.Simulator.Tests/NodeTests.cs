@@ -270,6 +270,42 @@ public sealed class NodeTests
     }
 
     [Fact]
+    public void Scenario_files_can_be_yaml()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"kwarm-scenario-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(path, """
+            nodeGroups:
+            - count: 2
+              namePrefix: gpu
+              labels: {pool: gpu}
+              taints: [{key: dedicated, value: gpu, effect: NoSchedule}]
+              bandwidthBytesPerSecond: 1048576
+            registry:
+              allowUnknownImages: false
+              images:
+              - {reference: "registry.local/app:1", sizeBytes: 1000, private: true, exitCode: 3}
+            faults:
+              slow: [{prefix: "registry.slow/", factor: 2.5}]
+            """);
+        try
+        {
+            var scenario = Scenario.Load(path);
+            var nodes = scenario.Nodes().ToList();
+            Assert.Equal(["gpu-0001", "gpu-0002"], nodes.Select(n => n.Name));
+            Assert.Equal(1048576, nodes[0].BandwidthBytesPerSecond);
+            Assert.Equal(("dedicated", "gpu", "NoSchedule"), nodes[0].Taints.Single());
+            Assert.False(scenario.Registry.AllowUnknownImages);
+            Assert.Equal(3, scenario.Registry.Images.Single().ExitCode);
+            Assert.True(scenario.Registry.Images.Single().Private);
+            Assert.Equal(2.5, scenario.Faults.Slow.Single().Factor);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Bad_scenario_file_is_a_clear_error()
     {
         var path = Path.Combine(Path.GetTempPath(), $"kwarm-scenario-{Guid.NewGuid():N}.json");

@@ -1,10 +1,14 @@
+using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
 
 namespace Kwarm.Simulator.Nodes;
 
 /// <summary>
-/// A scenario file (JSON): nodes to create, the registry catalogue and the faults to inject.
+/// A scenario file (JSON, or the same in YAML): nodes to create, the registry catalogue and the faults to inject.
 /// <code>
 /// { "nodeGroups": [ { "count": 3, "namePrefix": "arm", "architecture": "arm64", "labels": {"pool": "arm"},
 ///                      "taints": [ {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"} ], "bandwidthBytesPerSecond": 10485760,
@@ -31,17 +35,59 @@ public sealed record Scenario
 
     public FaultSection Faults { get; init; } = new();
 
-    /// <summary>Reads a scenario file; a bad file is a clear <see cref="InvalidDataException"/>.</summary>
+    /// <summary>Reads a scenario file (JSON, or YAML for .yaml/.yml); a bad file is a clear <see cref="InvalidDataException"/>.</summary>
     public static Scenario Load(string path)
     {
         try
         {
-            return JsonSerializer.Deserialize<Scenario>(File.ReadAllText(path), Json) ?? new Scenario();
+            var text = File.ReadAllText(path);
+            if (path.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".yml", StringComparison.OrdinalIgnoreCase))
+            {
+                var stream = new YamlStream();
+                stream.Load(new StringReader(text));
+                var yaml = stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode;
+                return ToJson(yaml).Deserialize<Scenario>(Json) ?? new Scenario();
+            }
+
+            return JsonSerializer.Deserialize<Scenario>(text, Json) ?? new Scenario();
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or YamlException or InvalidCastException)
         {
             throw new InvalidDataException($"scenario {path} is not valid: {e.Message}", e);
         }
+    }
+
+    /// <summary>YAML to JSON with the YAML 1.2 core schema for plain scalars (null, booleans, numbers); quoted ones stay strings.</summary>
+    private static JsonNode? ToJson(YamlNode? node) => node switch
+    {
+        null => null,
+        YamlMappingNode map => new JsonObject(map.Children.Select(p => KeyValuePair.Create(((YamlScalarNode)p.Key).Value ?? "", ToJson(p.Value)))),
+        YamlSequenceNode list => new JsonArray([.. list.Children.Select(ToJson)]),
+        YamlScalarNode { Style: ScalarStyle.Plain } plain => Plain(plain.Value),
+        YamlScalarNode scalar => JsonValue.Create(scalar.Value),
+        _ => throw new YamlException($"unsupported YAML node {node.NodeType}"),
+    };
+
+    private static JsonValue? Plain(string? value)
+    {
+        switch (value)
+        {
+            case null or "" or "~" or "null" or "Null" or "NULL":
+                return null;
+            case "true" or "True" or "TRUE":
+                return JsonValue.Create(true);
+            case "false" or "False" or "FALSE":
+                return JsonValue.Create(false);
+        }
+
+        if (long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer))
+        {
+            return JsonValue.Create(integer);
+        }
+
+        return double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var real)
+            ? JsonValue.Create(real)
+            : JsonValue.Create(value);
     }
 
     public void ApplyTo(ImageRegistry registry)
