@@ -252,6 +252,18 @@ public sealed class KubectlTests : IAsyncLifetime
         Assert.Contains("spec.retry.maxAttempts in body should be greater than or equal to 1", refused.Error);
         Assert.Contains("spec.timeout in body should match", refused.Error);
 
+        var unknownField = Write("unknown.yaml", """
+            apiVersion: kwarm.io/v1alpha1
+            kind: PrePullImage
+            metadata: {name: typo, namespace: shop}
+            spec: {image: x, imagePullSecret: [a]}
+            """);
+        var strict = await _kubectl.RunAsync("apply", "-f", unknownField);
+        Assert.NotEqual(0, strict.ExitCode);
+        Assert.Contains("strict decoding error: unknown field \"spec.imagePullSecret\"", strict.Error);
+        await Ok("apply", "--validate=false", "-f", unknownField);
+        Assert.Null(JsonNode.Parse(await Ok("get", "ppi", "typo", "-n", "shop", "-o", "json"))!["spec"]!["imagePullSecret"]);
+
         var policy = Write("ppp.yaml", """
             apiVersion: kwarm.io/v1alpha1
             kind: PrePullPolicy

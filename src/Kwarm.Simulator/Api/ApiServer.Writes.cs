@@ -43,7 +43,7 @@ public sealed partial class ApiServer
             JobSelector(body);
         }
 
-        var warnings = Prepare(type, body, request);
+        Prepare(type, body, request);
         if (type.StorageKey == "pods")
         {
             ServiceAccountAdmission.Apply(_store, _catalog, body);
@@ -52,9 +52,8 @@ public sealed partial class ApiServer
         var admitted = await _admission.AdmitAsync(
             new AdmissionAttributes(type, null, "CREATE", request.Namespace, metadata.Str("name") ?? "", body, null, request.DryRun, request.Options("CreateOptions"), request.User),
             request.Cancellation).ConfigureAwait(false);
-        warnings = [.. warnings, .. Prepare(type, admitted, request)];
+        Prepare(type, admitted, request);
         Validate(type, admitted);
-        _ = warnings;
         if (request.DryRun)
         {
             var preview = (JsonObject)admitted.DeepClone();
@@ -322,12 +321,12 @@ public sealed partial class ApiServer
     }
 
     /// <summary>Defaults, CRD schema defaults and pruning (strict field validation rejects unknown fields).</summary>
-    private static IReadOnlyList<string> Prepare(ResourceType type, JsonObject obj, RequestScope request)
+    private static void Prepare(ResourceType type, JsonObject obj, RequestScope request)
     {
         BuiltInDefaults.Apply(type, obj);
         if (type.Schema is null)
         {
-            return [];
+            return;
         }
 
         var pruned = SchemaValidation.DefaultAndPrune(type.Schema, obj);
@@ -336,8 +335,6 @@ public sealed partial class ApiServer
             var fields = string.Join(", ", pruned.Select(p => $"unknown field \"{p}\""));
             throw ApiException.BadRequest($"{type.Kind} in version \"{type.Version}\" cannot be handled as a {type.Kind}: strict decoding error: {fields}");
         }
-
-        return pruned;
     }
 
     private static void Validate(ResourceType type, JsonObject obj)

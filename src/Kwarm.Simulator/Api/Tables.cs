@@ -17,7 +17,7 @@ public static class Tables
             var cells = new JsonArray();
             foreach (var column in columns)
             {
-                cells.Add(Cell(type, column, item, now));
+                cells.Add(Cell(column, item, now));
             }
 
             var row = new JsonObject { ["cells"] = cells };
@@ -70,7 +70,7 @@ public static class Tables
         };
     }
 
-    private static JsonNode? Cell(ResourceType type, PrinterColumn column, JsonObject item, DateTimeOffset now)
+    private static JsonNode? Cell(PrinterColumn column, JsonObject item, DateTimeOffset now)
     {
         if (column.Type == "date" || column.Name == "Age")
         {
@@ -117,7 +117,6 @@ public static class Tables
         }
 
         var value = Lookup(item, column.JsonPath);
-        _ = type;
         return value switch
         {
             null => column.Type is "integer" or "number" ? null : "<none>",

@@ -130,12 +130,6 @@ public abstract class Controller
         }
     }
 
-    protected static string KeyOf(StoredObject obj)
-    {
-        ArgumentNullException.ThrowIfNull(obj);
-        return obj.Key;
-    }
-
     protected static (string Namespace, string Name) Split(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
