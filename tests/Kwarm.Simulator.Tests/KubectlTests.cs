@@ -321,6 +321,28 @@ public sealed class KubectlTests : IAsyncLifetime
         Assert.DoesNotContain("SchedulingDisabled", await Ok("get", "node", node));
     }
 
+    [Fact]
+    public async Task Logs_are_empty_for_started_containers_and_refused_for_waiting_ones()
+    {
+        _cluster.Cluster.Registry.MarkMissing("registry.local/shop/web:typo");
+        await Ok("apply", "-f", Write("deployment.yaml", DeploymentYaml));
+        await Ok("rollout", "status", "deployment/web", "-n", "shop", "--timeout=60s");
+        Assert.Equal("", await Ok("logs", "deployment/web", "-n", "shop"));
+
+        await Ok("set", "image", "deployment/web", "-n", "shop", "web=registry.local/shop/web:typo");
+        string? stuck = null;
+        await Eventually(async () =>
+        {
+            var pods = JsonNode.Parse(await Ok("get", "pods", "-n", "shop", "-o", "json"))!["items"]!.AsArray();
+            stuck = pods.FirstOrDefault(p => p!["spec"]!["containers"]![0]!["image"]!.GetValue<string>().EndsWith(":typo", StringComparison.Ordinal)
+                && p["status"]?["containerStatuses"]?[0]?["state"]?["waiting"]?["reason"]?.GetValue<string>() is "ErrImagePull" or "ImagePullBackOff")?["metadata"]!["name"]!.GetValue<string>();
+            return stuck is not null;
+        });
+        var refused = await _kubectl.RunAsync("logs", stuck!, "-n", "shop");
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains($"container \"web\" in pod \"{stuck}\" is waiting to start: trying and failing to pull image", refused.Error);
+    }
+
     private static async Task Eventually(Func<Task<bool>> condition)
     {
         for (var i = 0; i < 100; i++)

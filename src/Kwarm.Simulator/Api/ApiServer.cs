@@ -151,7 +151,8 @@ public sealed partial class ApiServer : IDisposable
         var name = rest.Length > 1 ? Uri.UnescapeDataString(rest[1]) : null;
         var subresource = rest.Length > 2 ? rest[2] : null;
         var eviction = subresource == "eviction" && type.StorageKey == "pods";
-        if (rest.Length > 3 || (subresource is not null && !(subresource == "status" && type.HasStatus) && !(subresource == "scale" && type.HasScale) && !eviction))
+        var log = subresource == "log" && type.StorageKey == "pods";
+        if (rest.Length > 3 || (subresource is not null && !(subresource == "status" && type.HasStatus) && !(subresource == "scale" && type.HasScale) && !eviction && !log))
         {
             throw new ApiException(404, "NotFound", "the server could not find the requested resource");
         }
@@ -165,6 +166,9 @@ public sealed partial class ApiServer : IDisposable
                 return;
             case "GET" when name is null:
                 await WriteListAsync(context, request).ConfigureAwait(false);
+                return;
+            case "GET" when log:
+                await WriteLogAsync(context, request).ConfigureAwait(false);
                 return;
             case "GET":
                 {
@@ -244,6 +248,33 @@ public sealed partial class ApiServer : IDisposable
             default:
                 throw ApiException.MethodNotAllowed($"the server does not allow this method on the requested resource");
         }
+    }
+
+    /// <summary>
+    /// Simulated containers print nothing: a started container has an empty log, and one that never started answers
+    /// as the kubelet does (400, waiting to start, with the reason).
+    /// </summary>
+    private async Task WriteLogAsync(HttpContext context, RequestScope request)
+    {
+        var pod = (_store.Get(request.Type, request.Namespace, request.Name!) ?? throw ApiException.NotFound(request.Type, request.Name!)).ToNode();
+        var statuses = pod.Objects("status", "initContainerStatuses").Concat(pod.Objects("status", "containerStatuses")).ToList();
+        var containerName = request.Query("container") ?? pod.Objects("spec", "containers").FirstOrDefault()?.Str("name") ?? "";
+        var status = statuses.FirstOrDefault(s => s.Str("name") == containerName);
+        if (status is null && !pod.Objects("spec", "containers").Concat(pod.Objects("spec", "initContainers")).Any(c => c.Str("name") == containerName))
+        {
+            throw ApiException.BadRequest($"container {containerName} is not valid for pod {request.Name}");
+        }
+
+        if (status is null || status.At("state", "waiting") is not null)
+        {
+            var reason = status?.Str("state", "waiting", "reason") ?? "ContainerCreating";
+            var detail = reason is "ErrImagePull" or "ImagePullBackOff" ? "trying and failing to pull image" : reason;
+            throw ApiException.BadRequest($"container \"{containerName}\" in pod \"{request.Name}\" is waiting to start: {detail}");
+        }
+
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "text/plain";
+        await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
     }
 
     /// <summary>The object as served at <paramref name="version"/> (CRDs may be served under several versions).</summary>
