@@ -179,6 +179,41 @@ public sealed class ApiServerTests
     }
 
     [Fact]
+    public async Task Server_side_apply_accepts_yaml_creates_then_updates()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        const string Applied = """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata:
+              name: settings
+              namespace: default
+            data:
+              mode: "blue"
+              replicas: "3"
+            """;
+        var (created, body) = await SendTextAsync(cluster, HttpMethod.Patch, "/api/v1/namespaces/default/configmaps/settings?fieldManager=argocd-controller", Applied, "application/apply-patch+yaml");
+        Assert.True(created == HttpStatusCode.Created, body?.ToJsonString());
+        Assert.Equal("3", body!["data"]!["replicas"]!.GetValue<string>());
+
+        var (updated, changed) = await SendTextAsync(cluster, HttpMethod.Patch, "/api/v1/namespaces/default/configmaps/settings?fieldManager=argocd-controller", Applied.Replace("blue", "green", StringComparison.Ordinal), "application/apply-patch+yaml");
+        Assert.Equal(HttpStatusCode.OK, updated);
+        Assert.Equal("green", changed!["data"]!["mode"]!.GetValue<string>());
+
+        var (bad, _) = await SendTextAsync(cluster, HttpMethod.Patch, "/api/v1/namespaces/default/configmaps/settings", "data: [unclosed", "application/apply-patch+yaml");
+        Assert.Equal(HttpStatusCode.BadRequest, bad);
+    }
+
+    private static async Task<(HttpStatusCode Status, JsonNode? Body)> SendTextAsync(TestCluster cluster, HttpMethod method, string path, string text, string contentType)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = new StringContent(text) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+        using var response = await cluster.Http.SendAsync(request, TestContext.Current.CancellationToken);
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        return (response.StatusCode, body.Length == 0 ? null : JsonNode.Parse(body));
+    }
+
+    [Fact]
     public async Task Tables_are_served_when_asked_for()
     {
         await using var cluster = await TestCluster.StartAsync();

@@ -99,7 +99,7 @@ public sealed partial class ApiServer
         var type = request.Type;
         var name = request.Name!;
         var mediaType = contentType.Split(';')[0].Trim();
-        var patch = StrategicMergePatch.ParseBody(body);
+        var patch = mediaType == "application/apply-patch+yaml" ? ApplyBody(body) : StrategicMergePatch.ParseBody(body);
         for (var attempt = 1; ; attempt++)
         {
             var current = _store.Get(type, request.Namespace, name);
@@ -287,6 +287,26 @@ public sealed partial class ApiServer
             ["metadata"] = new JsonObject { ["resourceVersion"] = version.ToString(CultureInfo.InvariantCulture) },
             ["items"] = deleted,
         };
+    }
+
+    /// <summary>An apply patch is YAML, of which JSON is the common case.</summary>
+    private static JsonNode? ApplyBody(byte[] body)
+    {
+        try
+        {
+            return JsonNode.Parse(body);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            try
+            {
+                return YamlJson.Parse(System.Text.Encoding.UTF8.GetString(body));
+            }
+            catch (Exception e) when (e is YamlDotNet.Core.YamlException or InvalidCastException)
+            {
+                throw ApiException.BadRequest($"error decoding YAML: {e.Message}");
+            }
+        }
     }
 
     /// <summary>A write names its object's namespace through the URL; a body that says otherwise is refused.</summary>

@@ -1,9 +1,7 @@
-using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using Kwarm.Simulator.Api;
 using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
 
 namespace Kwarm.Simulator.Nodes;
 
@@ -43,10 +41,7 @@ public sealed record Scenario
             var text = File.ReadAllText(path);
             if (path.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".yml", StringComparison.OrdinalIgnoreCase))
             {
-                var stream = new YamlStream();
-                stream.Load(new StringReader(text));
-                var yaml = stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode;
-                return ToJson(yaml).Deserialize<Scenario>(Json) ?? new Scenario();
+                return YamlJson.Parse(text).Deserialize<Scenario>(Json) ?? new Scenario();
             }
 
             return JsonSerializer.Deserialize<Scenario>(text, Json) ?? new Scenario();
@@ -55,39 +50,6 @@ public sealed record Scenario
         {
             throw new InvalidDataException($"scenario {path} is not valid: {e.Message}", e);
         }
-    }
-
-    /// <summary>YAML to JSON with the YAML 1.2 core schema for plain scalars (null, booleans, numbers); quoted ones stay strings.</summary>
-    private static JsonNode? ToJson(YamlNode? node) => node switch
-    {
-        null => null,
-        YamlMappingNode map => new JsonObject(map.Children.Select(p => KeyValuePair.Create(((YamlScalarNode)p.Key).Value ?? "", ToJson(p.Value)))),
-        YamlSequenceNode list => new JsonArray([.. list.Children.Select(ToJson)]),
-        YamlScalarNode { Style: ScalarStyle.Plain } plain => Plain(plain.Value),
-        YamlScalarNode scalar => JsonValue.Create(scalar.Value),
-        _ => throw new YamlException($"unsupported YAML node {node.NodeType}"),
-    };
-
-    private static JsonValue? Plain(string? value)
-    {
-        switch (value)
-        {
-            case null or "" or "~" or "null" or "Null" or "NULL":
-                return null;
-            case "true" or "True" or "TRUE":
-                return JsonValue.Create(true);
-            case "false" or "False" or "FALSE":
-                return JsonValue.Create(false);
-        }
-
-        if (long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer))
-        {
-            return JsonValue.Create(integer);
-        }
-
-        return double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var real)
-            ? JsonValue.Create(real)
-            : JsonValue.Create(value);
     }
 
     public void ApplyTo(ImageRegistry registry)
