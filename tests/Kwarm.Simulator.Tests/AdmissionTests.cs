@@ -218,6 +218,34 @@ public sealed class AdmissionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Webhook_configurations_are_validated_and_defaulted_like_the_api_server_does()
+    {
+        var (status, body) = await _cluster.SendAsync(HttpMethod.Post, "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations", JsonNode.Parse("""
+            {"metadata":{"name":"bad"},"webhooks":[{"name":"short","clientConfig":{},"timeoutSeconds":60}]}
+            """));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, status);
+        var message = body!["message"]!.GetValue<string>();
+        Assert.StartsWith("MutatingWebhookConfiguration.admissionregistration.k8s.io \"bad\" is invalid: [", message, StringComparison.Ordinal);
+        Assert.Contains("webhooks[0].name: Invalid value: \"short\"", message);
+        Assert.Contains("webhooks[0].clientConfig: Required value: exactly one of url or service is required", message);
+        Assert.Contains("webhooks[0].sideEffects: Required value: must specify one of None, NoneOnDryRun", message);
+        Assert.Contains("webhooks[0].admissionReviewVersions: Required value", message);
+        Assert.Contains("webhooks[0].timeoutSeconds: Invalid value: 60", message);
+
+        var created = await _cluster.CreateAsync("/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations", JsonNode.Parse("""
+            {"metadata":{"name":"minimal"},"webhooks":[{"name":"a.kwarm.io","sideEffects":"None","admissionReviewVersions":["v1"],
+              "clientConfig":{"service":{"namespace":"kwarm-system","name":"kwarm-webhook"}},
+              "rules":[{"operations":["CREATE"],"apiGroups":["apps"],"apiVersions":["v1"],"resources":["deployments"]}]}]}
+            """)!.AsObject());
+        var webhook = created["webhooks"]![0]!;
+        Assert.Equal("Fail", webhook["failurePolicy"]!.GetValue<string>());
+        Assert.Equal(10, webhook["timeoutSeconds"]!.GetValue<long>());
+        Assert.Equal("Never", webhook["reinvocationPolicy"]!.GetValue<string>());
+        Assert.Equal(443, webhook["clientConfig"]!["service"]!["port"]!.GetValue<long>());
+        Assert.Equal("*", webhook["rules"]![0]!["scope"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Webhooks_see_who_makes_the_request()
     {
         await RegisterAsync();

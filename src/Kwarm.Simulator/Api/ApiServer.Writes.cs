@@ -389,6 +389,15 @@ public sealed partial class ApiServer
             }
         }
 
+        if (type.StorageKey == "mutatingwebhookconfigurations.admissionregistration.k8s.io")
+        {
+            var causes = WebhookConfigurationProblems(obj);
+            if (causes.Count > 0)
+            {
+                throw ApiException.Invalid(type, name, [.. causes]);
+            }
+        }
+
         if (type.StorageKey is "deployments.apps" or "replicasets.apps" or "jobs.batch" or "pods")
         {
             var spec = type.Plural == "pods" ? obj.At("spec") : obj.At("spec", "template", "spec");
@@ -398,6 +407,72 @@ public sealed partial class ApiServer
                 throw ApiException.Invalid(type, name, (field, "Required value"));
             }
         }
+    }
+
+    /// <summary>The validation kube-apiserver runs on a MutatingWebhookConfiguration, with its messages.</summary>
+    private static List<(string Field, string Message)> WebhookConfigurationProblems(JsonObject configuration)
+    {
+        var causes = new List<(string, string)>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var index = 0;
+        foreach (var webhook in configuration.Objects("webhooks"))
+        {
+            var at = $"webhooks[{index++}]";
+            var name = webhook.Str("name") ?? "";
+            if (name.Length == 0)
+            {
+                causes.Add(($"{at}.name", "Required value"));
+            }
+            else if (name.Split('.').Length < 3)
+            {
+                causes.Add(($"{at}.name", $"Invalid value: \"{name}\": should be a domain with at least three segments separated by dots"));
+            }
+            else if (!names.Add(name))
+            {
+                causes.Add(($"{at}.name", $"Duplicate value: \"{name}\""));
+            }
+
+            var hasUrl = webhook.Str("clientConfig", "url") is not null;
+            var hasService = webhook.At("clientConfig", "service") is JsonObject;
+            if (hasUrl == hasService)
+            {
+                causes.Add(($"{at}.clientConfig", "Required value: exactly one of url or service is required"));
+            }
+
+            if (webhook.Str("sideEffects") is not ("None" or "NoneOnDryRun"))
+            {
+                causes.Add(webhook.Str("sideEffects") is { } sideEffects
+                    ? ($"{at}.sideEffects", $"Unsupported value: \"{sideEffects}\": supported values: \"None\", \"NoneOnDryRun\"")
+                    : ($"{at}.sideEffects", "Required value: must specify one of None, NoneOnDryRun"));
+            }
+
+            var versions = webhook["admissionReviewVersions"] as JsonArray;
+            if (versions is null || versions.Count == 0)
+            {
+                causes.Add(($"{at}.admissionReviewVersions", "Required value: must specify one of v1, v1beta1"));
+            }
+            else if (!versions.Any(v => v?.ToString() is "v1" or "v1beta1"))
+            {
+                causes.Add(($"{at}.admissionReviewVersions", $"Invalid value: {versions.ToJsonString()}: must include at least one of v1, v1beta1"));
+            }
+
+            if (webhook.Str("failurePolicy") is { } policy and not ("Ignore" or "Fail"))
+            {
+                causes.Add(($"{at}.failurePolicy", $"Unsupported value: \"{policy}\": supported values: \"Fail\", \"Ignore\""));
+            }
+
+            if (webhook.Str("reinvocationPolicy") is { } reinvocation and not ("Never" or "IfNeeded"))
+            {
+                causes.Add(($"{at}.reinvocationPolicy", $"Unsupported value: \"{reinvocation}\": supported values: \"IfNeeded\", \"Never\""));
+            }
+
+            if (webhook.Long("timeoutSeconds") is { } timeout and (< 1 or > 30))
+            {
+                causes.Add(($"{at}.timeoutSeconds", $"Invalid value: {timeout}: the timeout value must be between 1 and 30 seconds"));
+            }
+        }
+
+        return causes;
     }
 
     private static void JobSelector(JsonObject job)

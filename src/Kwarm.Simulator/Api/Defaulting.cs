@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -80,6 +81,28 @@ public static class BuiltInDefaults
 
             case "secrets":
                 obj["type"] ??= "Opaque";
+                break;
+
+            case "mutatingwebhookconfigurations.admissionregistration.k8s.io":
+                foreach (var webhook in obj.Objects("webhooks"))
+                {
+                    webhook["failurePolicy"] ??= "Fail";
+                    webhook["matchPolicy"] ??= "Equivalent";
+                    webhook["namespaceSelector"] ??= new JsonObject();
+                    webhook["objectSelector"] ??= new JsonObject();
+                    webhook["reinvocationPolicy"] ??= "Never";
+                    webhook["timeoutSeconds"] ??= 10;
+                    if (webhook.At("clientConfig", "service") is JsonObject service)
+                    {
+                        service["port"] ??= 443;
+                    }
+
+                    foreach (var rule in webhook.Objects("rules"))
+                    {
+                        rule["scope"] ??= "*";
+                    }
+                }
+
                 break;
         }
     }
@@ -268,7 +291,7 @@ public static class SchemaValidation
             "object" => kind == JsonValueKind.Object,
             "array" => kind == JsonValueKind.Array,
             "string" => kind == JsonValueKind.String,
-            "integer" => kind == JsonValueKind.Number && value.AsValue().TryGetValue<long>(out _),
+            "integer" => kind == JsonValueKind.Number && !value.ToJsonString().Contains('.', StringComparison.Ordinal) && !value.ToJsonString().Contains('e', StringComparison.OrdinalIgnoreCase),
             "number" => kind == JsonValueKind.Number,
             "boolean" => kind is JsonValueKind.True or JsonValueKind.False,
             _ => true,
@@ -287,13 +310,13 @@ public static class SchemaValidation
 
         if (kind == JsonValueKind.Number)
         {
-            var number = value.GetValue<double>();
-            if (schema["minimum"] is JsonValue min && number < min.GetValue<double>())
+            var number = double.Parse(value.ToJsonString(), CultureInfo.InvariantCulture);
+            if (schema["minimum"] is JsonValue min && number < double.Parse(min.ToJsonString(), CultureInfo.InvariantCulture))
             {
                 causes.Add((path, $"Invalid value: {value.ToJsonString()}: {path} in body should be greater than or equal to {min.ToJsonString()}"));
             }
 
-            if (schema["maximum"] is JsonValue max && number > max.GetValue<double>())
+            if (schema["maximum"] is JsonValue max && number > double.Parse(max.ToJsonString(), CultureInfo.InvariantCulture))
             {
                 causes.Add((path, $"Invalid value: {value.ToJsonString()}: {path} in body should be less than or equal to {max.ToJsonString()}"));
             }

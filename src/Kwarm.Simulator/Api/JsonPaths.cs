@@ -48,11 +48,22 @@ public static class JsonPaths
 
         return value.GetValueKind() switch
         {
-            JsonValueKind.Number => value.TryGetValue<long>(out var l) ? l : (long)value.GetValue<double>(),
+            JsonValueKind.Number => Number(value),
             JsonValueKind.String when long.TryParse(value.GetValue<string>(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) => s,
             _ => null,
         };
     }
+
+    /// <summary>
+    /// A number node as a long, whether it was parsed (any numeric type converts) or built in memory from an
+    /// int, long or double (which convert only to their own type).
+    /// </summary>
+    private static long Number(JsonValue value) =>
+        value.TryGetValue<long>(out var l) ? l
+        : value.TryGetValue<int>(out var i) ? i
+        : value.TryGetValue<double>(out var d) ? (long)d
+        : value.TryGetValue<decimal>(out var m) ? (long)m
+        : long.Parse(value.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture);
 
     public static bool? Bool(this JsonNode? node, params string[] path) =>
         node.At(path) is JsonValue value && value.GetValueKind() is JsonValueKind.True or JsonValueKind.False ? value.GetValue<bool>() : null;
