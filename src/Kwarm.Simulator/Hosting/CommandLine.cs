@@ -16,7 +16,7 @@ public sealed record CommandLine(SimulatorOptions Options, bool Help, string? Er
           --nodes N            simulated nodes to create at start (default 3)
           --port P             port on 127.0.0.1 (default 0: a free port)
           --kubeconfig-out P   where to write the kubeconfig (default sim.kubeconfig)
-          --time-factor F      multiply simulated durations (pulls, heartbeats) by F (default 1)
+          --time-factor F      multiply simulated durations (pulls, container start, back-off) by F (default 1)
           --scenario FILE      JSON or YAML scenario: registry images, faults, nodes
           --benchmark          measure N nodes + --pods P in one process and print a Markdown report
           --pods P             pods for --benchmark (default 5000)

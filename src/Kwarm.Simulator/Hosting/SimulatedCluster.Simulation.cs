@@ -18,9 +18,8 @@ public sealed partial class SimulatedCluster
 
     private Kubelet Kubelets => _kubelet ?? throw new InvalidOperationException("the simulator was started with RunControllers = false");
 
-    private void StartSimulation()
+    private void StartSimulation(Scenario? scenario)
     {
-        var scenario = Options.ScenarioPath is null ? null : Scenario.Load(Options.ScenarioPath);
         scenario?.ApplyTo(Registry);
         if (!Options.RunControllers)
         {

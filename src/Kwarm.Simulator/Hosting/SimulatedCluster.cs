@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Kwarm.Simulator.Admission;
 using Kwarm.Simulator.Api;
+using Kwarm.Simulator.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -73,6 +74,7 @@ public sealed partial class SimulatedCluster : IAsyncDisposable
     {
         options ??= new SimulatorOptions();
         options.Validate();
+        var scenario = options.ScenarioPath is null ? null : Scenario.Load(options.ScenarioPath);
         var certificates = ClusterCertificates.Create(options.Time);
         var token = Convert.ToHexString(RandomNumberGenerator.GetBytes(24)).ToLowerInvariant();
         var store = new ObjectStore(options.Time, options.WatchHistorySize);
@@ -113,8 +115,17 @@ public sealed partial class SimulatedCluster : IAsyncDisposable
         var port = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)).Port;
         cluster.ServerUri = new Uri($"https://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
         cluster.KubeconfigPath = Path.GetFullPath(kubeconfigPath);
-        await File.WriteAllTextAsync(cluster.KubeconfigPath, cluster.Kubeconfig(), cancellationToken).ConfigureAwait(false);
-        cluster.StartSimulation();
+        try
+        {
+            await File.WriteAllTextAsync(cluster.KubeconfigPath, cluster.Kubeconfig(), cancellationToken).ConfigureAwait(false);
+            cluster.StartSimulation(scenario);
+        }
+        catch
+        {
+            await cluster.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         return cluster;
     }
 
