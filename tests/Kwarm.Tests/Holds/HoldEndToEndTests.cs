@@ -1,0 +1,271 @@
+using System.Text.Json;
+using k8s;
+using k8s.Models;
+using Kwarm.Admission;
+using Kwarm.Resources;
+using Kwarm.Simulator.Hosting;
+using Kwarm.Tests.EndToEnd;
+
+namespace Kwarm.Tests.Holds;
+
+/// <summary>
+/// Holds on the cluster simulator with Kwarm running in-process and people acting through the real kubectl
+/// (issue 6 scenarios 2, 3, 4, 5, 6 and 8). Scenarios whose release needs warm nodes wait for the pull engine.
+/// </summary>
+public sealed class HoldEndToEndTests : IAsyncLifetime
+{
+    private const string Shop = "shop";
+    private const string Image1 = "registry.local/shop/web:1";
+    private const string Image2 = "registry.local/shop/web:2";
+    private const string Image3 = "registry.local/shop/web:3";
+
+    private KwarmOnSimulator _bed = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _bed = await KwarmOnSimulator.StartAsync(new SimulatorOptions { Nodes = 3, TimeFactor = 0.01 });
+    }
+
+    public async ValueTask DisposeAsync() => await _bed.DisposeAsync();
+
+    private static string Policy(string maxDuration) => $"""
+        apiVersion: kwarm.io/v1alpha1
+        kind: PrePullPolicy
+        metadata:
+          name: default
+        spec:
+          selector:
+            matchLabels:
+              kwarm.io/enabled: "true"
+          hold:
+            maxDuration: {maxDuration}
+        """;
+
+    private static string WebDeployment(string image, int replicas = 2) => $"""
+        apiVersion: v1
+        kind: Namespace
+        metadata:
+          name: {Shop}
+        ---
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: web
+          namespace: {Shop}
+          labels:
+            kwarm.io/enabled: "true"
+        spec:
+          replicas: {replicas}
+          selector:
+            matchLabels:
+              app: web
+          template:
+            metadata:
+              labels:
+                app: web
+            spec:
+              containers:
+                - name: web
+                  image: {image}
+        """;
+
+    /// <summary>Kwarm up with a policy, and web running <see cref="Image1"/> to completion.</summary>
+    private async Task StartAsync(string maxDuration = "10m")
+    {
+        await _bed.Kubectl.ApplyAsync(Policy(maxDuration));
+        await _bed.StartKwarmAsync();
+        await _bed.Kubectl.ApplyAsync(WebDeployment(Image1));
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "rollout", "status", "deployment/web", "--timeout=30s");
+    }
+
+    private Task<V1Deployment> WebAsync() =>
+        _bed.Client.AppsV1.ReadNamespacedDeploymentAsync("web", Shop, cancellationToken: TestContext.Current.CancellationToken);
+
+    private async Task<IReadOnlyList<PrePullImage>> PrePullImagesAsync()
+    {
+        var list = await _bed.Client.CustomObjects.ListNamespacedCustomObjectAsync(
+            KwarmApi.Group, KwarmApi.Version, Shop, PrePullImage.KubePluralName, cancellationToken: TestContext.Current.CancellationToken);
+        var items = ((JsonElement)list).GetProperty("items");
+        return [.. items.EnumerateArray().Select(item => KubernetesJson.Deserialize<PrePullImage>(item.GetRawText()))];
+    }
+
+    private async Task<IReadOnlyList<Corev1Event>> KwarmEventsAsync(string reason) =>
+        [.. (await _bed.Client.CoreV1.ListNamespacedEventAsync(Shop, cancellationToken: TestContext.Current.CancellationToken)).Items
+            .Where(e => e.Reason == reason && e.InvolvedObject?.Name == "web" && e.Source?.Component == "kwarm")];
+
+    private async Task<V1Deployment> WaitForHoldAsync(string[] images)
+    {
+        var hold = HoldId.For(images);
+        await KwarmOnSimulator.WaitUntilAsync(
+            async () => (await WebAsync()).Metadata.Annotations?.TryGetValue(KwarmApi.HoldAnnotation, out var id) == true && id == hold,
+            "the hold annotation " + hold);
+        await KwarmOnSimulator.WaitUntilAsync(
+            async () => (await PrePullImagesAsync()).Any(p => p.Metadata.Labels?[KwarmApi.HoldLabel] == hold),
+            "the hold's PrePullImages");
+        return await WebAsync();
+    }
+
+    private async Task<V1Deployment> WaitForReleaseAsync(string[] images, double seconds = 20)
+    {
+        var hold = HoldId.For(images);
+        await KwarmOnSimulator.WaitUntilAsync(
+            async () => (await WebAsync()) is { } d && d.Spec.Paused != true && d.Metadata.Annotations?.TryGetValue(KwarmApi.ReleasedAnnotation, out var id) == true && id == hold,
+            "the release of hold " + hold, seconds);
+        return await WebAsync();
+    }
+
+    private async Task AssertNoReplicaSetCarriesHoldAnnotationsAsync()
+    {
+        var replicaSets = await _bed.Client.AppsV1.ListNamespacedReplicaSetAsync(Shop, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.NotEmpty(replicaSets.Items);
+        Assert.All(replicaSets.Items, rs =>
+        {
+            var annotations = rs.Metadata.Annotations ?? new Dictionary<string, string>();
+            Assert.False(annotations.ContainsKey(KwarmApi.HoldAnnotation), rs.Metadata.Name + " carries kwarm.io/hold");
+            Assert.False(annotations.ContainsKey(KwarmApi.PolicyAnnotation), rs.Metadata.Name + " carries kwarm.io/policy");
+        });
+    }
+
+    [Fact]
+    public async Task Set_image_is_held_without_a_new_ReplicaSet_and_the_release_annotation_releases_it_at_once()
+    {
+        await StartAsync();
+
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image2);
+
+        var held = await WaitForHoldAsync([Image2]);
+        Assert.True(held.Spec.Paused);
+        Assert.Equal("default", held.Metadata.Annotations[KwarmApi.PolicyAnnotation]);
+        var image = Assert.Single(await PrePullImagesAsync());
+        Assert.Equal(Image2, image.Spec.Image);
+        Assert.Equal("web", image.Metadata.Labels[KwarmApi.DeploymentLabel]);
+        Assert.Equal(held.Metadata.Uid, Assert.Single(image.Metadata.OwnerReferences).Uid);
+        Assert.Single((await _bed.Client.AppsV1.ListNamespacedReplicaSetAsync(Shop, cancellationToken: TestContext.Current.CancellationToken)).Items);
+        var blocked = await _bed.Kubectl.RunAsync("-n", Shop, "rollout", "status", "deployment/web", "--timeout=2s");
+        Assert.NotEqual(0, blocked.ExitCode);
+        Assert.Contains("Waiting for deployment \"web\" rollout to finish", blocked.Out + blocked.Error, StringComparison.Ordinal);
+        Assert.Single(await KwarmEventsAsync("HoldStarted"));
+
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "annotate", "deployment/web", "kwarm.io/release=true");
+
+        var released = await WaitForReleaseAsync([Image2]);
+        Assert.False(released.Metadata.Annotations.ContainsKey(KwarmApi.HoldAnnotation));
+        Assert.False(released.Metadata.Annotations.ContainsKey(KwarmApi.ReleaseAnnotation));
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "rollout", "status", "deployment/web", "--timeout=30s");
+        Assert.Equal("Released", Assert.Single(await KwarmEventsAsync("HoldReleased")).Action);
+        await AssertNoReplicaSetCarriesHoldAnnotationsAsync();
+    }
+
+    [Fact]
+    public async Task A_hold_that_outlives_maxDuration_fails_open_with_Timeout()
+    {
+        await StartAsync(maxDuration: "3s");
+
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image2);
+        await WaitForHoldAsync([Image2]);
+
+        await WaitForReleaseAsync([Image2], seconds: 15);
+        var released = Assert.Single(await KwarmEventsAsync("HoldReleased"));
+        Assert.Equal("Timeout", released.Action);
+        Assert.Equal("Warning", released.Type);
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "rollout", "status", "deployment/web", "--timeout=30s");
+        await AssertNoReplicaSetCarriesHoldAnnotationsAsync();
+    }
+
+    [Fact]
+    public async Task A_Deployment_paused_by_a_person_before_the_change_is_never_unpaused()
+    {
+        await StartAsync(maxDuration: "2s");
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "rollout", "pause", "deployment/web");
+
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image2);
+        // Longer than maxDuration: a hold, had there been one, would have been released by now.
+        await Task.Delay(TimeSpan.FromSeconds(4), TestContext.Current.CancellationToken);
+
+        var web = await WebAsync();
+        Assert.True(web.Spec.Paused);
+        Assert.False(web.Metadata.Annotations?.ContainsKey(KwarmApi.HoldAnnotation) ?? false);
+        Assert.False(web.Metadata.Annotations?.ContainsKey(KwarmApi.ReleasedAnnotation) ?? false);
+        Assert.Empty(await PrePullImagesAsync());
+        Assert.Empty(await KwarmEventsAsync("HoldReleased"));
+    }
+
+    [Fact]
+    public async Task A_second_image_change_during_a_hold_replaces_it_and_deletes_the_first_holds_PrePullImages()
+    {
+        await StartAsync();
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image2);
+        var first = (await WaitForHoldAsync([Image2])).Metadata.Annotations[KwarmApi.HoldAnnotation];
+
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image3);
+
+        await WaitForHoldAsync([Image3]);
+        await KwarmOnSimulator.WaitUntilAsync(
+            async () => (await PrePullImagesAsync()).All(p => p.Metadata.Labels[KwarmApi.HoldLabel] != first),
+            "the first hold's PrePullImages to be deleted");
+        Assert.Equal(Image3, Assert.Single(await PrePullImagesAsync()).Spec.Image);
+        Assert.True((await WebAsync()).Spec.Paused);
+
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "annotate", "deployment/web", "kwarm.io/release=true");
+        await WaitForReleaseAsync([Image3]);
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "rollout", "status", "deployment/web", "--timeout=30s");
+        await AssertNoReplicaSetCarriesHoldAnnotationsAsync();
+    }
+
+    [Fact]
+    public async Task Scale_and_reapply_during_a_hold_keep_it_and_rollout_resume_releases_it()
+    {
+        await StartAsync();
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image2);
+        await WaitForHoldAsync([Image2]);
+
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "scale", "deployment/web", "--replicas=3");
+        await KwarmOnSimulator.WaitUntilAsync(async () => (await WebAsync()).Status?.ReadyReplicas == 3, "the scale to apply to the old ReplicaSet");
+        // A GitOps tool re-applying the manifest that carries the new image: the hold stays.
+        await _bed.Kubectl.ApplyAsync(WebDeployment(Image2, replicas: 3));
+        var stillHeld = await WebAsync();
+        Assert.True(stillHeld.Spec.Paused);
+        Assert.Equal(HoldId.For([Image2]), stillHeld.Metadata.Annotations[KwarmApi.HoldAnnotation]);
+        Assert.Single((await _bed.Client.AppsV1.ListNamespacedReplicaSetAsync(Shop, cancellationToken: TestContext.Current.CancellationToken)).Items);
+
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "rollout", "resume", "deployment/web");
+
+        await WaitForReleaseAsync([Image2]);
+        Assert.Equal("Released", Assert.Single(await KwarmEventsAsync("HoldReleased")).Action);
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "rollout", "status", "deployment/web", "--timeout=30s");
+        Assert.Equal(3, (await WebAsync()).Status.UpdatedReplicas);
+    }
+
+    [Fact]
+    public async Task Kwarm_restarted_mid_hold_picks_the_hold_up_and_releases_it_at_the_original_deadline()
+    {
+        await StartAsync(maxDuration: "4s");
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image2);
+        await WaitForHoldAsync([Image2]);
+        var created = (await PrePullImagesAsync()).Min(p => p.Metadata.CreationTimestamp!.Value);
+
+        await _bed.StopKwarmAsync(_bed.Replicas.Single());
+        await _bed.StartKwarmAsync();
+
+        await WaitForReleaseAsync([Image2], seconds: 15);
+        var released = Assert.Single(await KwarmEventsAsync("HoldReleased"));
+        Assert.Equal("Timeout", released.Action);
+        // The deadline came from the PrePullImages' creation, not from the new process's start.
+        Assert.InRange((released.FirstTimestamp!.Value - created).TotalSeconds, 3, 9);
+        Assert.Single(await KwarmEventsAsync("HoldStarted"));
+    }
+
+    [Fact]
+    public async Task With_Kwarm_stopped_an_image_change_rolls_out_unheld_because_the_webhook_fails_open()
+    {
+        await StartAsync();
+        await _bed.StopKwarmAsync(_bed.Replicas.Single());
+
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image2);
+
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "rollout", "status", "deployment/web", "--timeout=30s");
+        var web = await WebAsync();
+        Assert.NotEqual(true, web.Spec.Paused);
+        Assert.False(web.Metadata.Annotations?.ContainsKey(KwarmApi.HoldAnnotation) ?? false);
+    }
+}
