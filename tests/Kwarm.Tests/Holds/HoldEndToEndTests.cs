@@ -10,7 +10,7 @@ namespace Kwarm.Tests.Holds;
 
 /// <summary>
 /// Holds on the cluster simulator with Kwarm running in-process and people acting through the real kubectl
-/// (issue 6 scenarios 2, 3, 4, 5, 6 and 8). Scenarios whose release needs warm nodes wait for the pull engine.
+/// (issue 6 scenarios 2, 3, 4, 5, 6, 7 and 8). Scenarios whose release needs warm nodes wait for the pull engine.
 /// </summary>
 public sealed class HoldEndToEndTests : IAsyncLifetime
 {
@@ -70,10 +70,14 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
         """;
 
     /// <summary>Kwarm up with a policy, and web running <see cref="Image1"/> to completion.</summary>
-    private async Task StartAsync(string maxDuration = "10m")
+    private async Task StartAsync(string maxDuration = "10m", int replicas = 1)
     {
         await _bed.Kubectl.ApplyAsync(Policy(maxDuration));
-        await _bed.StartKwarmAsync();
+        for (var i = 0; i < replicas; i++)
+        {
+            await _bed.StartKwarmAsync(leaderElect: replicas > 1);
+        }
+
         await _bed.Kubectl.ApplyAsync(WebDeployment(Image1));
         await _bed.Kubectl.SucceedAsync("-n", Shop, "rollout", "status", "deployment/web", "--timeout=30s");
     }
@@ -267,5 +271,29 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
         var web = await WebAsync();
         Assert.NotEqual(true, web.Spec.Paused);
         Assert.False(web.Metadata.Annotations?.ContainsKey(KwarmApi.HoldAnnotation) ?? false);
+    }
+
+    [Fact]
+    public async Task With_two_replicas_only_the_leader_reconciles_both_serve_the_webhook_and_the_survivor_releases()
+    {
+        await StartAsync(replicas: 2);
+        var first = _bed.Replicas[0];
+        var second = _bed.Replicas[1];
+        await KwarmOnSimulator.WaitUntilAsync(() => Task.FromResult(first.IsLeader || second.IsLeader), "a leader");
+        var (leader, follower) = first.IsLeader ? (first, second) : (second, first);
+        Assert.False(follower.IsLeader);
+        // The webhook Service is routed to the follower: it holds the rollout, the leader creates the PrePullImages.
+        _bed.Cluster.MapWebhookService(KwarmOnSimulator.WebhookService, follower.EndPoint(Kwarm.Hosting.KwarmListener.Webhook));
+
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image2);
+        await WaitForHoldAsync([Image2]);
+
+        await _bed.StopKwarmAsync(leader);
+        await KwarmOnSimulator.WaitUntilAsync(() => Task.FromResult(follower.IsLeader), "the follower to take over", seconds: 15);
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "annotate", "deployment/web", "kwarm.io/release=true");
+
+        await WaitForReleaseAsync([Image2]);
+        Assert.Single(await KwarmEventsAsync("HoldStarted"));
+        Assert.Equal("Released", Assert.Single(await KwarmEventsAsync("HoldReleased")).Action);
     }
 }
