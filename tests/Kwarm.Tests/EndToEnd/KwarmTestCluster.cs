@@ -1,0 +1,134 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using k8s;
+using k8s.Models;
+using Kwarm.Simulator.Hosting;
+using Kwarm.Tests.Resources;
+
+namespace Kwarm.Tests.EndToEnd;
+
+/// <summary>
+/// A simulated cluster with Kwarm installed as a platform team would install it: the CRDs and the webhook
+/// configuration from <c>deploy/</c>, a serving certificate whose CA is the webhook's caBundle, and Kwarm
+/// replicas running in this process from a kubeconfig. The webhook Service maps to the replica started first,
+/// or to whichever <see cref="RouteWebhookTo"/> names.
+/// </summary>
+public sealed class KwarmTestCluster : IAsyncDisposable
+{
+    public const string WebhookService = "kwarm-system/kwarm-webhook";
+
+    private readonly List<KwarmInstance> _replicas = [];
+    private readonly string _directory;
+
+    private KwarmTestCluster(SimulatedCluster cluster, string directory, string certificateDirectory, string caBundlePem)
+    {
+        Cluster = cluster;
+        _directory = directory;
+        CertificateDirectory = certificateDirectory;
+        CaBundlePem = caBundlePem;
+        Client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(cluster.KubeconfigPath));
+        Kubectl = new Kubectl(cluster.KubeconfigPath);
+    }
+
+    public SimulatedCluster Cluster { get; }
+
+    /// <summary>The cluster admin, as a person running kubectl.</summary>
+    public IKubernetes Client { get; }
+
+    public Kubectl Kubectl { get; }
+
+    public string CertificateDirectory { get; }
+
+    public string CaBundlePem { get; }
+
+    public IReadOnlyList<KwarmInstance> Replicas => _replicas;
+
+    /// <summary>Starts the simulator, installs the CRDs and Kwarm's namespace; Kwarm itself starts with <see cref="StartKwarmAsync"/>.</summary>
+    public static async Task<KwarmTestCluster> StartAsync(SimulatorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var directory = Directory.CreateTempSubdirectory("kwarm-e2e-").FullName;
+        var certificateDirectory = Path.Combine(directory, "serving-certs");
+        var caBundle = WriteServingCertificate(certificateDirectory);
+        var cluster = await SimulatedCluster.StartAsync(options with { KubeconfigPath = Path.Combine(directory, "admin.kubeconfig") });
+        var installed = new KwarmTestCluster(cluster, directory, certificateDirectory, caBundle);
+        await installed.Kubectl.SucceedAsync("apply", "-f", RepositoryFiles.PrePullPolicyCrd, "-f", RepositoryFiles.PrePullImageCrd);
+        await installed.Kubectl.SucceedAsync("create", "namespace", "kwarm-system");
+        return installed;
+    }
+
+    /// <summary>
+    /// Starts one more Kwarm replica and waits for it to be ready. The first one also registers the webhook
+    /// configuration of <c>deploy/webhook</c> (the caBundle filled in as cert-manager's injector would).
+    /// </summary>
+    public async Task<KwarmInstance> StartKwarmAsync(params string[] extraArgs)
+    {
+        var replica = await KwarmInstance.StartAsync(Cluster.KubeconfigPath, CertificateDirectory, extraArgs, TimeSpan.FromSeconds(60));
+        _replicas.Add(replica);
+        if (_replicas.Count == 1)
+        {
+            RouteWebhookTo(replica);
+            await RegisterWebhookAsync();
+        }
+
+        return replica;
+    }
+
+    /// <summary>Points the webhook Service at <paramref name="replica"/>, like a Service whose only ready endpoint it is.</summary>
+    public void RouteWebhookTo(KwarmInstance replica)
+    {
+        ArgumentNullException.ThrowIfNull(replica);
+        Cluster.MapWebhookService(WebhookService, replica.WebhookEndPoint);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var replica in _replicas)
+        {
+            await replica.DisposeAsync();
+        }
+
+        Client.Dispose();
+        await Cluster.DisposeAsync();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A kubectl still shutting down may hold its cache open; the temp directory is cleaned by the OS then.
+        }
+    }
+
+    private async Task RegisterWebhookAsync()
+    {
+        var path = Path.Combine(RepositoryFiles.Root, "deploy", "webhook", "mutating-webhook-configuration.yaml");
+        var configuration = KubernetesYaml.Deserialize<V1MutatingWebhookConfiguration>(await File.ReadAllTextAsync(path, TestContext.Current.CancellationToken));
+        foreach (var webhook in configuration.Webhooks)
+        {
+            webhook.ClientConfig.CaBundle = System.Text.Encoding.ASCII.GetBytes(CaBundlePem);
+        }
+
+        await Client.AdmissionregistrationV1.CreateMutatingWebhookConfigurationAsync(configuration, cancellationToken: TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>A self-signed serving certificate (its own CA) for the webhook Service's DNS name, as PEM files.</summary>
+    private static string WriteServingCertificate(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=kwarm-webhook.kwarm-system.svc", key, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName("kwarm-webhook.kwarm-system.svc");
+        names.AddDnsName("localhost");
+        names.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(certificateAuthority: true, false, 0, critical: true));
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        var pem = certificate.ExportCertificatePem();
+        File.WriteAllText(Path.Combine(directory, "tls.crt"), pem);
+        File.WriteAllText(Path.Combine(directory, "tls.key"), key.ExportPkcs8PrivateKeyPem());
+        return pem;
+    }
+}
