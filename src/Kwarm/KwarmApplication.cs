@@ -1,4 +1,5 @@
 using Kwarm.Admission;
+using Kwarm.Holds;
 using Kwarm.Hosting;
 using Kwarm.Kubernetes;
 using Microsoft.AspNetCore.Routing;
@@ -39,6 +40,7 @@ public static class KwarmApplication
         services.AddKwarmKubernetes();
         services.AddKwarmAdmission();
         services.AddPolicyCatalogFeed();
+        services.AddKwarmHolds();
     }
 
     /// <summary>Endpoints of the webhook listener (the host serves this group only on the TLS port).</summary>

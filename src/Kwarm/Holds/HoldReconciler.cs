@@ -27,6 +27,8 @@ public sealed class HoldReconciler
     /// <summary>How soon to look again after the API server refused a release because the Deployment changed.</summary>
     public static readonly TimeSpan RefusedReleaseRetry = TimeSpan.FromMilliseconds(250);
 
+    private static readonly TimeSpan EventWriteLimit = TimeSpan.FromSeconds(10);
+
     private readonly HoldControllerContext _context;
     private readonly IHoldApi _api;
     private readonly KwarmMetrics _metrics;
@@ -129,7 +131,10 @@ public sealed class HoldReconciler
 
         _metrics.HoldReleased(reason.ToString(), heldFor < TimeSpan.Zero ? TimeSpan.Zero : heldFor);
         _logger.Released(key, holdId, heldFor, reason, detail);
-        await RecordAsync(deployment, HoldEvents.Released(deployment, holdId, reason, detail, _time.GetUtcNow().UtcDateTime, _context.Instance), cancellationToken)
+        // The release is done and no later reconcile will see this hold again: its event must be written even when
+        // leadership or the process is ending right now, within a bound of its own.
+        using var eventDeadline = new CancellationTokenSource(EventWriteLimit, _time);
+        await RecordAsync(deployment, HoldEvents.Released(deployment, holdId, reason, detail, _time.GetUtcNow().UtcDateTime, _context.Instance), eventDeadline.Token)
             .ConfigureAwait(false);
         _recordedEvents.TryRemove(key, out _);
         return ReconcileResult.Done;
@@ -164,9 +169,10 @@ public sealed class HoldReconciler
         {
             return await _api.CreateEventAsync(hookEvent, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception exception) when (exception is not OperationCanceledException)
+        catch (Exception exception)
         {
-            // Events are for people: losing one must never stall a hold or a release.
+            // Events are for people: losing one must never stall a hold or a release (a cancelled reconcile notices
+            // its token at its next API call).
             recorded.TryRemove(hookEvent.Metadata.Name, out _);
             _logger.EventFailed(exception, hookEvent.Reason, key);
             return false;
