@@ -76,8 +76,12 @@ public sealed class HoldController : ILeaderOnlyWorker
             _logger,
             leadership);
 
-    /// <summary>Deployments Kwarm has something to do for: an active hold, or a released one whose leftovers may need removing.</summary>
+    /// <summary>
+    /// Deployments Kwarm may have something to do for: an active hold, a released one whose leftovers may need
+    /// removing, or an update rollout in progress (pre-pulled without a hold under <c>hold.enabled: false</c>).
+    /// </summary>
     private static bool IsRelevant(V1Deployment deployment) =>
-        deployment.Metadata.Annotations is { } annotations
-        && (annotations.ContainsKey(KwarmApi.HoldAnnotation) || annotations.ContainsKey(KwarmApi.ReleasedAnnotation));
+        (deployment.Metadata.Annotations is { } annotations
+            && (annotations.ContainsKey(KwarmApi.HoldAnnotation) || annotations.ContainsKey(KwarmApi.ReleasedAnnotation)))
+        || HoldReconciler.IsUpdateRolloutInProgress(deployment);
 }

@@ -67,10 +67,7 @@ public sealed class HoldReconciler
         var annotations = deployment.Metadata.Annotations ?? new Dictionary<string, string>();
         if (!annotations.TryGetValue(KwarmApi.HoldAnnotation, out var holdId) || string.IsNullOrEmpty(holdId))
         {
-            // No active hold. The released hold's PrePullImages stay until the pull engine's TTL; any other hold's are
-            // leftovers (superseded, or a hold whose annotation someone removed) and would only keep nodes busy.
-            var released = annotations.ValueOf(KwarmApi.ReleasedAnnotation);
-            await DeleteAsync(owned.Where(image => !IsOfHold(image, released)), key, "not active", cancellationToken).ConfigureAwait(false);
+            await ReconcileWithoutHoldAsync(deployment, owned, cancellationToken).ConfigureAwait(false);
             _recordedEvents.TryRemove(key, out _);
             return ReconcileResult.Done;
         }
@@ -106,6 +103,44 @@ public sealed class HoldReconciler
         var wait = verdict.Until - now;
         return ReconcileResult.After(wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
     }
+
+    /// <summary>
+    /// No active hold. The released hold's PrePullImages, and those of the current pod template, stay until the pull
+    /// engine's TTL; any other are leftovers (superseded, or a hold whose annotation someone removed) and would only
+    /// keep nodes busy. Under a policy with <c>hold.enabled: false</c> an update rollout in progress (old pods still
+    /// running) gets the template's images pre-pulled without a hold: the rollout's later waves find them warm.
+    /// </summary>
+    private async Task ReconcileWithoutHoldAsync(V1Deployment deployment, IReadOnlyList<PrePullImage> owned, CancellationToken cancellationToken)
+    {
+        var metadata = deployment.Metadata;
+        var key = ResourceKeys.For(deployment);
+        var released = metadata.Annotations.ValueOf(KwarmApi.ReleasedAnnotation);
+        var images = PrePullImagePlanner.Images(deployment);
+        var current = images.Count > 0 ? Admission.HoldId.For(images) : null;
+        await DeleteAsync(owned.Where(image => !IsOfHold(image, released) && !IsOfHold(image, current)), key, "not active", cancellationToken)
+            .ConfigureAwait(false);
+
+        if (current is null || metadata.Annotations.ValueOf(KwarmApi.SkipAnnotation) == "true" || !IsUpdateRolloutInProgress(deployment)
+            || Admission.PolicyMatcher.Select(_context.Policies.List(), metadata.NamespaceProperty, metadata.Labels) is not { } policy
+            || policy.Spec.EffectiveHold.EffectiveEnabled)
+        {
+            return;
+        }
+
+        var existing = owned.Where(image => IsOfHold(image, current)).Select(image => image.Metadata.Name).ToHashSet(StringComparer.Ordinal);
+        var serviceAccount = _context.ServiceAccounts.Get(metadata.NamespaceProperty, PrePullImagePlanner.ServiceAccountName(deployment));
+        foreach (var image in PrePullImagePlanner.Plan(deployment, current, policy.Spec, serviceAccount).Where(image => !existing.Contains(image.Metadata.Name)))
+        {
+            await _api.CreatePrePullImageAsync(image, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Old pods still run next to the current template's: an image change is rolling out. A new Deployment or a scale-up
+    /// only has pods of the current template, so neither counts.
+    /// </summary>
+    public static bool IsUpdateRolloutInProgress(V1Deployment deployment) =>
+        deployment?.Status is { } status && (status.UpdatedReplicas ?? 0) < (status.Replicas ?? 0);
 
     /// <summary>
     /// When the hold began, as the API shows it after any restart: the oldest creation time of its PrePullImages

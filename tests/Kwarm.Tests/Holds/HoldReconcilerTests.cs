@@ -340,4 +340,56 @@ public sealed class HoldReconcilerTests : IDisposable
         Assert.Equal("dedicated", Assert.Single(spec.Tolerations!).Key);
         Assert.Equal(("10m0s", 3, 30), (spec.Timeout, spec.Retry!.MaxAttempts, spec.Retry.BackoffSeconds));
     }
+
+    [Fact]
+    public async Task Under_hold_enabled_false_an_update_rollout_is_pre_pulled_without_a_hold_and_a_new_Deployment_is_not()
+    {
+        _world.AddPolicy("default", new HoldSpec { Enabled = false });
+        var deployment = HoldWorld.Deployment(Web, NewImages);
+        deployment.Status = new k8s.Models.V1DeploymentStatus { Replicas = 3, UpdatedReplicas = 3 };
+        _world.Upsert(deployment);
+        var reconciler = _world.NewReconciler();
+
+        await reconciler.ReconcileAsync(Key, TestContext.Current.CancellationToken);
+        Assert.Empty(_world.Api.Created);
+
+        // An image change rolling out: new pods next to old ones.
+        _world.Change(Web, d => d.Status = new k8s.Models.V1DeploymentStatus { Replicas = 4, UpdatedReplicas = 1 });
+        await reconciler.ReconcileAsync(Key, TestContext.Current.CancellationToken);
+
+        var images = _world.ImagesOf(Web);
+        Assert.Equal(NewImages.Order(StringComparer.Ordinal), images.Select(i => i.Spec.Image));
+        Assert.All(images, image => Assert.Equal(HoldOf(NewImages), image.Metadata.Labels[KwarmApi.HoldLabel]));
+        Assert.Empty(_world.Api.Patches);
+        Assert.Empty(_world.Api.Events);
+
+        // Rolled out: the PrePullImages stay for the pull engine's TTL.
+        _world.Change(Web, d => d.Status = new k8s.Models.V1DeploymentStatus { Replicas = 3, UpdatedReplicas = 3 });
+        await reconciler.ReconcileAsync(Key, TestContext.Current.CancellationToken);
+        Assert.Equal(2, _world.ImagesOf(Web).Count);
+        Assert.Empty(_world.Api.Deleted);
+
+        // The next image change: the previous template's PrePullImages go, the new ones come.
+        string[] next = ["registry.example/shop/web:3.0"];
+        _world.Change(Web, d =>
+        {
+            d.Spec.Template.Spec.Containers = [new k8s.Models.V1Container { Name = "c0", Image = next[0] }];
+            d.Status = new k8s.Models.V1DeploymentStatus { Replicas = 4, UpdatedReplicas = 1 };
+        });
+        await reconciler.ReconcileAsync(Key, TestContext.Current.CancellationToken);
+        Assert.Equal(2, _world.Api.Deleted.Count);
+        Assert.Equal(next, _world.ImagesOf(Web).Select(i => i.Spec.Image));
+    }
+
+    [Fact]
+    public async Task An_update_rollout_under_a_holding_policy_creates_nothing_without_the_webhook_hold()
+    {
+        var deployment = HoldWorld.Deployment(Web, NewImages);
+        deployment.Status = new k8s.Models.V1DeploymentStatus { Replicas = 4, UpdatedReplicas = 1 };
+        _world.Upsert(deployment);
+
+        await _world.NewReconciler().ReconcileAsync(Key, TestContext.Current.CancellationToken);
+
+        Assert.Empty(_world.Api.Created);
+    }
 }
