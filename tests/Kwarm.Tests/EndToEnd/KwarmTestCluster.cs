@@ -1,6 +1,3 @@
-using System.Net;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using k8s;
 using k8s.Models;
 using Kwarm.Simulator.Hosting;
@@ -50,7 +47,7 @@ public sealed class KwarmTestCluster : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         var directory = Directory.CreateTempSubdirectory("kwarm-e2e-").FullName;
         var certificateDirectory = Path.Combine(directory, "serving-certs");
-        var caBundle = WriteServingCertificate(certificateDirectory);
+        var caBundle = WebhookServingCertificate.Write(certificateDirectory, "kwarm-webhook.kwarm-system.svc", TimeProvider.System);
         var cluster = await SimulatedCluster.StartAsync(options with { KubeconfigPath = Path.Combine(directory, "admin.kubeconfig") });
         var installed = new KwarmTestCluster(cluster, directory, certificateDirectory, caBundle);
         await installed.Kubectl.SucceedAsync("apply", "-f", RepositoryFiles.PrePullPolicyCrd, "-f", RepositoryFiles.PrePullImageCrd);
@@ -111,24 +108,5 @@ public sealed class KwarmTestCluster : IAsyncDisposable
         }
 
         await Client.AdmissionregistrationV1.CreateMutatingWebhookConfigurationAsync(configuration, cancellationToken: TestContext.Current.CancellationToken);
-    }
-
-    /// <summary>A self-signed serving certificate (its own CA) for the webhook Service's DNS name, as PEM files.</summary>
-    private static string WriteServingCertificate(string directory)
-    {
-        Directory.CreateDirectory(directory);
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=kwarm-webhook.kwarm-system.svc", key, HashAlgorithmName.SHA256);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddDnsName("kwarm-webhook.kwarm-system.svc");
-        names.AddDnsName("localhost");
-        names.AddIpAddress(IPAddress.Loopback);
-        request.CertificateExtensions.Add(names.Build());
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(certificateAuthority: true, false, 0, critical: true));
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
-        var pem = certificate.ExportCertificatePem();
-        File.WriteAllText(Path.Combine(directory, "tls.crt"), pem);
-        File.WriteAllText(Path.Combine(directory, "tls.key"), key.ExportPkcs8PrivateKeyPem());
-        return pem;
     }
 }
