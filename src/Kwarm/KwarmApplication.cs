@@ -43,6 +43,22 @@ public static class KwarmApplication
         services.AddKwarmHolds();
     }
 
+    /// <summary>
+    /// Whether an API server is named: <c>--kubeconfig</c>, <c>KWARM_KUBECONFIG</c> or <c>KUBECONFIG</c> (even when broken: then
+    /// Kwarm itself reports what is wrong with it), the in-cluster service account, or <c>~/.kube/config</c>.
+    /// </summary>
+    public static bool FindsCluster(IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        var named = KwarmCommandLine.Parse(args).Values.ContainsKey(nameof(KwarmOptions.Kubeconfig))
+            || !string.IsNullOrEmpty(environment.GetValueOrDefault("KWARM_KUBECONFIG"));
+        var sources = ClientConfigurationSources.FromProcess();
+        return named
+            || !string.IsNullOrEmpty(sources.KubeconfigVariable)
+            || sources.InCluster
+            || (sources.HomeDirectory is { } home && File.Exists(Path.Combine(home, ".kube", "config")));
+    }
+
     /// <summary>Endpoints of the webhook listener (the host serves this group only on the TLS port).</summary>
     public static void MapWebhook(IEndpointRouteBuilder webhook) => webhook.MapKwarmAdmission();
 }

@@ -1,8 +1,6 @@
-using System.Net;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using k8s;
 using k8s.Models;
+using Kwarm.Simulator.Admission;
 using Kwarm.Simulator.Hosting;
 using Kwarm.Tests.Resources;
 
@@ -21,9 +19,10 @@ public sealed class KwarmTestCluster : IAsyncDisposable
     private readonly List<KwarmInstance> _replicas = [];
     private readonly string _directory;
 
-    private KwarmTestCluster(SimulatedCluster cluster, string directory, string certificateDirectory, string caBundlePem)
+    private KwarmTestCluster(SimulatedCluster cluster, string directory, string certificateDirectory, string caBundlePem, string operatorKubeconfig)
     {
         Cluster = cluster;
+        OperatorKubeconfig = operatorKubeconfig;
         _directory = directory;
         CertificateDirectory = certificateDirectory;
         CaBundlePem = caBundlePem;
@@ -32,6 +31,14 @@ public sealed class KwarmTestCluster : IAsyncDisposable
     }
 
     public SimulatedCluster Cluster { get; }
+
+    /// <summary>
+    /// What Kwarm's replicas connect with: the token of service account <c>kwarm-system/kwarm</c>, as in a cluster, so the
+    /// API server's audit tells Kwarm's calls apart from the test's and webhooks see Kwarm's own identity.
+    /// </summary>
+    public string OperatorKubeconfig { get; }
+
+    public const string OperatorUser = "system:serviceaccount:kwarm-system:kwarm";
 
     /// <summary>The cluster admin, as a person running kubectl.</summary>
     public IKubernetes Client { get; }
@@ -50,9 +57,11 @@ public sealed class KwarmTestCluster : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         var directory = Directory.CreateTempSubdirectory("kwarm-e2e-").FullName;
         var certificateDirectory = Path.Combine(directory, "serving-certs");
-        var caBundle = WriteServingCertificate(certificateDirectory);
+        var caBundle = WebhookServingCertificate.Write(certificateDirectory, "kwarm-webhook.kwarm-system.svc", TimeProvider.System);
         var cluster = await SimulatedCluster.StartAsync(options with { KubeconfigPath = Path.Combine(directory, "admin.kubeconfig") });
-        var installed = new KwarmTestCluster(cluster, directory, certificateDirectory, caBundle);
+        var operatorKubeconfig = await cluster.CreateKubeconfigAsync(
+            UserInfo.ServiceAccount("kwarm-system", "kwarm"), Path.Combine(directory, "kwarm.kubeconfig"), TestContext.Current.CancellationToken);
+        var installed = new KwarmTestCluster(cluster, directory, certificateDirectory, caBundle, operatorKubeconfig);
         await installed.Kubectl.SucceedAsync("apply", "-f", RepositoryFiles.PrePullPolicyCrd, "-f", RepositoryFiles.PrePullImageCrd);
         await installed.Kubectl.SucceedAsync("create", "namespace", "kwarm-system");
         return installed;
@@ -64,7 +73,7 @@ public sealed class KwarmTestCluster : IAsyncDisposable
     /// </summary>
     public async Task<KwarmInstance> StartKwarmAsync(params string[] extraArgs)
     {
-        var replica = await KwarmInstance.StartAsync(Cluster.KubeconfigPath, CertificateDirectory, extraArgs, TimeSpan.FromSeconds(60));
+        var replica = await KwarmInstance.StartAsync(OperatorKubeconfig, CertificateDirectory, extraArgs, TimeSpan.FromSeconds(60));
         _replicas.Add(replica);
         if (_replicas.Count == 1)
         {
@@ -111,24 +120,5 @@ public sealed class KwarmTestCluster : IAsyncDisposable
         }
 
         await Client.AdmissionregistrationV1.CreateMutatingWebhookConfigurationAsync(configuration, cancellationToken: TestContext.Current.CancellationToken);
-    }
-
-    /// <summary>A self-signed serving certificate (its own CA) for the webhook Service's DNS name, as PEM files.</summary>
-    private static string WriteServingCertificate(string directory)
-    {
-        Directory.CreateDirectory(directory);
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=kwarm-webhook.kwarm-system.svc", key, HashAlgorithmName.SHA256);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddDnsName("kwarm-webhook.kwarm-system.svc");
-        names.AddDnsName("localhost");
-        names.AddIpAddress(IPAddress.Loopback);
-        request.CertificateExtensions.Add(names.Build());
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(certificateAuthority: true, false, 0, critical: true));
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
-        var pem = certificate.ExportCertificatePem();
-        File.WriteAllText(Path.Combine(directory, "tls.crt"), pem);
-        File.WriteAllText(Path.Combine(directory, "tls.key"), key.ExportPkcs8PrivateKeyPem());
-        return pem;
     }
 }
