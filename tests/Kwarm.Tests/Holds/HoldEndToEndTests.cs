@@ -93,6 +93,22 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
         }
     }
 
+    /// <summary>kubectl replace -f: the whole object as the manifest says, without the fields the webhook set.</summary>
+    private async Task ReplaceAsync(string yaml)
+    {
+        var deploymentOnly = yaml[(yaml.IndexOf("---\n", StringComparison.Ordinal) + 4)..];
+        var file = Path.Combine(Path.GetTempPath(), $"kwarm-holds-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(file, deploymentOnly, TestContext.Current.CancellationToken);
+        try
+        {
+            await _bed.Kubectl.SucceedAsync("replace", "-f", file);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     /// <summary>Polls until <paramref name="condition"/> holds; fails the test after <paramref name="seconds"/>.</summary>
     private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, double seconds = 20)
     {
@@ -264,11 +280,16 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
 
         await _bed.Kubectl.SucceedAsync("-n", Shop, "scale", "deployment/web", "--replicas=3");
         await WaitUntilAsync(async () => (await WebAsync()).Status?.ReadyReplicas == 3, "the scale to apply to the old ReplicaSet");
-        // A GitOps tool re-applying the manifest that carries the new image: the hold stays.
+        // A GitOps tool re-applying the manifest that carries the new image, as a client-side apply, a merge patch,
+        // a strategic merge patch and a full replace (which drops paused and the annotations): the hold stays.
         await ApplyAsync(WebDeployment(Image2, replicas: 3));
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "patch", "deployment/web", "--type=merge", "-p", """{"metadata":{"labels":{"team":"shop"}}}""");
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "patch", "deployment/web", "--type=strategic", "-p", """{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"registry.local/shop/web:2"}]}}}}""");
+        await ReplaceAsync(WebDeployment(Image2, replicas: 3));
         var stillHeld = await WebAsync();
         Assert.True(stillHeld.Spec.Paused);
         Assert.Equal(HoldId.For([Image2]), stillHeld.Metadata.Annotations[KwarmApi.HoldAnnotation]);
+        Assert.Equal("default", stillHeld.Metadata.Annotations[KwarmApi.PolicyAnnotation]);
         Assert.Single((await _bed.Client.AppsV1.ListNamespacedReplicaSetAsync(Shop, cancellationToken: TestContext.Current.CancellationToken)).Items);
 
         await _bed.Kubectl.SucceedAsync("-n", Shop, "rollout", "resume", "deployment/web");
