@@ -205,6 +205,17 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
         Assert.Contains("Waiting for deployment \"web\" rollout to finish", blocked.Out + blocked.Error, StringComparison.Ordinal);
         Assert.Single(await KwarmEventsAsync("HoldStarted"));
 
+        // While nothing changes, Kwarm only watches: no polling GET or LIST, no repeated write.
+        const string kwarm = "system:serviceaccount:kwarm-system:kwarm";
+        Assert.Contains(_bed.Cluster.Audit.Snapshot().Keys, request => request.User == kwarm && request.Verb == "create" && request.Resource == "prepullimages");
+        _bed.Cluster.Audit.Clear();
+        await Task.Delay(TimeSpan.FromSeconds(2), TestContext.Current.CancellationToken);
+        var kwarmRequests = _bed.Cluster.Audit.Snapshot().Keys
+            .Where(request => request.User == kwarm && request.Verb != "watch")
+            .Select(request => $"{request.Verb} {request.Resource}")
+            .ToList();
+        Assert.Empty(kwarmRequests);
+
         await _bed.Kubectl.SucceedAsync("-n", Shop, "annotate", "deployment/web", "kwarm.io/release=true");
 
         var released = await WaitForReleaseAsync([Image2]);
