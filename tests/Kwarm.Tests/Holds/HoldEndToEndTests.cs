@@ -137,6 +137,13 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
         }
     }
 
+    private async Task<PrePullPolicyStatus?> PolicyStatusAsync()
+    {
+        var policy = await _bed.Client.CustomObjects.GetClusterCustomObjectAsync(
+            KwarmApi.Group, KwarmApi.Version, PrePullPolicy.KubePluralName, "default", cancellationToken: TestContext.Current.CancellationToken);
+        return KubernetesJson.Deserialize<PrePullPolicy>(((JsonElement)policy).GetRawText()).Status;
+    }
+
     private Task<V1Deployment> WebAsync() =>
         _bed.Client.AppsV1.ReadNamespacedDeploymentAsync("web", Shop, cancellationToken: TestContext.Current.CancellationToken);
 
@@ -204,6 +211,8 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
         Assert.NotEqual(0, blocked.ExitCode);
         Assert.Contains("Waiting for deployment \"web\" rollout to finish", blocked.Out + blocked.Error, StringComparison.Ordinal);
         Assert.Single(await KwarmEventsAsync("HoldStarted"));
+        await WaitUntilAsync(async () => await PolicyStatusAsync() is { ActiveHolds: 1, WatchedDeployments: 1 }, "the policy status to count the hold");
+        Assert.Contains((await PolicyStatusAsync())!.Conditions!, c => c.Type == "Ready" && c.Status == "True");
 
         // While nothing changes, Kwarm only watches: no polling GET or LIST, no repeated write.
         const string kwarm = "system:serviceaccount:kwarm-system:kwarm";
@@ -224,6 +233,7 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
         await _bed.Kubectl.SucceedAsync("-n", Shop, "rollout", "status", "deployment/web", "--timeout=30s");
         Assert.Equal("Released", Assert.Single(await KwarmEventsAsync("HoldReleased")).Action);
         await AssertNoReplicaSetCarriesHoldAnnotationsAsync();
+        await WaitUntilAsync(async () => await PolicyStatusAsync() is { ActiveHolds: 0, WatchedDeployments: 1 }, "the policy status to drop the hold");
     }
 
     [Fact]
