@@ -49,6 +49,12 @@ public sealed record HoldVerdict(ReleaseReason? Reason, string Detail, DateTimeO
                 : $"PrePullPolicy {policyName} no longer exists");
         }
 
+        if (!Admission.PolicyMatcher.Selects(policy, deployment.Metadata?.NamespaceProperty, deployment.Metadata?.Labels))
+        {
+            // Opted out (label removed) or the selector was narrowed: the hold no longer has a policy behind it.
+            return Release(ReleaseReason.Released, $"PrePullPolicy {policyName} no longer selects this Deployment");
+        }
+
         var hold = policy.Spec.EffectiveHold;
         var byName = images.Where(image => image.Metadata?.Name is not null).ToDictionary(image => image.Metadata.Name, StringComparer.Ordinal);
         var present = expectedNames.Select(name => byName.GetValueOrDefault(name)).ToList();

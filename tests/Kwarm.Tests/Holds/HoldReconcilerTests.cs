@@ -392,4 +392,18 @@ public sealed class HoldReconcilerTests : IDisposable
 
         Assert.Empty(_world.Api.Created);
     }
+
+    [Fact]
+    public async Task Removing_the_opt_in_label_during_a_hold_releases_it()
+    {
+        _world.AddHeldDeployment(Web, NewImages);
+        var reconciler = _world.NewReconciler();
+        await reconciler.ReconcileAsync(Key, TestContext.Current.CancellationToken);
+        _world.Change(Web, d => d.Metadata.Labels.Remove(KwarmApi.EnabledLabel));
+
+        await reconciler.ReconcileAsync(Key, TestContext.Current.CancellationToken);
+
+        Assert.False(_world.Deployment(Web).Spec.Paused);
+        Assert.Contains("no longer selects this Deployment", _world.Api.Events.Single(e => e.Reason == HoldEvents.HoldReleased).Message, StringComparison.Ordinal);
+    }
 }
