@@ -91,6 +91,7 @@ internal sealed class FakeHoldApi : IHoldApi
 
     public Task<bool> CreateEventAsync(Corev1Event hookEvent, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         if (!_eventNames.Add(hookEvent.Metadata.Name))
         {
             DuplicateEventCreates++;

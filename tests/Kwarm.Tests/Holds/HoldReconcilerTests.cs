@@ -406,4 +406,21 @@ public sealed class HoldReconcilerTests : IDisposable
         Assert.False(_world.Deployment(Web).Spec.Paused);
         Assert.Contains("no longer selects this Deployment", _world.Api.Events.Single(e => e.Reason == HoldEvents.HoldReleased).Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task The_release_event_is_written_even_when_leadership_ends_during_the_release()
+    {
+        _world.AddHeldDeployment(Web, NewImages);
+        var reconciler = _world.NewReconciler();
+        await reconciler.ReconcileAsync(Key, TestContext.Current.CancellationToken);
+        _world.SetAllPhases(Web, PrePullImagePhase.Completed);
+        using var leadership = new CancellationTokenSource();
+        await leadership.CancelAsync();
+
+        // The fake applies the patch whatever the token says, like a request already on the wire.
+        await reconciler.ReconcileAsync(Key, leadership.Token);
+
+        Assert.False(_world.Deployment(Web).Spec.Paused);
+        Assert.Equal("Warm", _world.Api.Events.Single(e => e.Reason == HoldEvents.HoldReleased).Action);
+    }
 }
