@@ -76,7 +76,7 @@ public sealed class HoldReconcilerTests : IDisposable
     }
 
     [Fact]
-    public async Task The_release_patch_also_removes_the_release_annotation_and_leaves_paused_alone_after_a_resume()
+    public void The_release_patch_also_removes_the_release_annotation_and_leaves_paused_alone_after_a_resume()
     {
         _world.AddHeldDeployment(Web, NewImages, paused: false);
         _world.Change(Web, d => d.Metadata.Annotations[KwarmApi.ReleaseAnnotation] = "true");
