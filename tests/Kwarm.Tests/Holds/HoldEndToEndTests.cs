@@ -28,7 +28,8 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
 
     public async ValueTask DisposeAsync() => await _bed.DisposeAsync();
 
-    private static string Policy(string maxDuration) => $"""
+    /// <summary>One attempt per node: a failing pull is final at once instead of after minutes of back-off.</summary>
+    private static string Policy(string maxDuration, string onFailure) => $"""
         apiVersion: kwarm.io/v1alpha1
         kind: PrePullPolicy
         metadata:
@@ -37,8 +38,11 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
           selector:
             matchLabels:
               kwarm.io/enabled: "true"
+          retry:
+            maxAttempts: 1
           hold:
             maxDuration: {maxDuration}
+            onFailure: {onFailure}
         """;
 
     private static string WebDeployment(string image, int replicas = 2) => $"""
@@ -70,9 +74,9 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
         """;
 
     /// <summary>Kwarm up with a policy, and web running <see cref="Image1"/> to completion.</summary>
-    private async Task StartAsync(string maxDuration = "10m", params string[] kwarmArgs)
+    private async Task StartAsync(string maxDuration = "10m", string onFailure = "Release", params string[] kwarmArgs)
     {
-        await ApplyAsync(Policy(maxDuration));
+        await ApplyAsync(Policy(maxDuration, onFailure));
         await _bed.StartKwarmAsync(kwarmArgs);
         await ApplyAsync(WebDeployment(Image1));
         await _bed.Kubectl.SucceedAsync("-n", Shop, "rollout", "status", "deployment/web", "--timeout=30s");
@@ -363,7 +367,7 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task With_two_replicas_the_follower_serves_the_webhook_and_takes_over_the_hold_when_the_leader_dies()
     {
-        await StartAsync("10m", "--leader-elect");
+        await StartAsync("10m", "Release", "--leader-elect");
         await WaitUntilAsync(async () => await LeaderAsync() is not null, "the first replica to take the Lease");
         var firstLeader = await LeaderAsync();
         var follower = await _bed.StartKwarmAsync("--leader-elect");
