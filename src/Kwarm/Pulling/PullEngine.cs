@@ -1,0 +1,366 @@
+using System.Collections.Concurrent;
+using k8s;
+using k8s.Models;
+using Kwarm.Kubernetes;
+using Kwarm.Observability;
+using Kwarm.Resources;
+using Microsoft.Extensions.Logging;
+
+namespace Kwarm.Pulling;
+
+/// <summary>Settings of one pull engine, from the host's flags.</summary>
+public sealed record PullEngineOptions(int MaxConcurrentPulls, int MaxPullsPerNode, string ToolsImage, TimeSpan FinishedPrePullImageTtl)
+{
+    /// <summary>Pull Jobs created at once by one scheduling pass.</summary>
+    public int CreateParallelism { get; init; } = 8;
+}
+
+/// <summary>
+/// The pull engine of one leadership term: reconciles one PrePullImage per work-queue key and runs scheduling
+/// passes under the <see cref="ScheduleKey"/> (one at a time, since the queue never hands a key to two workers).
+/// Everything it decides comes from the caches and the PrePullImage's status; what it keeps in memory
+/// (reservations of Jobs being created, deletions already asked for, the last status it wrote) only avoids
+/// duplicate work and is rebuilt empty by the next leader.
+/// </summary>
+public sealed class PullEngine
+{
+    /// <summary>The work-queue key of a scheduling pass; no object key starts with a NUL.</summary>
+    public const string ScheduleKey = "\0schedule";
+
+    private static readonly TimeSpan DeleteRepeatAfter = TimeSpan.FromSeconds(30);
+
+    private readonly ResourceCache<PrePullImage> _images;
+    private readonly ResourceCache<V1Node> _nodes;
+    private readonly ResourceCache<V1Job> _jobs;
+    private readonly ResourceCache<V1Pod> _pods;
+    private readonly IPullApi _api;
+    private readonly PullEngineOptions _options;
+    private readonly PullJobTemplate _template;
+    private readonly KwarmMetrics? _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _deleteRequested = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string BasedOn, PrePullImage Written)> _lastWritten = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, IReadOnlyList<string>> _omitted = new(StringComparer.Ordinal);
+    private Action<string> _enqueue = _ => { };
+
+    public PullEngine(
+        ResourceCache<PrePullImage> images,
+        ResourceCache<V1Node> nodes,
+        ResourceCache<V1Job> jobs,
+        ResourceCache<V1Pod> pods,
+        IPullApi api,
+        PullEngineOptions options,
+        KwarmMetrics? metrics,
+        TimeProvider timeProvider,
+        ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _images = images;
+        _nodes = nodes;
+        _jobs = jobs;
+        _pods = pods;
+        _api = api;
+        _options = options;
+        _template = new PullJobTemplate(options.ToolsImage);
+        _metrics = metrics;
+        _time = timeProvider;
+        _logger = logger;
+        Scheduler = new PullScheduler(options.MaxConcurrentPulls, options.MaxPullsPerNode, timeProvider);
+    }
+
+    public PullScheduler Scheduler { get; }
+
+    /// <summary>Where the engine asks for keys to be looked at (the term's work queue).</summary>
+    public void Attach(Action<string> enqueue) => _enqueue = enqueue ?? throw new ArgumentNullException(nameof(enqueue));
+
+    public Task<ReconcileResult> ReconcileAsync(string key, CancellationToken cancellationToken) =>
+        key == ScheduleKey ? ScheduleAsync(cancellationToken) : ReconcileImageAsync(key, cancellationToken);
+
+    // ---- events -------------------------------------------------------------------------------------------
+
+    public void OnImage(ResourceEvent<PrePullImage> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        _enqueue(ResourceKeys.For(change.Resource));
+    }
+
+    public void OnJob(ResourceEvent<V1Job> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        var key = ResourceKeys.For(change.Resource);
+        Scheduler.Observed(key);
+        if (change.Type == ResourceEventType.Deleted)
+        {
+            _deleteRequested.TryRemove(key, out _);
+        }
+
+        if (OwnerKey(change.Resource) is { } owner)
+        {
+            _enqueue(owner);
+        }
+
+        // A slot may have opened (a Job finished or went away).
+        if (Scheduler.HasDemand && (change.Type == ResourceEventType.Deleted || !PullScheduler.IsActive(change.Resource)))
+        {
+            _enqueue(ScheduleKey);
+        }
+    }
+
+    public void OnPod(ResourceEvent<V1Pod> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        var pod = change.Resource;
+        if (pod.Metadata?.Annotations?.TryGetValue(PullObjectNames.PrePullImageAnnotation, out var name) == true && !string.IsNullOrEmpty(name))
+        {
+            _enqueue(ResourceKeys.For(pod.Metadata.NamespaceProperty, name));
+        }
+    }
+
+    /// <summary>A node that appears, goes, or changes what targeting reads wakes every unfinished PrePullImage.</summary>
+    public void OnNode(ResourceEvent<V1Node> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        if (change.Type == ResourceEventType.Updated && change.Previous is { } previous && !TargetingChanged(previous, change.Resource))
+        {
+            return;
+        }
+
+        foreach (var image in _images.List())
+        {
+            if (image.Status?.Phase is not (PrePullImagePhase.Completed or PrePullImagePhase.Failed)
+                || image.Status.ObservedGeneration != image.Metadata?.Generation)
+            {
+                _enqueue(ResourceKeys.For(image));
+            }
+        }
+    }
+
+    // ---- one PrePullImage ---------------------------------------------------------------------------------
+
+    private async Task<ReconcileResult> ReconcileImageAsync(string key, CancellationToken cancellationToken)
+    {
+        var image = Current(key);
+        if (image?.Metadata is null || image.Metadata.DeletionTimestamp is not null)
+        {
+            await CancelAsync(key, image, cancellationToken).ConfigureAwait(false);
+            return ReconcileResult.Done;
+        }
+
+        var uid = image.Metadata.Uid ?? "";
+        var jobs = _jobs.ListByOwner(uid).Concat(Scheduler.ReservedFor(uid))
+            .DistinctBy(ResourceKeys.For, StringComparer.Ordinal)
+            .ToList();
+        var now = _time.GetUtcNow().UtcDateTime;
+        var plan = PullPlanner.Plan(new PullWorld(image, _nodes.List(), jobs, PodOf, now, _omitted.GetValueOrDefault(uid)));
+
+        await DeleteJobsAsync(plan.JobsToDelete, cancellationToken).ConfigureAwait(false);
+
+        var budgeted = StatusBudget.Fit(plan.Status);
+        if (!SameStatus(image.Status, budgeted.Status))
+        {
+            var updated = image with { Status = budgeted.Status };
+            var written = await _api.ReplaceStatusAsync(updated, cancellationToken).ConfigureAwait(false);
+            _lastWritten[key] = (image.Metadata.ResourceVersion ?? "", written);
+            foreach (var attempt in plan.Finished)
+            {
+                _metrics?.PullFinished(attempt.Result, attempt.Duration);
+                _logger.AttemptFinished(key, attempt.Node, attempt.Attempt, attempt.Result);
+            }
+
+            if (image.Status?.Phase != budgeted.Status.Phase)
+            {
+                _logger.PhaseChanged(key, budgeted.Status.Phase);
+            }
+        }
+
+        if (budgeted.OmittedFinishedNodes.Count > 0)
+        {
+            _omitted[uid] = budgeted.OmittedFinishedNodes;
+        }
+
+        Scheduler.SetDemand(new PullDemand(key, image.Metadata.CreationTimestamp ?? DateTime.MinValue, plan.Wanted));
+        if (plan.Wanted.Count > 0)
+        {
+            _enqueue(ScheduleKey);
+        }
+
+        ReportPhases();
+
+        var wakeAt = plan.WakeAt;
+        if (plan.IsFinished && OwnedByDeployment(image) && budgeted.Status.CompletionTime is { } completed)
+        {
+            var deleteAt = completed + _options.FinishedPrePullImageTtl;
+            if (deleteAt <= now)
+            {
+                _logger.DeletingFinished(key, now - completed);
+                await _api.DeletePrePullImageAsync(image.Metadata.NamespaceProperty, image.Metadata.Name, uid, cancellationToken).ConfigureAwait(false);
+                return ReconcileResult.Done;
+            }
+
+            wakeAt = wakeAt is { } earlier && earlier < deleteAt ? earlier : deleteAt;
+        }
+
+        return wakeAt is { } at ? ReconcileResult.After(at > now ? at - now : TimeSpan.Zero) : ReconcileResult.Done;
+    }
+
+    /// <summary>
+    /// The cached object, or the one this engine wrote last when the cache still holds the version that write
+    /// replaced (the watch event is on its way): deciding from the older one would only earn a 409.
+    /// </summary>
+    private PrePullImage? Current(string key)
+    {
+        var cached = _images.Get(key);
+        if (_lastWritten.TryGetValue(key, out var last))
+        {
+            if (cached is not null && cached.Metadata?.Uid == last.Written.Metadata?.Uid && cached.Metadata?.ResourceVersion == last.BasedOn)
+            {
+                return last.Written;
+            }
+
+            _lastWritten.TryRemove(key, out _);
+        }
+
+        return cached;
+    }
+
+    /// <summary>Deleting a PrePullImage cancels its pulls: owner GC would too, but only after the object is gone.</summary>
+    private async Task CancelAsync(string key, PrePullImage? deleting, CancellationToken cancellationToken)
+    {
+        Scheduler.RemoveDemand(key);
+        _lastWritten.TryRemove(key, out _);
+        var (ns, name) = ResourceKeys.Split(key);
+        var liveUid = deleting?.Metadata?.DeletionTimestamp is null ? deleting?.Metadata?.Uid : null;
+        var orphans = _jobs.ListInNamespace(ns ?? "")
+            .Where(job => job.Metadata?.OwnerReferences?.Any(owner => owner.Kind == PrePullImage.KubeKind && owner.Name == name && owner.Uid != liveUid) == true)
+            .ToList();
+        if (deleting?.Metadata?.Uid is { } uid)
+        {
+            _omitted.TryRemove(uid, out _);
+        }
+
+        if (orphans.Count > 0)
+        {
+            _logger.CancellingJobs(key, orphans.Count);
+            await DeleteJobsAsync(orphans, cancellationToken).ConfigureAwait(false);
+        }
+
+        ReportPhases();
+    }
+
+    private async Task DeleteJobsAsync(IEnumerable<V1Job> jobs, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        foreach (var job in jobs)
+        {
+            var key = ResourceKeys.For(job);
+            if (_deleteRequested.TryGetValue(key, out var at) && now - at < DeleteRepeatAfter)
+            {
+                continue;
+            }
+
+            // A reserved Job that is still being created is deleted once the cache shows it.
+            if (job.Metadata?.CreationTimestamp is null && _jobs.Get(key) is null)
+            {
+                continue;
+            }
+
+            await _api.DeleteJobAsync(job.Metadata!.NamespaceProperty, job.Metadata.Name, cancellationToken).ConfigureAwait(false);
+            _deleteRequested[key] = now;
+        }
+    }
+
+    // ---- scheduling ---------------------------------------------------------------------------------------
+
+    private async Task<ReconcileResult> ScheduleAsync(CancellationToken cancellationToken)
+    {
+        var grants = Scheduler.Plan(PullJobs(), _template.Build);
+        using var gate = new SemaphoreSlim(_options.CreateParallelism);
+        await Task.WhenAll(grants.Select(async grant =>
+        {
+            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await CreateAsync(grant.Attempt, grant.Job, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        })).ConfigureAwait(false);
+
+        _metrics?.SetActivePulls(Scheduler.CountActive(PullJobs()));
+        return ReconcileResult.Done;
+    }
+
+    private async Task CreateAsync(PullAttempt attempt, V1Job job, CancellationToken cancellationToken)
+    {
+        var key = ResourceKeys.For(job);
+        var owner = ResourceKeys.For(attempt.PrePullImage);
+        try
+        {
+            var created = await _api.CreateJobAsync(job, cancellationToken).ConfigureAwait(false);
+            Scheduler.Created(key, created);
+            _logger.JobStarted(job.Metadata.NamespaceProperty, job.Metadata.Name, attempt.Node, attempt.Attempt);
+        }
+        catch (ApiConflictException)
+        {
+            // The Job of this attempt exists already (a create retried after a timeout, or an earlier leader's):
+            // it counts from the cache, where it is or soon will be.
+            Scheduler.Created(key, job);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Scheduler.Release(key);
+            _logger.JobCreateFailed(ex, job.Metadata.NamespaceProperty, job.Metadata.Name);
+        }
+
+        _enqueue(owner);
+    }
+
+    private List<V1Job> PullJobs() =>
+        [.. _jobs.List().Where(job => job.Metadata?.OwnerReferences?.Any(owner => owner.Kind == PrePullImage.KubeKind) == true)];
+
+    // ---- helpers ------------------------------------------------------------------------------------------
+
+    private V1Pod? PodOf(V1Job job) =>
+        string.IsNullOrEmpty(job.Metadata?.Uid) ? null : _pods.ListByOwner(job.Metadata.Uid).OrderByDescending(pod => pod.Metadata?.CreationTimestamp).FirstOrDefault();
+
+    private void ReportPhases()
+    {
+        if (_metrics is null)
+        {
+            return;
+        }
+
+        var counts = Enum.GetValues<PrePullImagePhase>().ToDictionary(phase => phase, _ => 0L);
+        foreach (var image in _images.List())
+        {
+            counts[image.Status?.Phase ?? PrePullImagePhase.Pending]++;
+        }
+
+        foreach (var (phase, count) in counts)
+        {
+            _metrics.SetPrePullImagesByPhase(phase.ToString(), count);
+        }
+    }
+
+    private static string? OwnerKey(V1Job job)
+    {
+        var owner = job.Metadata?.OwnerReferences?.FirstOrDefault(reference => reference.Kind == PrePullImage.KubeKind && reference.Controller == true);
+        return owner is null ? null : ResourceKeys.For(job.Metadata!.NamespaceProperty, owner.Name);
+    }
+
+    private static bool OwnedByDeployment(PrePullImage image) =>
+        image.Metadata?.OwnerReferences?.Any(owner => owner.Kind == "Deployment" && owner.ApiVersion == "apps/v1") == true;
+
+    private static bool SameStatus(PrePullImageStatus? current, PrePullImageStatus next) =>
+        current is not null && KubernetesJson.Serialize(current) == KubernetesJson.Serialize(next);
+
+    private static bool TargetingChanged(V1Node before, V1Node after) =>
+        NodeEligibility.IsReady(before) != NodeEligibility.IsReady(after)
+        || before.Spec?.Unschedulable != after.Spec?.Unschedulable
+        || KubernetesJson.Serialize(before.Spec?.Taints) != KubernetesJson.Serialize(after.Spec?.Taints)
+        || KubernetesJson.Serialize(before.Metadata?.Labels) != KubernetesJson.Serialize(after.Metadata?.Labels)
+        || KubernetesJson.Serialize(before.Status?.Images) != KubernetesJson.Serialize(after.Status?.Images);
+}
