@@ -41,7 +41,7 @@ public sealed class PullEngine
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, DateTimeOffset> _deleteRequested = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (string BasedOn, PrePullImage Written)> _lastWritten = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, IReadOnlyList<string>> _omitted = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, IReadOnlyList<NodePullStatus>> _remembered = new(StringComparer.Ordinal);
     private Action<string> _enqueue = _ => { };
 
     public PullEngine(
@@ -152,7 +152,7 @@ public sealed class PullEngine
             .DistinctBy(ResourceKeys.For, StringComparer.Ordinal)
             .ToList();
         var now = _time.GetUtcNow().UtcDateTime;
-        var plan = PullPlanner.Plan(new PullWorld(image, _nodes.List(), jobs, PodOf, now, _omitted.GetValueOrDefault(uid)));
+        var plan = PullPlanner.Plan(new PullWorld(image, _nodes.List(), jobs, PodOf, now, _remembered.GetValueOrDefault(uid)));
 
         await DeleteJobsAsync(plan.JobsToDelete, cancellationToken).ConfigureAwait(false);
 
@@ -174,9 +174,13 @@ public sealed class PullEngine
             }
         }
 
-        if (budgeted.OmittedFinishedNodes.Count > 0)
+        if (budgeted.Remembered.Count > 0)
         {
-            _omitted[uid] = budgeted.OmittedFinishedNodes;
+            _remembered[uid] = budgeted.Remembered;
+        }
+        else
+        {
+            _remembered.TryRemove(uid, out _);
         }
 
         Scheduler.SetDemand(new PullDemand(key, image.Metadata.CreationTimestamp ?? DateTime.MinValue, plan.Wanted));
@@ -236,7 +240,7 @@ public sealed class PullEngine
             .ToList();
         if (deleting?.Metadata?.Uid is { } uid)
         {
-            _omitted.TryRemove(uid, out _);
+            _remembered.TryRemove(uid, out _);
         }
 
         if (orphans.Count > 0)

@@ -8,14 +8,17 @@ namespace Kwarm.Pulling;
 /// <summary>Everything the planner reads for one PrePullImage, taken from the caches at one moment.</summary>
 /// <param name="Jobs">This PrePullImage's pull Jobs: those in the cache and those created but not seen there yet.</param>
 /// <param name="PodOf">The pod of a Job, if any.</param>
-/// <param name="Remembered">Finished nodes left out of <c>status.nodes</c> to keep it under 1 MiB (see <see cref="StatusBudget"/>).</param>
+/// <param name="Remembered">
+/// Full forms of entries that the last status written shortened or left out to stay under 1 MiB (see
+/// <see cref="StatusBudget"/>); one replaces the listed entry while that still describes the same attempt.
+/// </param>
 public sealed record PullWorld(
     PrePullImage PrePullImage,
     IReadOnlyList<V1Node> Nodes,
     IReadOnlyList<V1Job> Jobs,
     Func<V1Job, V1Pod?> PodOf,
     DateTime Now,
-    IReadOnlyCollection<string>? Remembered = null);
+    IReadOnlyCollection<NodePullStatus>? Remembered = null);
 
 /// <summary>A finished attempt, for <c>kwarm_pulls_total</c> and <c>kwarm_pull_duration_seconds</c>.</summary>
 public sealed record FinishedAttempt(string Node, int Attempt, string Result, TimeSpan? Duration);
@@ -55,9 +58,13 @@ public static class PullPlanner
             previousEntries.TryAdd(entry.Node, entry);
         }
 
-        foreach (var node in world.Remembered ?? [])
+        foreach (var entry in world.Remembered ?? [])
         {
-            previousEntries.TryAdd(node, new NodePullStatus { Node = node, Status = NodePullState.Completed });
+            if (!previousEntries.TryGetValue(entry.Node, out var listed)
+                || (listed.Status == entry.Status && listed.RetryCount == entry.RetryCount && listed.JobName == entry.JobName))
+            {
+                previousEntries[entry.Node] = entry;
+            }
         }
 
         var toDelete = new List<V1Job>();
