@@ -364,7 +364,16 @@ public sealed class PullEngine
     private static bool TargetingChanged(V1Node before, V1Node after) =>
         NodeEligibility.IsReady(before) != NodeEligibility.IsReady(after)
         || before.Spec?.Unschedulable != after.Spec?.Unschedulable
-        || KubernetesJson.Serialize(before.Spec?.Taints) != KubernetesJson.Serialize(after.Spec?.Taints)
-        || KubernetesJson.Serialize(before.Metadata?.Labels) != KubernetesJson.Serialize(after.Metadata?.Labels)
-        || KubernetesJson.Serialize(before.Status?.Images) != KubernetesJson.Serialize(after.Status?.Images);
+        || !Taints(before).SequenceEqual(Taints(after))
+        || !Labels(before).SequenceEqual(Labels(after))
+        || !ImageNames(before).SequenceEqual(ImageNames(after), StringComparer.Ordinal);
+
+    private static IEnumerable<(string? Key, string? Value, string? Effect)> Taints(V1Node node) =>
+        (node.Spec?.Taints ?? []).Select(taint => ((string?)taint.Key, (string?)taint.Value, (string?)taint.Effect));
+
+    private static IEnumerable<KeyValuePair<string, string>> Labels(V1Node node) =>
+        (node.Metadata?.Labels ?? new Dictionary<string, string>()).OrderBy(label => label.Key, StringComparer.Ordinal);
+
+    private static IEnumerable<string> ImageNames(V1Node node) =>
+        (node.Status?.Images ?? []).SelectMany(image => image.Names ?? []);
 }
