@@ -100,6 +100,8 @@ public sealed class PullEngine
             _enqueue(owner);
         }
 
+        _metrics?.SetActivePulls(Scheduler.CountActive(PullJobs()));
+
         // A slot may have opened (a Job finished or went away).
         if (Scheduler.HasDemand && (change.Type == ResourceEventType.Deleted || !PullScheduler.IsActive(change.Resource)))
         {
@@ -154,8 +156,6 @@ public sealed class PullEngine
         var now = _time.GetUtcNow().UtcDateTime;
         var plan = PullPlanner.Plan(new PullWorld(image, _nodes.List(), jobs, PodOf, now, _remembered.GetValueOrDefault(uid)));
 
-        await DeleteJobsAsync(plan.JobsToDelete, cancellationToken).ConfigureAwait(false);
-
         var budgeted = StatusBudget.Fit(plan.Status);
         if (!SameStatus(image.Status, budgeted.Status))
         {
@@ -173,6 +173,10 @@ public sealed class PullEngine
                 _logger.PhaseChanged(key, budgeted.Status.Phase);
             }
         }
+
+        // Only once the outcome is recorded: a Job deleted before a status write that then failed would turn a
+        // pulled node into a "disappeared" attempt.
+        await DeleteJobsAsync(plan.JobsToDelete, cancellationToken).ConfigureAwait(false);
 
         if (budgeted.Remembered.Count > 0)
         {
