@@ -169,8 +169,9 @@ public static class PullPlanner
                         break;
                     default:
                         toDelete.Add(job);
+                        // kwarm_pull_duration_seconds measures pulls that put the image on the node: no duration here.
                         finished.Add(new FinishedAttempt(
-                            name, attempt, outcome.State == AttemptState.TimedOut ? KwarmMetrics.PullResults.TimedOut : KwarmMetrics.PullResults.Failed, now - start));
+                            name, attempt, outcome.State == AttemptState.TimedOut ? KwarmMetrics.PullResults.TimedOut : KwarmMetrics.PullResults.Failed, null));
                         entries.Add(AfterFailure(name, attempt, start, outcome.Error, now, retry));
                         break;
                 }
