@@ -40,7 +40,7 @@ public sealed class PullEngine
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, DateTimeOffset> _deleteRequested = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, (string BasedOn, PrePullImage Written)> _lastWritten = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, WrittenVersions> _lastWritten = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, IReadOnlyList<NodePullStatus>> _remembered = new(StringComparer.Ordinal);
     private Action<string> _enqueue = _ => { };
 
@@ -100,7 +100,7 @@ public sealed class PullEngine
             _enqueue(owner);
         }
 
-        _metrics?.SetActivePulls(Scheduler.CountActive(PullJobs()));
+        _metrics?.SetActivePulls(Scheduler.CountActive(PullJobs(), _pods.List()));
 
         // A slot may have opened (a Job finished or went away).
         if (Scheduler.HasDemand && (change.Type == ResourceEventType.Deleted || !PullScheduler.IsActive(change.Resource)))
@@ -113,9 +113,23 @@ public sealed class PullEngine
     {
         ArgumentNullException.ThrowIfNull(change);
         var pod = change.Resource;
-        if (pod.Metadata?.Annotations?.TryGetValue(PullObjectNames.PrePullImageAnnotation, out var name) == true && !string.IsNullOrEmpty(name))
+        var job = pod.Metadata?.OwnerReferences?.FirstOrDefault(owner => owner.Kind == "Job") is { } owner
+            ? _jobs.Get(pod.Metadata.NamespaceProperty, owner.Name)
+            : null;
+        if (job is not null && OwnerKey(job) is { } key)
         {
+            _enqueue(key);
+        }
+        else if (pod.Metadata?.Annotations?.TryGetValue(PullObjectNames.PrePullImageAnnotation, out var name) == true && !string.IsNullOrEmpty(name))
+        {
+            // The Job is not (or no longer) in the cache; the pod names its PrePullImage itself.
             _enqueue(ResourceKeys.For(pod.Metadata.NamespaceProperty, name));
+        }
+
+        // The pod of a deleted Job occupies its node until it goes or finishes: that may open a slot.
+        if (job is null && Scheduler.HasDemand && (change.Type == ResourceEventType.Deleted || pod.Status?.Phase is "Succeeded" or "Failed"))
+        {
+            _enqueue(ScheduleKey);
         }
     }
 
@@ -161,7 +175,8 @@ public sealed class PullEngine
         {
             var updated = image with { Status = budgeted.Status };
             var written = await _api.ReplaceStatusAsync(updated, cancellationToken).ConfigureAwait(false);
-            _lastWritten[key] = (image.Metadata.ResourceVersion ?? "", written);
+            var superseded = _lastWritten.TryGetValue(key, out var earlier) ? earlier.Superseded : [];
+            _lastWritten[key] = new WrittenVersions(written, superseded.Add(image.Metadata.ResourceVersion ?? ""));
             foreach (var attempt in plan.Finished)
             {
                 _metrics?.PullFinished(attempt.Result, attempt.Duration);
@@ -172,6 +187,16 @@ public sealed class PullEngine
             {
                 _logger.PhaseChanged(key, budgeted.Status.Phase);
             }
+        }
+
+        // Before any Job is deleted: a scheduling pass woken by that deletion must find this demand, not an older one.
+        // An attempt whose create is still in flight is not asked for again.
+        var wanted = plan.Wanted.Where(attempt => !Scheduler.IsReserved(ResourceKeys.For(image.Metadata.NamespaceProperty, PullObjectNames.JobName(
+            image.Metadata.NamespaceProperty ?? "", image.Metadata.Name ?? "", attempt.Node, attempt.Attempt)))).ToList();
+        Scheduler.SetDemand(new PullDemand(key, image.Metadata.CreationTimestamp ?? DateTime.MinValue, wanted));
+        if (wanted.Count > 0)
+        {
+            _enqueue(ScheduleKey);
         }
 
         // Only once the outcome is recorded: a Job deleted before a status write that then failed would turn a
@@ -185,12 +210,6 @@ public sealed class PullEngine
         else
         {
             _remembered.TryRemove(uid, out _);
-        }
-
-        Scheduler.SetDemand(new PullDemand(key, image.Metadata.CreationTimestamp ?? DateTime.MinValue, plan.Wanted));
-        if (plan.Wanted.Count > 0)
-        {
-            _enqueue(ScheduleKey);
         }
 
         ReportPhases();
@@ -213,19 +232,22 @@ public sealed class PullEngine
     }
 
     /// <summary>
-    /// The cached object, or the one this engine wrote last when the cache still holds the version that write
-    /// replaced (the watch event is on its way): deciding from the older one would only earn a 409.
+    /// The cached object, or the one this engine wrote last while the cache still holds a version that this engine's
+    /// writes replaced (the watch events are on their way). Planning from such an older status would at best earn a
+    /// 409, and at worst, when the older status happens to equal the new plan, ask again for a pull already done.
     /// </summary>
     private PrePullImage? Current(string key)
     {
         var cached = _images.Get(key);
-        if (_lastWritten.TryGetValue(key, out var last))
+        if (_lastWritten.TryGetValue(key, out var written))
         {
-            if (cached is not null && cached.Metadata?.Uid == last.Written.Metadata?.Uid && cached.Metadata?.ResourceVersion == last.BasedOn)
+            if (cached is not null && cached.Metadata?.Uid == written.Latest.Metadata?.Uid
+                && written.Superseded.Contains(cached.Metadata?.ResourceVersion ?? ""))
             {
-                return last.Written;
+                return written.Latest;
             }
 
+            // The cache caught up (or someone else wrote, e.g. a new spec): it is the truth again.
             _lastWritten.TryRemove(key, out _);
         }
 
@@ -282,7 +304,7 @@ public sealed class PullEngine
 
     private async Task<ReconcileResult> ScheduleAsync(CancellationToken cancellationToken)
     {
-        var grants = Scheduler.Plan(PullJobs(), _template.Build);
+        var grants = Scheduler.Plan(PullJobs(), _template.Build, _pods.List(), StillWanted);
         using var gate = new SemaphoreSlim(_options.CreateParallelism);
         await Task.WhenAll(grants.Select(async grant =>
         {
@@ -297,7 +319,7 @@ public sealed class PullEngine
             }
         })).ConfigureAwait(false);
 
-        _metrics?.SetActivePulls(Scheduler.CountActive(PullJobs()));
+        _metrics?.SetActivePulls(Scheduler.CountActive(PullJobs(), _pods.List()));
         return ReconcileResult.Done;
     }
 
@@ -324,6 +346,20 @@ public sealed class PullEngine
         }
 
         _enqueue(owner);
+    }
+
+    /// <summary>Whether the latest status known here still waits for exactly this attempt of this node.</summary>
+    private bool StillWanted(PullAttempt attempt)
+    {
+        var image = Current(ResourceKeys.For(attempt.PrePullImage));
+        if (image?.Metadata is null || image.Metadata.Uid != attempt.PrePullImage.Metadata.Uid || image.Metadata.DeletionTimestamp is not null)
+        {
+            return false;
+        }
+
+        var entry = image.Status?.Nodes?.FirstOrDefault(node => node.Node == attempt.Node)
+            ?? _remembered.GetValueOrDefault(image.Metadata.Uid ?? "")?.FirstOrDefault(node => node.Node == attempt.Node);
+        return entry is null || (entry.Status == NodePullState.Pending && (entry.RetryCount ?? 0) == attempt.Attempt - 1);
     }
 
     private List<V1Job> PullJobs() =>
@@ -364,6 +400,9 @@ public sealed class PullEngine
 
     private static bool SameStatus(PrePullImageStatus? current, PrePullImageStatus next) =>
         current is not null && KubernetesJson.Serialize(current) == KubernetesJson.Serialize(next);
+
+    /// <summary>The last status this engine wrote for an object, and the resourceVersions it made obsolete.</summary>
+    private sealed record WrittenVersions(PrePullImage Latest, System.Collections.Immutable.ImmutableHashSet<string> Superseded);
 
     private static bool TargetingChanged(V1Node before, V1Node after) =>
         NodeEligibility.IsReady(before) != NodeEligibility.IsReady(after)

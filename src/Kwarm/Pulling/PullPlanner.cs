@@ -212,7 +212,8 @@ public static class PullPlanner
             var failures = entry?.RetryCount ?? 0;
             var pending = new NodePullStatus { Node = name, Status = NodePullState.Pending, RetryCount = failures == 0 ? null : failures, Error = entry?.Error, StartedAt = entry?.StartedAt, CompletedAt = entry?.CompletedAt };
             entries.Add(pending);
-            var readyAt = failures > 0 && entry?.CompletedAt is { } failedAt ? failedAt + retry.DelayBeforeAttempt(failures + 1) : now;
+            // completedAt has whole seconds (rounded down): a second more keeps the backoff from ever being shorter.
+            var readyAt = failures > 0 && entry?.CompletedAt is { } failedAt ? failedAt + retry.DelayBeforeAttempt(failures + 1) + TimeSpan.FromSeconds(1) : now;
             if (readyAt <= now)
             {
                 wanted.Add(new PullAttempt(image, name, failures + 1));

@@ -85,13 +85,18 @@ public sealed class PullScheduler
     /// Grants attempts while both caps allow and reserves each one (as the Job it will create) until the cache shows
     /// the Job or <see cref="Release"/> is called. <paramref name="existingJobs"/> are all pull Jobs in the cache.
     /// </summary>
-    public IReadOnlyList<(PullAttempt Attempt, V1Job Job)> Plan(IReadOnlyList<V1Job> existingJobs, Func<PullAttempt, V1Job> build)
+    /// <param name="stillWanted">
+    /// Checked for each attempt just before it is granted: a demand may be older than the status (a reconcile that
+    /// recorded the attempt's end may not have replaced it yet), and a pull must never be started twice.
+    /// </param>
+    public IReadOnlyList<(PullAttempt Attempt, V1Job Job)> Plan(
+        IReadOnlyList<V1Job> existingJobs, Func<PullAttempt, V1Job> build, IReadOnlyList<V1Pod>? pods = null, Func<PullAttempt, bool>? stillWanted = null)
     {
         ArgumentNullException.ThrowIfNull(existingJobs);
         ArgumentNullException.ThrowIfNull(build);
         lock (_lock)
         {
-            var (total, perNode) = CountLocked(existingJobs);
+            var (total, perNode) = CountLocked(existingJobs, pods ?? []);
             var existingKeys = existingJobs.Select(ResourceKeys.For).ToHashSet(StringComparer.Ordinal);
             var grants = new List<(PullAttempt, V1Job)>();
             if (total >= MaxConcurrentPulls || _demands.Count == 0)
@@ -130,7 +135,7 @@ public sealed class PullScheduler
                     var attempt = attempts[cursors[i]++];
                     var job = build(attempt);
                     var key = ResourceKeys.For(job);
-                    if (_reserved.ContainsKey(key) || existingKeys.Contains(key))
+                    if (_reserved.ContainsKey(key) || existingKeys.Contains(key) || stillWanted?.Invoke(attempt) == false)
                     {
                         continue;
                     }
@@ -157,12 +162,16 @@ public sealed class PullScheduler
         }
     }
 
-    /// <summary>Pull Jobs running now: in the cache and unfinished, or reserved and not yet seen there.</summary>
-    public int CountActive(IReadOnlyList<V1Job> existingJobs)
+    /// <summary>
+    /// Pulls running now: Jobs in the cache and unfinished, Jobs reserved and not yet seen there, and pull pods still
+    /// running whose Job is gone (a finished attempt's Job is deleted at once; its pod goes a moment later, and until
+    /// then it still occupies the node).
+    /// </summary>
+    public int CountActive(IReadOnlyList<V1Job> existingJobs, IReadOnlyList<V1Pod>? pods = null)
     {
         lock (_lock)
         {
-            return CountLocked(existingJobs).Total;
+            return CountLocked(existingJobs, pods ?? []).Total;
         }
     }
 
@@ -177,6 +186,15 @@ public sealed class PullScheduler
             return [.. _reserved.Values
                 .Where(reservation => reservation.Created is not null && reservation.Job.Metadata.OwnerReferences?.Any(owner => owner.Uid == ownerUid) == true)
                 .Select(reservation => reservation.Created!)];
+        }
+    }
+
+    /// <summary>Whether the Job of this key was granted and is not yet seen in the cache (its create may be in flight).</summary>
+    public bool IsReserved(string jobKey)
+    {
+        lock (_lock)
+        {
+            return _reserved.ContainsKey(jobKey);
         }
     }
 
@@ -212,7 +230,7 @@ public sealed class PullScheduler
             && job.Status?.Conditions?.Any(condition => condition.Type is "Complete" or "Failed" && condition.Status == "True") != true;
     }
 
-    private (int Total, Dictionary<string, int> PerNode) CountLocked(IReadOnlyList<V1Job> existingJobs)
+    private (int Total, Dictionary<string, int> PerNode) CountLocked(IReadOnlyList<V1Job> existingJobs, IReadOnlyList<V1Pod> pods)
     {
         var now = _timeProvider.GetUtcNow();
         foreach (var stale in _reserved.Where(pair => now - pair.Value.At > ReservationLifetime).Select(pair => pair.Key).ToList())
@@ -243,12 +261,32 @@ public sealed class PullScheduler
                 continue;
             }
 
+            seen.Add(key);
             total++;
             perNode[reservation.Node] = perNode.GetValueOrDefault(reservation.Node) + 1;
         }
 
+        foreach (var pod in pods)
+        {
+            var job = pod.Metadata?.OwnerReferences?.FirstOrDefault(owner => owner.Kind == "Job")?.Name;
+            if (job is null || seen.Contains(ResourceKeys.For(pod.Metadata!.NamespaceProperty, job)) || !IsRunning(pod))
+            {
+                continue;
+            }
+
+            total++;
+            var node = pod.Spec?.NodeName;
+            if (!string.IsNullOrEmpty(node))
+            {
+                perNode[node] = perNode.GetValueOrDefault(node) + 1;
+            }
+        }
+
         return (total, perNode);
     }
+
+    private static bool IsRunning(V1Pod pod) =>
+        pod.Status?.Phase is not ("Succeeded" or "Failed") && pod.Metadata?.Labels?.ContainsKey(PullObjectNames.PrePullImageLabel) == true;
 
     private void SetDemandLocked(PullDemand demand)
     {

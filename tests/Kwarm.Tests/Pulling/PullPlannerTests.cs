@@ -74,10 +74,10 @@ public sealed class PullPlannerTests
         };
 
         var early = PullPlanner.Plan(new PullWorld(waiting, [Node("a")], [], _ => null, Epoch.AddSeconds(10)));
-        var due = PullPlanner.Plan(new PullWorld(waiting, [Node("a")], [], _ => null, Epoch.AddSeconds(30)));
+        var due = PullPlanner.Plan(new PullWorld(waiting, [Node("a")], [], _ => null, Epoch.AddSeconds(31)));
 
         Assert.Empty(early.Wanted);
-        Assert.Equal(Epoch.AddSeconds(30), early.WakeAt);
+        Assert.Equal(Epoch.AddSeconds(31), early.WakeAt);
         Assert.Equal(2, Assert.Single(due.Wanted).Attempt);
         Assert.Equal("boom", due.Status.Nodes![0].Error);
     }
