@@ -68,6 +68,9 @@ internal sealed class FakePullCluster : IPullApi
 
     public Dictionary<string, FakeImage> Registry { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>When set, status writes reach the cache only at <see cref="RevealImages"/> (a lagging PrePullImage watch).</summary>
+    public bool HideStatusWrites { get; set; }
+
     /// <summary>When set, created Jobs reach the cache only at <see cref="RevealJobs"/>.</summary>
     public bool HideNewJobs { get; set; }
 
@@ -139,6 +142,19 @@ internal sealed class FakePullCluster : IPullApi
         }
 
         _hidden.Clear();
+    }
+
+    public void RevealImages()
+    {
+        foreach (var image in _serverImages.Values)
+        {
+            var previous = Images.Get(ResourceKeys.For(image));
+            if (previous?.Metadata.ResourceVersion != image.Metadata.ResourceVersion)
+            {
+                Images.Upsert(image);
+                Engine.OnImage(new ResourceEvent<PrePullImage>(ResourceEventType.Updated, image, previous));
+            }
+        }
     }
 
     /// <summary>Runs reconciles and the kubelets until nothing moves at the current time.</summary>
@@ -252,8 +268,12 @@ internal sealed class FakePullCluster : IPullApi
         stored.Metadata.ResourceVersion = NextVersion();
         _serverImages[key] = stored;
         StatusWrites++;
-        var previous = Images.Upsert(stored);
-        Engine.OnImage(new ResourceEvent<PrePullImage>(ResourceEventType.Updated, stored, previous));
+        if (!HideStatusWrites)
+        {
+            var previous = Images.Upsert(stored);
+            Engine.OnImage(new ResourceEvent<PrePullImage>(ResourceEventType.Updated, stored, previous));
+        }
+
         return Task.FromResult(stored);
     }
 

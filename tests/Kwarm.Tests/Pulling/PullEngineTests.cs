@@ -229,6 +229,37 @@ public sealed class PullEngineTests
     }
 
     [Fact]
+    public async Task A_prepullimage_watch_lagging_several_writes_behind_never_starts_a_pull_twice()
+    {
+        var cluster = new FakePullCluster(maxConcurrentPulls: 3, maxPullsPerNode: 1);
+        for (var i = 0; i < 12; i++)
+        {
+            cluster.AddNode(Node($"node-{i:D2}"));
+        }
+
+        cluster.Registry["registry.local/web:1"] = new FakeImage(TimeSpan.FromSeconds(2));
+        cluster.AddImage(Image("shop", "web", new PrePullImageSpec { Image = "registry.local/web:1" }));
+        cluster.HideStatusWrites = true;
+
+        await cluster.RunUntilAsync(
+            () =>
+            {
+                if (cluster.Time.GetUtcNow().Second % 7 == 0)
+                {
+                    cluster.RevealImages();
+                }
+
+                return cluster.Images.Get("shop", "web")?.Status?.Phase == PrePullImagePhase.Completed;
+            },
+            TimeSpan.FromSeconds(1),
+            TimeSpan.FromMinutes(5));
+
+        Assert.Equal(12, cluster.Created.Count);
+        Assert.Equal(12, cluster.Created.Select(created => created.Node).Distinct().Count());
+        Assert.InRange(cluster.MaxActive, 1, 3);
+    }
+
+    [Fact]
     public async Task Status_is_written_only_when_it_changes()
     {
         var cluster = new FakePullCluster();
