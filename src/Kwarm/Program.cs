@@ -1,3 +1,4 @@
+using Kwarm.Admission;
 using Kwarm.Kubernetes;
 using Kwarm.Hosting;
 
@@ -11,11 +12,10 @@ if (launch.Builder is not { } builder)
 // the admission webhook (which also registers the IServingCertificateSource the TLS listener asks on every
 // handshake) and the controllers, as leader-only workers.
 builder.Services.AddKwarmKubernetes();
+builder.Services.AddKwarmAdmission();
+builder.Services.AddPolicyCatalogFeed();
 
 return await builder.RunKwarmAsync(
-    mapWebhook: webhook =>
-    {
-        // The admission webhook maps POST /mutate/deployments here: this group is served only on the TLS port.
-    },
+    mapWebhook: webhook => webhook.MapKwarmAdmission(),
     Console.Error,
     CancellationToken.None).ConfigureAwait(false);

@@ -14,7 +14,7 @@ internal static partial class HostLog
     public static partial void Settings(this ILogger logger, int maxConcurrentPulls, int maxPullsPerNode, bool leaderElect, string @namespace, string toolsImage);
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Critical, Message = "Kwarm could not start: {Reason}")]
-    public static partial void StartFailed(this ILogger logger, string reason, Exception exception);
+    public static partial void StartFailed(this ILogger logger, string reason, Exception? exception);
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Kwarm stopped")]
     public static partial void Stopped(this ILogger logger);

@@ -145,7 +145,7 @@ public static class KwarmHost
         catch (Exception failure) when (failure is not OperationCanceledException)
         {
             var reason = FindStartupReason(failure) ?? $"failed to start: {OneLine(failure.Message)}";
-            logger.StartFailed(reason, failure);
+            logger.StartFailed(reason, FindStartupReason(failure) is null ? failure : null);
             stderr.WriteLine("kwarm: " + reason);
             await StopQuietlyAsync(app).ConfigureAwait(false);
             return ExitStartFailed;

@@ -47,6 +47,10 @@ public static class KwarmLogging
 
         // Kestrel's and routing's per-request chatter would drown the operator's own messages.
         logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        // The generic host logs a failed start with its stack trace; Kwarm's own StartFailed message reports every
+        // failed start once, with the exception only when it is a bug rather than a setting the user must fix.
+        logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         return logging;
     }
 }

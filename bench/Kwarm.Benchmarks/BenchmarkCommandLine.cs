@@ -1,0 +1,121 @@
+using System.Globalization;
+
+namespace Kwarm.Benchmarks;
+
+/// <summary>
+/// <c>dotnet run -c Release --project bench/Kwarm.Benchmarks -- webhook [--rate 500] [--duration 30] [--warmup 5]
+/// [--fixture PATH] [--report docs/benchmarks.md] [--http2]</c>
+/// </summary>
+internal static class BenchmarkCommandLine
+{
+    public const string Usage = """
+        Usage: dotnet run -c Release --project bench/Kwarm.Benchmarks -- webhook [options]
+
+          --rate N        requests per second, open loop (default 500)
+          --duration S    measured seconds (default 30)
+          --warmup S      seconds at the same rate before measuring, not recorded (default 5)
+          --fixture PATH  AdmissionReview to post (default ../shared/fixtures/admission/update-deployment-set-image.json)
+          --report PATH   markdown file whose "## Webhook" section is rewritten (default docs/benchmarks.md)
+          --http2         use HTTP/2 instead of HTTP/1.1
+        """;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, CancellationToken cancellationToken)
+    {
+        if (args is ["load", .. var loadArguments])
+        {
+            return await LoadGenerator.RunAsync(loadArguments, output, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (args.Length == 0 || args[0] != "webhook")
+        {
+            await output.WriteLineAsync(Usage).ConfigureAwait(false);
+            return args.Length == 0 || args[0] is "-h" or "--help" ? 0 : 1;
+        }
+
+        WebhookBenchmarkOptions options;
+        try
+        {
+            options = Parse(args[1..]);
+        }
+        catch (FormatException exception)
+        {
+            await output.WriteLineAsync($"error: {exception.Message}\n\n{Usage}").ConfigureAwait(false);
+            return 1;
+        }
+
+        var result = await WebhookBenchmark.RunAsync(options, output, cancellationToken).ConfigureAwait(false);
+        var markdown = BenchmarkReport.Render(options, result);
+        BenchmarkReport.WriteSection(options.ReportPath, "## Webhook", markdown);
+        await output.WriteLineAsync(markdown).ConfigureAwait(false);
+        await output.WriteLineAsync($"Report written to {options.ReportPath}").ConfigureAwait(false);
+        return 0;
+    }
+
+    private static WebhookBenchmarkOptions Parse(string[] args)
+    {
+        var root = RepositoryRoot();
+        var options = new WebhookBenchmarkOptions
+        {
+            FixturePath = Path.Combine(root, "..", "shared", "fixtures", "admission", "update-deployment-set-image.json"),
+            ReportPath = Path.Combine(root, "docs", "benchmarks.md"),
+        };
+
+        for (var index = 0; index < args.Length; index++)
+        {
+            string Value() => index + 1 < args.Length ? args[++index] : throw new FormatException($"{args[index]} needs a value");
+            options = args[index] switch
+            {
+                "--rate" => options with { Rate = Positive(Value(), "--rate") },
+                "--duration" => options with { Duration = TimeSpan.FromSeconds(Positive(Value(), "--duration")) },
+                "--warmup" => options with { Warmup = TimeSpan.FromSeconds(Positive(Value(), "--warmup", allowZero: true)) },
+                "--fixture" => options with { FixturePath = Path.GetFullPath(Value()) },
+                "--report" => options with { ReportPath = Path.GetFullPath(Value()) },
+                "--http2" => options with { Http2 = true },
+                var unknown => throw new FormatException($"unknown option {unknown}"),
+            };
+        }
+
+        if (!File.Exists(options.FixturePath))
+        {
+            throw new FormatException($"fixture not found: {options.FixturePath}");
+        }
+
+        return options;
+    }
+
+    private static int Positive(string value, string name, bool allowZero = false) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && (number > 0 || (allowZero && number == 0))
+            ? number
+            : throw new FormatException($"{name} must be a {(allowZero ? "non-negative" : "positive")} whole number, got '{value}'");
+
+    private static string RepositoryRoot()
+    {
+        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+        {
+            for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
+            {
+                if (File.Exists(Path.Combine(directory.FullName, "Kwarm.sln")))
+                {
+                    return directory.FullName;
+                }
+            }
+        }
+
+        return Environment.CurrentDirectory;
+    }
+}
+
+internal sealed record WebhookBenchmarkOptions
+{
+    public int Rate { get; init; } = 500;
+
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(5);
+
+    public required string FixturePath { get; init; }
+
+    public required string ReportPath { get; init; }
+
+    public bool Http2 { get; init; }
+}

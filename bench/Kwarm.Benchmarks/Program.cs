@@ -1,0 +1,3 @@
+using Kwarm.Benchmarks;
+
+return await BenchmarkCommandLine.RunAsync(args, Console.Out, CancellationToken.None).ConfigureAwait(false);

@@ -1,0 +1,17 @@
+{{/* Labels on every object of the chart. Selectors use app.kubernetes.io/name alone, as the kustomize install does. */}}
+{{- define "kwarm.labels" -}}
+app.kubernetes.io/name: kwarm
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
+{{- end }}
+
+{{/* Kwarm's own namespace (the Lease's): flags.namespace, or the release namespace. */}}
+{{- define "kwarm.namespace" -}}
+{{ .Values.flags.namespace | default .Release.Namespace }}
+{{- end }}
+
+{{- define "kwarm.image" -}}
+{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
+{{- end }}

@@ -1,0 +1,421 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Kwarm.Simulator.Api;
+
+/// <summary>RFC 6902 JSON Patch. Any failure (including a failing <c>test</c>) is the API server's generic 422.</summary>
+public static class JsonPatch
+{
+    public static JsonNode Apply(JsonNode document, JsonNode? patch)
+    {
+        if (patch is not JsonArray operations)
+        {
+            throw ApiException.BadRequest("the body of the request was not a JSON patch: expected an array of operations");
+        }
+
+        var root = new JsonObject { ["doc"] = document.DeepClone() };
+        foreach (var operation in operations)
+        {
+            if (operation is not JsonObject op || op.Str("op") is not { } name || op.Str("path") is not { } path)
+            {
+                throw ApiException.PatchRejected();
+            }
+
+            switch (name)
+            {
+                case "add":
+                    Add(root, path, Value(op));
+                    break;
+                case "remove":
+                    Remove(root, path);
+                    break;
+                case "replace":
+                    Remove(root, path);
+                    Add(root, path, Value(op));
+                    break;
+                case "move":
+                    {
+                        var from = op.Str("from") ?? throw ApiException.PatchRejected();
+                        var value = Remove(root, from);
+                        Add(root, path, value);
+                        break;
+                    }
+
+                case "copy":
+                    {
+                        var from = op.Str("from") ?? throw ApiException.PatchRejected();
+                        Add(root, path, Get(root, from)?.DeepClone());
+                        break;
+                    }
+
+                case "test":
+                    if (!JsonNode.DeepEquals(Get(root, path), Value(op)))
+                    {
+                        throw ApiException.PatchRejected();
+                    }
+
+                    break;
+                default:
+                    throw ApiException.PatchRejected();
+            }
+        }
+
+        return root["doc"] ?? throw ApiException.PatchRejected();
+    }
+
+    private static JsonNode? Value(JsonObject op) =>
+        op.TryGetPropertyValue("value", out var value) ? value?.DeepClone() : throw ApiException.PatchRejected();
+
+    private static List<string> Tokens(string path)
+    {
+        if (path.Length == 0)
+        {
+            return ["doc"];
+        }
+
+        if (!path.StartsWith('/'))
+        {
+            throw ApiException.PatchRejected();
+        }
+
+        var tokens = new List<string> { "doc" };
+        tokens.AddRange(path[1..].Split('/').Select(t => t.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal)));
+        return tokens;
+    }
+
+    private static (JsonNode Parent, string Last) Parent(JsonObject root, string path)
+    {
+        var tokens = Tokens(path);
+        JsonNode node = root;
+        foreach (var token in tokens.Take(tokens.Count - 1))
+        {
+            node = Child(node, token) ?? throw ApiException.PatchRejected();
+        }
+
+        return (node, tokens[^1]);
+    }
+
+    private static JsonNode? Child(JsonNode node, string token) => node switch
+    {
+        JsonObject obj => obj.TryGetPropertyValue(token, out var v) ? v : throw ApiException.PatchRejected(),
+        JsonArray array when int.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out var i) && i < array.Count => array[i],
+        _ => throw ApiException.PatchRejected(),
+    };
+
+    private static JsonNode? Get(JsonObject root, string path)
+    {
+        var (parent, last) = Parent(root, path);
+        return Child(parent, last);
+    }
+
+    private static void Add(JsonObject root, string path, JsonNode? value)
+    {
+        var (parent, last) = Parent(root, path);
+        switch (parent)
+        {
+            case JsonObject obj:
+                obj[last] = value;
+                break;
+            case JsonArray array when last == "-":
+                array.Add(value);
+                break;
+            case JsonArray array when int.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out var i) && i <= array.Count:
+                array.Insert(i, value);
+                break;
+            default:
+                throw ApiException.PatchRejected();
+        }
+    }
+
+    private static JsonNode? Remove(JsonObject root, string path)
+    {
+        var (parent, last) = Parent(root, path);
+        switch (parent)
+        {
+            case JsonObject obj when obj.TryGetPropertyValue(last, out var value):
+                obj.Remove(last);
+                return value;
+            case JsonArray array when int.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out var i) && i < array.Count:
+                var removed = array[i];
+                array.RemoveAt(i);
+                return removed;
+            default:
+                throw ApiException.PatchRejected();
+        }
+    }
+}
+
+/// <summary>RFC 7386 JSON Merge Patch.</summary>
+public static class MergePatch
+{
+    public static JsonNode? Apply(JsonNode? target, JsonNode? patch)
+    {
+        if (patch is not JsonObject patchObject)
+        {
+            return patch?.DeepClone();
+        }
+
+        var result = target is JsonObject targetObject ? (JsonObject)targetObject.DeepClone() : [];
+        foreach (var (key, value) in patchObject)
+        {
+            if (value is null)
+            {
+                result.Remove(key);
+            }
+            else
+            {
+                result[key] = Apply(result[key]?.DeepClone(), value);
+            }
+        }
+
+        return result;
+    }
+}
+
+/// <summary>
+/// Strategic merge patch for the built-in types the simulator serves: lists are merged by the merge keys the
+/// Kubernetes types declare (containers by name, ports by containerPort, conditions by type, ...), lists without
+/// a merge strategy are replaced, and the directives kubectl sends ($patch, $retainKeys, $setElementOrder,
+/// $deleteFromPrimitiveList) are honoured.
+/// </summary>
+public static class StrategicMergePatch
+{
+    private static readonly Dictionary<string, string> MergeKeys = new(StringComparer.Ordinal)
+    {
+        ["containers"] = "name",
+        ["initContainers"] = "name",
+        ["ephemeralContainers"] = "name",
+        ["env"] = "name",
+        ["ports"] = "containerPort",
+        ["volumes"] = "name",
+        ["volumeMounts"] = "mountPath",
+        ["volumeDevices"] = "devicePath",
+        ["conditions"] = "type",
+        ["imagePullSecrets"] = "name",
+        ["ownerReferences"] = "uid",
+        ["hostAliases"] = "ip",
+        ["addresses"] = "type",
+        ["topologySpreadConstraints"] = "topologyKey",
+        ["resourceClaims"] = "name",
+        ["secrets"] = "name",
+    };
+
+    private static readonly HashSet<string> PrimitiveSets = new(StringComparer.Ordinal) { "finalizers" };
+
+    public static JsonNode Apply(JsonNode target, JsonNode? patch)
+    {
+        if (patch is not JsonObject patchObject)
+        {
+            throw ApiException.BadRequest("the body of the request was not a strategic merge patch: expected a JSON object");
+        }
+
+        return MergeObject(target as JsonObject ?? [], patchObject);
+    }
+
+    private static JsonObject MergeObject(JsonObject target, JsonObject patch)
+    {
+        if (patch.Str("$patch") == "replace")
+        {
+            var replaced = (JsonObject)patch.DeepClone();
+            replaced.Remove("$patch");
+            return StripDirectives(replaced);
+        }
+
+        if (patch.Str("$patch") == "delete")
+        {
+            return [];
+        }
+
+        var result = (JsonObject)target.DeepClone();
+        foreach (var (key, value) in patch)
+        {
+            if (key.StartsWith("$setElementOrder/", StringComparison.Ordinal) || key is "$patch" or "$retainKeys")
+            {
+                continue;
+            }
+
+            if (key.StartsWith("$deleteFromPrimitiveList/", StringComparison.Ordinal))
+            {
+                var field = key["$deleteFromPrimitiveList/".Length..];
+                if (result[field] is JsonArray list && value is JsonArray removals)
+                {
+                    var remove = removals.Select(r => r?.ToJsonString()).ToHashSet(StringComparer.Ordinal);
+                    result[field] = new JsonArray([.. list.Where(i => !remove.Contains(i?.ToJsonString())).Select(i => i?.DeepClone())]);
+                }
+
+                continue;
+            }
+
+            if (value is null)
+            {
+                result.Remove(key);
+            }
+            else if (value is JsonObject childPatch)
+            {
+                var merged = MergeObject(result[key] as JsonObject ?? [], childPatch);
+                result[key] = merged;
+            }
+            else if (value is JsonArray arrayPatch)
+            {
+                result[key] = MergeList(key, result[key] as JsonArray, arrayPatch);
+            }
+            else
+            {
+                result[key] = value.DeepClone();
+            }
+        }
+
+        if (patch["$retainKeys"] is JsonArray retain)
+        {
+            var keep = retain.Select(r => r?.ToString()).ToHashSet(StringComparer.Ordinal);
+            foreach (var key in result.Select(p => p.Key).Where(k => !keep.Contains(k)).ToList())
+            {
+                result.Remove(key);
+            }
+        }
+
+        foreach (var (key, value) in patch)
+        {
+            if (key.StartsWith("$setElementOrder/", StringComparison.Ordinal) && value is JsonArray order)
+            {
+                var field = key["$setElementOrder/".Length..];
+                if (result[field] is JsonArray list)
+                {
+                    result[field] = Reorder(field, list, order);
+                }
+            }
+        }
+
+        return result;
+    }
+
+    private static JsonArray MergeList(string field, JsonArray? target, JsonArray patch)
+    {
+        if (PrimitiveSets.Contains(field))
+        {
+            var merged = target is null ? new JsonArray() : (JsonArray)target.DeepClone();
+            foreach (var item in patch)
+            {
+                if (!merged.Any(m => JsonNode.DeepEquals(m, item)))
+                {
+                    merged.Add(item?.DeepClone());
+                }
+            }
+
+            return merged;
+        }
+
+        if (!MergeKeys.TryGetValue(field, out var mergeKey) || patch.Any(p => p is not JsonObject))
+        {
+            if (patch.OfType<JsonObject>().Any(p => p.Str("$patch") == "replace"))
+            {
+                return new JsonArray([.. patch.OfType<JsonObject>().Where(p => p.Str("$patch") != "replace").Select(p => StripDirectives((JsonObject)p.DeepClone()))]);
+            }
+
+            return new JsonArray([.. patch.Select(p => p is JsonObject o ? StripDirectives((JsonObject)o.DeepClone()) : p?.DeepClone())]);
+        }
+
+        if (patch.OfType<JsonObject>().Any(p => p.Str("$patch") == "replace"))
+        {
+            return new JsonArray([.. patch.OfType<JsonObject>().Where(p => p.Str("$patch") != "replace").Select(p => StripDirectives((JsonObject)p.DeepClone()))]);
+        }
+
+        var result = target is null ? new JsonArray() : (JsonArray)target.DeepClone();
+        foreach (var item in patch.OfType<JsonObject>())
+        {
+            var keyValue = item[mergeKey];
+            var index = IndexOf(result, mergeKey, keyValue);
+            if (item.Str("$patch") == "delete")
+            {
+                if (index >= 0)
+                {
+                    result.RemoveAt(index);
+                }
+
+                continue;
+            }
+
+            if (index >= 0)
+            {
+                result[index] = MergeObject((JsonObject)result[index]!, item);
+            }
+            else
+            {
+                result.Add(MergeObject([], item));
+            }
+        }
+
+        return result;
+    }
+
+    private static int IndexOf(JsonArray list, string mergeKey, JsonNode? keyValue)
+    {
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (list[i] is JsonObject candidate && JsonNode.DeepEquals(candidate[mergeKey], keyValue))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private static JsonArray Reorder(string field, JsonArray list, JsonArray order)
+    {
+        if (!MergeKeys.TryGetValue(field, out var mergeKey))
+        {
+            return list;
+        }
+
+        var items = list.Select(i => i?.DeepClone()).ToList();
+        var ordered = new JsonArray();
+        foreach (var entry in order.OfType<JsonObject>())
+        {
+            var index = items.FindIndex(i => i is JsonObject o && JsonNode.DeepEquals(o[mergeKey], entry[mergeKey]));
+            if (index >= 0)
+            {
+                ordered.Add(items[index]);
+                items.RemoveAt(index);
+            }
+        }
+
+        foreach (var rest in items)
+        {
+            ordered.Add(rest);
+        }
+
+        return ordered;
+    }
+
+    private static JsonObject StripDirectives(JsonObject obj)
+    {
+        foreach (var key in obj.Select(p => p.Key).Where(k => k.StartsWith('$')).ToList())
+        {
+            obj.Remove(key);
+        }
+
+        foreach (var (_, value) in obj)
+        {
+            if (value is JsonObject child)
+            {
+                StripDirectives(child);
+            }
+        }
+
+        return obj;
+    }
+
+    internal static JsonNode? ParseBody(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            return JsonNode.Parse(body);
+        }
+        catch (JsonException e)
+        {
+            throw ApiException.BadRequest($"error decoding patch: {e.Message}");
+        }
+    }
+}

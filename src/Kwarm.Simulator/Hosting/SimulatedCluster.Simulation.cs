@@ -1,0 +1,92 @@
+using System.Globalization;
+using Kwarm.Simulator.Controllers;
+using Kwarm.Simulator.Nodes;
+
+namespace Kwarm.Simulator.Hosting;
+
+public sealed partial class SimulatedCluster
+{
+    private readonly List<Task> _loops = [];
+    private Kubelet? _kubelet;
+    private SimulationContext? _context;
+
+    /// <summary>The registry catalogue and fault injection the kubelets pull from.</summary>
+    public ImageRegistry Registry { get; } = new();
+
+    /// <summary>Errors the simulated controllers hit (tests assert this stays empty).</summary>
+    public IReadOnlyCollection<string> ControllerErrors => _context?.Errors ?? [];
+
+    private Kubelet Kubelets => _kubelet ?? throw new InvalidOperationException("the simulator was started with RunControllers = false");
+
+    private void StartSimulation(Scenario? scenario)
+    {
+        scenario?.ApplyTo(Registry);
+        if (!Options.RunControllers)
+        {
+            return;
+        }
+
+        _context = new SimulationContext(Store, Catalog, Options, Registry) { RecordEvents = Options.RecordEvents };
+        _kubelet = new Kubelet(_context);
+        Controller[] controllers =
+        [
+            new GarbageCollector(_context),
+            new DeploymentController(_context),
+            new ReplicaSetController(_context),
+            new JobController(_context),
+            new Scheduler(_context),
+            _kubelet,
+        ];
+        foreach (var controller in controllers)
+        {
+            Store.Subscribe(controller.OnEvent);
+            _loops.Add(Task.Run(() => controller.RunAsync(_stopping.Token)));
+        }
+
+        AddNodes(Options.Nodes);
+        if (scenario is not null)
+        {
+            AddNodes(scenario.Nodes());
+        }
+    }
+
+    /// <summary>Adds <paramref name="count"/> default nodes named <c>node-NNNN</c> after the existing ones.</summary>
+    public IReadOnlyList<string> AddNodes(int count)
+    {
+        var start = Kubelets.NodeNames.Count(n => n.StartsWith("node-", StringComparison.Ordinal)) + 1;
+        var specs = Enumerable.Range(start, count).Select(i => new NodeSpec($"node-{i.ToString("0000", CultureInfo.InvariantCulture)}")).ToList();
+        AddNodes(specs);
+        return [.. specs.Select(s => s.Name)];
+    }
+
+    /// <summary>Adds nodes (a node join at run time when the cluster is already running).</summary>
+    public void AddNodes(IEnumerable<NodeSpec> nodes) => Kubelets.AddNodes(nodes);
+
+    /// <summary>Makes a node NotReady (kubelet stops reporting; unreachable taints) or Ready again.</summary>
+    public void SetNodeReady(string node, bool ready) => Kubelets.SetNodeReady(node, ready);
+
+    /// <summary>Normalised image references in a node's image cache.</summary>
+    public IReadOnlyCollection<string> CachedImages(string node) => Kubelets.CachedImages(node);
+
+    /// <summary>Image pulls a node has performed.</summary>
+    public int PullCount(string node) => Kubelets.PullCount(node);
+
+    private async Task StopSimulationAsync()
+    {
+        if (_kubelet is not null)
+        {
+            await _kubelet.StopAsync().ConfigureAwait(false);
+        }
+
+        try
+        {
+            await Task.WhenAll(_loops).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+
+        _kubelet?.Dispose();
+    }
+}

@@ -1,0 +1,130 @@
+using System.Buffers;
+using System.Text.Json;
+using Kwarm.Observability;
+
+namespace Kwarm.Admission;
+
+/// <summary>The answer to one posted body: either a review response to send, or why the body was refused.</summary>
+public sealed record ReviewOutcome
+{
+    /// <summary>Serialized AdmissionReview with its response; null when <see cref="Error"/> is set.</summary>
+    public byte[]? ResponseBody { get; init; }
+
+    /// <summary>Why the body is not a usable AdmissionReview (answered with HTTP 400).</summary>
+    public string? Error { get; init; }
+
+    public HoldDecision? Decision { get; init; }
+
+    /// <summary>The request's envelope, without <c>object</c>, <c>oldObject</c> and <c>options</c> (read in place and gone with the body).</summary>
+    public AdmissionRequest? Request { get; init; }
+
+    /// <summary>The <c>decision</c> label of <c>kwarm_webhook_requests_total</c>.</summary>
+    public string MetricDecision => Error is not null ? KwarmMetrics.Decisions.Invalid
+        : Decision?.Holds == true ? KwarmMetrics.Decisions.Hold : KwarmMetrics.Decisions.Allow;
+}
+
+/// <summary>
+/// Turns an HTTP body into an AdmissionReview answer: validates the envelope, finds the policy in the
+/// in-memory catalogue, runs <see cref="HoldDecision"/>. No I/O, so it is tested without a server.
+/// </summary>
+public sealed class AdmissionReviewer(IPolicyCatalog catalog, KwarmIdentity identity)
+{
+    /// <summary>Deep enough for any Kubernetes object (managedFields nest deeply), bounded against hostile input.</summary>
+    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 128 };
+
+    public ReviewOutcome Review(ReadOnlySequence<byte> body)
+    {
+        if (body.IsEmpty)
+        {
+            return Invalid("the request body is empty; expected an admission.k8s.io/v1 AdmissionReview");
+        }
+
+        JsonDocument document;
+        try
+        {
+            // One pooled parse of the whole body; the reviewed objects are read in place, never copied.
+            document = JsonDocument.Parse(body, ParseOptions);
+        }
+        catch (JsonException exception)
+        {
+            return Invalid($"the request body is not valid JSON: {exception.Message}");
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return Invalid($"the request body is {AdmissionReviewReader.Describe(root.ValueKind)} in JSON, not an admission.k8s.io/v1 AdmissionReview object");
+            }
+
+            AdmissionRequest request;
+            try
+            {
+                var apiVersion = AdmissionReviewReader.ReadString(root, "apiVersion", "$");
+                var kind = AdmissionReviewReader.ReadString(root, "kind", "$");
+                if (!string.Equals(apiVersion, AdmissionReview.V1ApiVersion, StringComparison.Ordinal)
+                    || !string.Equals(kind, AdmissionReview.ReviewKind, StringComparison.Ordinal))
+                {
+                    return Invalid($"expected apiVersion \"{AdmissionReview.V1ApiVersion}\" and kind \"{AdmissionReview.ReviewKind}\", " +
+                        $"got apiVersion \"{apiVersion}\" and kind \"{kind}\" (register the webhook with admissionReviewVersions: [v1])");
+                }
+
+                if (!root.TryGetProperty("request", out var requestElement) || requestElement.ValueKind == JsonValueKind.Null)
+                {
+                    return Invalid("the AdmissionReview has no \"request\"");
+                }
+
+                request = AdmissionReviewReader.ReadRequest(requestElement);
+            }
+            catch (InvalidAdmissionReviewException exception)
+            {
+                return Invalid($"the request body is not a valid AdmissionReview: {exception.Message}");
+            }
+
+            if (string.IsNullOrEmpty(request.Uid))
+            {
+                return Invalid("the AdmissionReview request has no \"uid\"");
+            }
+
+            var decision = Decide(request);
+            var response = new AdmissionResponse
+            {
+                Uid = request.Uid,
+                Allowed = true,
+                PatchType = decision.Holds ? AdmissionResponse.JsonPatchType : null,
+                Patch = decision.Holds ? JsonPatchOperation.Serialize(decision.Patch) : null,
+                Warnings = decision.Holds ? [Warning(decision)] : null,
+            };
+            var answer = new AdmissionReview { ApiVersion = AdmissionReview.V1ApiVersion, Kind = AdmissionReview.ReviewKind, Response = response };
+            return new ReviewOutcome
+            {
+                ResponseBody = JsonSerializer.SerializeToUtf8Bytes(answer, AdmissionJsonContext.Default.AdmissionReview),
+                Decision = decision,
+                // The elements die with the document; the outcome keeps the request's identity only.
+                Request = request with { Object = null, OldObject = null, Options = null },
+            };
+        }
+    }
+
+    public ReviewOutcome Review(ReadOnlyMemory<byte> body) => Review(new ReadOnlySequence<byte>(body));
+
+    private HoldDecision Decide(AdmissionRequest request)
+    {
+        // Matching needs the Deployment's labels; skip that work for what is answered without a policy anyway.
+        if (!string.IsNullOrEmpty(request.SubResource) || !HoldDecision.IsDeployment(request) || request.Object is not { } deployment)
+        {
+            return HoldDecision.Decide(request, policy: null, identity);
+        }
+
+        var updated = DeploymentSnapshot.Read(deployment);
+        var policy = PolicyMatcher.Select(catalog.Policies, request.Namespace, updated.Labels);
+        return HoldDecision.Decide(request, updated, policy, identity);
+    }
+
+    private static string Warning(HoldDecision decision) => decision.Reason == HoldReason.HoldRestored
+        ? $"kwarm: the rollout hold {decision.HoldId} was put back (policy {decision.PolicyName}); it is released when the images are on the nodes"
+        : $"kwarm: rollout held until the new images are on the nodes (hold {decision.HoldId}, policy {decision.PolicyName})";
+
+    private static ReviewOutcome Invalid(string message) => new() { Error = message };
+}

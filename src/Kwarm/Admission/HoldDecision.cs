@@ -1,0 +1,184 @@
+using Kwarm.Resources;
+
+namespace Kwarm.Admission;
+
+/// <summary>Why the webhook answered as it did; logged, and asserted on by the contract tests.</summary>
+public enum HoldReason
+{
+    /// <summary>A <c>deployments/scale</c> write (kubectl scale, HPA): never held.</summary>
+    Subresource,
+    NotADeployment,
+    NoMatchingPolicy,
+    SkipAnnotation,
+    KwarmIdentity,
+    /// <summary>DELETE, CONNECT, or an UPDATE without its old object: nothing to hold.</summary>
+    UnsupportedOperation,
+    CreateWithoutHoldOnCreate,
+    ImagesUnchanged,
+    /// <summary>Kwarm's own release write: the hold annotations replaced by <c>kwarm.io/released: &lt;id&gt;</c>.</summary>
+    ReleasedByKwarm,
+    /// <summary>Someone ran <c>rollout resume</c> during a hold; the controller treats it as a release.</summary>
+    ResumedDuringHold,
+    /// <summary>A full replace (GitOps) dropped an active hold: it is put back.</summary>
+    HoldRestored,
+    PausedByUser,
+    ZeroReplicas,
+    HoldDisabled,
+    /// <summary>No container image could be read (the API server rejects such an object anyway): nothing to pre-pull.</summary>
+    NoImages,
+    /// <summary>New images: the rollout is held.</summary>
+    ImagesChanged,
+}
+
+/// <summary>
+/// The webhook's decision for one admission request (DESIGN §4), as a pure function of the request, the
+/// policy that selects the Deployment, and Kwarm's own identity. No clock, no I/O: a dry run and the real
+/// request get the same answer, byte for byte.
+/// </summary>
+public sealed record HoldDecision(HoldReason Reason, IReadOnlyList<JsonPatchOperation> Patch, string? HoldId = null, string? PolicyName = null)
+{
+    private const string PausedPath = "/spec/paused";
+    private const string AnnotationsPath = "/metadata/annotations";
+
+    public bool Holds => Patch.Count > 0;
+
+    public static HoldDecision Decide(AdmissionRequest request, PrePullPolicy? policy, KwarmIdentity identity) =>
+        Decide(request, updated: null, policy, identity);
+
+    /// <param name="updated">The request's object, when the caller already read it to match the policy.</param>
+    internal static HoldDecision Decide(AdmissionRequest request, DeploymentSnapshot? updated, PrePullPolicy? policy, KwarmIdentity identity)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(identity);
+
+        if (!string.IsNullOrEmpty(request.SubResource))
+        {
+            return Allow(HoldReason.Subresource);
+        }
+
+        if (!IsDeployment(request) || request.Object is not { } newJson)
+        {
+            return Allow(HoldReason.NotADeployment);
+        }
+
+        if (policy is null)
+        {
+            return Allow(HoldReason.NoMatchingPolicy);
+        }
+
+        updated ??= DeploymentSnapshot.Read(newJson);
+        if (updated.Skipped)
+        {
+            return Allow(HoldReason.SkipAnnotation);
+        }
+
+        if (identity.Is(request.UserInfo))
+        {
+            return Allow(HoldReason.KwarmIdentity);
+        }
+
+        var hold = policy.Spec?.Hold;
+        var holdEnabled = hold?.Enabled ?? true;
+        switch (request.Operation)
+        {
+            case AdmissionRequest.Create:
+                return hold?.OnCreate == true
+                    ? DecideImageChange(updated, previous: null, policy, holdEnabled)
+                    : Allow(HoldReason.CreateWithoutHoldOnCreate);
+            case AdmissionRequest.Update when request.OldObject is { } oldJson:
+                var previous = DeploymentSnapshot.Read(oldJson);
+                return updated.HasSameImages(previous)
+                    ? DecideSameImages(updated, previous, policy, holdEnabled)
+                    : DecideImageChange(updated, previous, policy, holdEnabled);
+            default:
+                return Allow(HoldReason.UnsupportedOperation);
+        }
+    }
+
+    private static HoldDecision DecideSameImages(DeploymentSnapshot updated, DeploymentSnapshot previous, PrePullPolicy policy, bool holdEnabled)
+    {
+        if (!previous.HasActiveHold)
+        {
+            return Allow(HoldReason.ImagesUnchanged);
+        }
+
+        var previousHold = previous.HoldId!;
+        if (updated.HoldId is null && !updated.Paused)
+        {
+            if (string.Equals(updated.ReleasedHoldId, previousHold, StringComparison.Ordinal))
+            {
+                return Allow(HoldReason.ReleasedByKwarm);
+            }
+
+            // A full replace (kubectl replace, Argo CD Replace=true) drops fields no manager owns, the webhook's
+            // included; without this the rollout would start with images that are not on the nodes yet.
+            return holdEnabled
+                ? Place(updated, previousHold, policy, HoldReason.HoldRestored)
+                : Allow(HoldReason.HoldDisabled);
+        }
+
+        if (updated.HoldId is not null && !updated.Paused)
+        {
+            return Allow(HoldReason.ResumedDuringHold);
+        }
+
+        return Allow(HoldReason.ImagesUnchanged);
+    }
+
+    private static HoldDecision DecideImageChange(DeploymentSnapshot updated, DeploymentSnapshot? previous, PrePullPolicy policy, bool holdEnabled)
+    {
+        // Paused by someone else, before or in this very request: Kwarm's release would unpause it, so no hold.
+        if (updated.PausedWithoutHold || previous?.PausedWithoutHold == true)
+        {
+            return Allow(HoldReason.PausedByUser);
+        }
+
+        if (updated.Images.Count == 0)
+        {
+            return Allow(HoldReason.NoImages);
+        }
+
+        if (updated.Replicas == 0)
+        {
+            return Allow(HoldReason.ZeroReplicas);
+        }
+
+        if (!holdEnabled)
+        {
+            return Allow(HoldReason.HoldDisabled);
+        }
+
+        return Place(updated, Kwarm.Admission.HoldId.For(updated.Images), policy, HoldReason.ImagesChanged);
+    }
+
+    private static HoldDecision Place(DeploymentSnapshot updated, string holdId, PrePullPolicy policy, HoldReason reason)
+    {
+        var policyName = policy.Metadata?.Name ?? "";
+        List<JsonPatchOperation> patch = [JsonPatchOperation.Add(PausedPath, true)];
+        if (updated.HasAnnotationsMap)
+        {
+            patch.Add(JsonPatchOperation.Add(AnnotationPath(KwarmApi.HoldAnnotation), holdId));
+            patch.Add(JsonPatchOperation.Add(AnnotationPath(KwarmApi.PolicyAnnotation), policyName));
+        }
+        else
+        {
+            patch.Add(JsonPatchOperation.Add(AnnotationsPath, new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                [KwarmApi.HoldAnnotation] = holdId,
+                [KwarmApi.PolicyAnnotation] = policyName,
+            }));
+        }
+
+        return new HoldDecision(reason, patch, holdId, policyName);
+    }
+
+    private static string AnnotationPath(string key) => AnnotationsPath + "/" + JsonPatchOperation.EscapePointerToken(key);
+
+    private static HoldDecision Allow(HoldReason reason) => new(reason, []);
+
+    public static bool IsDeployment(AdmissionRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return request.Kind is { Group: "apps", Kind: "Deployment" };
+    }
+}

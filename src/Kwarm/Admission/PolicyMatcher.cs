@@ -1,0 +1,73 @@
+using Kwarm.Kubernetes;
+using Kwarm.Resources;
+
+namespace Kwarm.Admission;
+
+/// <summary>
+/// Which PrePullPolicy governs a Deployment (DESIGN §2): the selector's labels and namespaces must match;
+/// of several matching policies the oldest wins, then the lowest name. Pure over a snapshot.
+/// </summary>
+public static class PolicyMatcher
+{
+    public static PrePullPolicy? Select(IEnumerable<PrePullPolicy> policies, string? @namespace, IDictionary<string, string>? labels) =>
+        Matching(policies, @namespace, labels) is [var winner, ..] ? winner : null;
+
+    /// <summary>Every matching policy, winner first; the others are the ones that get a "not applied" condition.</summary>
+    public static IReadOnlyList<PrePullPolicy> Matching(IEnumerable<PrePullPolicy> policies, string? @namespace, IDictionary<string, string>? labels)
+    {
+        ArgumentNullException.ThrowIfNull(policies);
+        return policies
+            .Where(policy => Selects(policy, @namespace, labels))
+            .Order(PolicyPrecedence.Instance)
+            .ToList();
+    }
+
+    /// <summary>
+    /// A policy without <c>selector</c> selects nothing: like a nil Kubernetes selector, and so that a policy
+    /// whose selector was forgotten cannot hold every Deployment of the cluster. <c>selector: {}</c> selects all.
+    /// A policy being deleted starts no new holds.
+    /// </summary>
+    public static bool Selects(PrePullPolicy policy, string? @namespace, IDictionary<string, string>? labels)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        if (policy.Metadata?.DeletionTimestamp is not null || policy.Spec?.Selector is not { } selector)
+        {
+            return false;
+        }
+
+        if (selector.Namespaces is { Count: > 0 } namespaces
+            && (@namespace is null || !namespaces.Contains(@namespace, StringComparer.Ordinal)))
+        {
+            return false;
+        }
+
+        return LabelSelectorMatcher.Matches(selector.MatchLabels, selector.MatchExpressions, labels);
+    }
+}
+
+/// <summary>Oldest first (a policy without a creation time sorts last), then by name.</summary>
+public sealed class PolicyPrecedence : IComparer<PrePullPolicy>
+{
+    public static PolicyPrecedence Instance { get; } = new();
+
+    public int Compare(PrePullPolicy? x, PrePullPolicy? y)
+    {
+        if (ReferenceEquals(x, y))
+        {
+            return 0;
+        }
+
+        if (x is null)
+        {
+            return 1;
+        }
+
+        if (y is null)
+        {
+            return -1;
+        }
+
+        var byAge = DateTime.Compare(x.Metadata?.CreationTimestamp ?? DateTime.MaxValue, y.Metadata?.CreationTimestamp ?? DateTime.MaxValue);
+        return byAge != 0 ? byAge : string.CompareOrdinal(x.Metadata?.Name, y.Metadata?.Name);
+    }
+}

@@ -1,0 +1,91 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Kwarm.Simulator.Hosting;
+
+namespace Kwarm.Simulator.Tests;
+
+/// <summary>Starts a simulated cluster for a test and offers raw HTTP helpers against it.</summary>
+internal sealed class TestCluster : IAsyncDisposable
+{
+    private TestCluster(SimulatedCluster cluster)
+    {
+        Cluster = cluster;
+        Http = cluster.CreateHttpClient();
+    }
+
+    public SimulatedCluster Cluster { get; }
+
+    public HttpClient Http { get; }
+
+    public static async Task<TestCluster> StartAsync(SimulatorOptions? options = null) =>
+        new(await SimulatedCluster.StartAsync(options ?? new SimulatorOptions { RunControllers = false }, TestContext.Current.CancellationToken));
+
+    public async Task<(HttpStatusCode Status, JsonNode? Body)> SendAsync(HttpMethod method, string path, JsonNode? body = null, string contentType = "application/json")
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8);
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
+        }
+
+        using var response = await Http.SendAsync(request, TestContext.Current.CancellationToken);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        return (response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
+    }
+
+    public async Task<JsonObject> CreateAsync(string path, JsonObject body)
+    {
+        var (status, created) = await SendAsync(HttpMethod.Post, path, body);
+        Assert.True(status == HttpStatusCode.Created, $"create {path} answered {(int)status}: {created?.ToJsonString()}");
+        return created!.AsObject();
+    }
+
+    public async Task CreateNamespaceAsync(string name) =>
+        await CreateAsync("/api/v1/namespaces", new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Namespace", ["metadata"] = new JsonObject { ["name"] = name } });
+
+    public static JsonObject Deployment(string name, string ns, string image, int replicas = 2) => new()
+    {
+        ["apiVersion"] = "apps/v1",
+        ["kind"] = "Deployment",
+        ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns, ["labels"] = new JsonObject { ["app"] = name } },
+        ["spec"] = new JsonObject
+        {
+            ["replicas"] = replicas,
+            ["selector"] = new JsonObject { ["matchLabels"] = new JsonObject { ["app"] = name } },
+            ["template"] = new JsonObject
+            {
+                ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["app"] = name } },
+                ["spec"] = new JsonObject { ["containers"] = new JsonArray(new JsonObject { ["name"] = name, ["image"] = image }) },
+            },
+        },
+    };
+
+    /// <summary>Polls the store until <paramref name="condition"/> holds (fails the test after <paramref name="seconds"/>).</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition, string what, double seconds = 20)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"timed out waiting for {what}");
+            }
+
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+    }
+
+    public JsonObject? Get(string group, string plural, string ns, string name) =>
+        Cluster.Store.Get(Cluster.Catalog.Get(group, plural), ns, name)?.ToNode();
+
+    public IReadOnlyList<JsonObject> List(string group, string plural, string? ns = null) =>
+        [.. Cluster.Store.List(Cluster.Catalog.Get(group, plural), ns).Items.Select(i => i.ToNode())];
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await Cluster.DisposeAsync();
+    }
+}

@@ -1,0 +1,58 @@
+using System.Diagnostics;
+
+namespace Kwarm.Simulator.Tests;
+
+/// <summary>Runs the real <c>/usr/bin/kubectl</c> against a simulated cluster's kubeconfig.</summary>
+internal sealed class Kubectl(string kubeconfig)
+{
+    public const string Path = "/usr/bin/kubectl";
+
+    public sealed record Result(int ExitCode, string Out, string Error)
+    {
+        public override string ToString() => $"exit {ExitCode}\nstdout: {Out}\nstderr: {Error}";
+    }
+
+    public async Task<Result> RunAsync(params string[] args) => await RunAsync(TimeSpan.FromSeconds(60), null, args);
+
+    /// <summary>Runs kubectl; with <paramref name="stopAfter"/> the process is stopped then (for <c>-w</c>) and its output returned.</summary>
+    public async Task<Result> RunAsync(TimeSpan limit, Func<Task>? whileRunning, params string[] args)
+    {
+        var start = new ProcessStartInfo(Path)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add("--kubeconfig");
+        start.ArgumentList.Add(kubeconfig);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["HOME"] = System.IO.Path.GetDirectoryName(kubeconfig)!;
+        start.Environment["KUBECACHEDIR"] = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(kubeconfig)!, "cache");
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("kubectl did not start");
+        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        if (whileRunning is not null)
+        {
+            await whileRunning();
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(limit);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (!TestContext.Current.CancellationToken.IsCancellationRequested)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+            return new Result(-1, await stdout, await stderr);
+        }
+
+        return new Result(process.ExitCode, await stdout, await stderr);
+    }
+}

@@ -1,0 +1,169 @@
+using System.Text.Json.Nodes;
+using Kwarm.Hosting;
+
+namespace Kwarm.Tests.Deploy;
+
+/// <summary>docs/configuration.md and the chart's values say what the code does, and nothing it does not.</summary>
+public sealed class DocumentedConfigurationTests
+{
+    private static string ConfigurationDoc => Manifests.InRepository("docs", "configuration.md");
+
+    /// <summary>Chart values that differ from the operator's own defaults on purpose (each explained in values.yaml).</summary>
+    private static readonly string[] ChartOverriddenDefaults = ["leaderElect", "namespace", "toolsImage", "logFormat"];
+
+    [Fact]
+    public void Every_flag_is_a_chart_value_and_every_chart_flag_value_is_a_flag()
+    {
+        var chartFlags = ChartFlagValues();
+
+        Assert.Equal(KwarmFlags.All.Select(ChartKey).Order(StringComparer.Ordinal), chartFlags.Select(pair => pair.Key).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Chart_flag_values_are_accepted_by_the_operator_and_keep_its_defaults()
+    {
+        var chartFlags = ChartFlagValues();
+        var defaults = new KwarmOptions();
+
+        foreach (var flag in KwarmFlags.All)
+        {
+            var raw = Manifests.Str(chartFlags[ChartKey(flag)]) ?? "";
+            if (raw.Length == 0 && ChartOverriddenDefaults.Contains(ChartKey(flag)))
+            {
+                continue;
+            }
+
+            var options = new KwarmOptions();
+            Assert.True(flag.TryApply(raw, options), $"--{flag.Name}={raw} from values.yaml is rejected: expected {flag.Expected}");
+            if (!ChartOverriddenDefaults.Contains(ChartKey(flag)))
+            {
+                Assert.Equal(flag.Show(defaults), flag.Show(options));
+            }
+        }
+    }
+
+    [Fact]
+    public void Chart_deployment_passes_every_flag_with_a_value_the_operator_accepts()
+    {
+        var chart = Manifests.RenderChart(new JsonObject { ["flags"] = new JsonObject { ["kubeconfig"] = "/etc/kwarm/kubeconfig" } });
+        var container = chart.Single("Deployment", "kwarm")["spec"]!["template"]!["spec"]!["containers"]![0]!;
+        var args = container["args"]!.AsArray().Select(arg => Manifests.Str(arg)!).ToList();
+
+        Assert.Equal(KwarmFlags.All.Count, args.Count);
+        foreach (var arg in args)
+        {
+            var name = arg[2..arg.IndexOf('=', StringComparison.Ordinal)];
+            var flag = KwarmFlags.Find(name);
+            Assert.True(flag is not null, $"{arg}: no such flag");
+            // kubeconfig must name an existing file, which only exists in the pod.
+            if (flag.Name != "kubeconfig")
+            {
+                Assert.True(flag.TryApply(arg[(arg.IndexOf('=', StringComparison.Ordinal) + 1)..], new KwarmOptions()), $"{arg} is rejected: expected {flag.Expected}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Flag_table_lists_every_flag_with_its_environment_variable_chart_value_and_default()
+    {
+        var rows = MarkdownTable.Under(ConfigurationDoc, "## Flags");
+        var defaults = new KwarmOptions();
+
+        Assert.Equal(KwarmFlags.All.Select(flag => "--" + flag.Name), rows.Select(row => row[0]));
+        foreach (var flag in KwarmFlags.All)
+        {
+            var row = rows.Single(row => row[0] == "--" + flag.Name);
+            Assert.Equal(flag.EnvironmentVariable, row[1]);
+            Assert.Equal("flags." + ChartKey(flag), row[2]);
+            var shown = flag.Show(defaults);
+            Assert.Equal(shown.Length == 0 ? "(none)" : shown, row[3]);
+        }
+    }
+
+    [Fact]
+    public void Metric_table_lists_every_metric_with_its_type_and_nothing_else()
+    {
+        var rows = MarkdownTable.Under(ConfigurationDoc, "## Metrics");
+
+        Assert.Equal(KwarmInstruments.All.Keys.Order(StringComparer.Ordinal), rows.Select(row => row[0]).Order(StringComparer.Ordinal));
+        foreach (var row in rows)
+        {
+            Assert.Equal(KwarmInstruments.All[row[0]], row[1]);
+        }
+    }
+
+    [Fact]
+    public void Chart_value_table_lists_every_value_but_the_flags_and_no_other()
+    {
+        var values = ChartTemplateRenderer.Values(Manifests.ChartDirectory);
+        var paths = new List<string>();
+        foreach (var (key, value) in values)
+        {
+            if (key == "flags")
+            {
+                continue;
+            }
+
+            // A map of settings is listed setting by setting; resources and free-form maps (selectors) as a whole.
+            if (value is JsonObject { Count: > 0 } map && key != "resources")
+            {
+                paths.AddRange(map.Select(pair => $"{key}.{pair.Key}"));
+            }
+            else
+            {
+                paths.Add(key);
+            }
+        }
+
+        var documented = MarkdownTable.Under(ConfigurationDoc, "## Helm chart values").Select(row => row[0]);
+        Assert.Equal(paths.Order(StringComparer.Ordinal), documented.Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("kwarm.io_prepullpolicies.yaml", "## PrePullPolicy")]
+    [InlineData("kwarm.io_prepullimages.yaml", "## PrePullImage")]
+    public void Resource_tables_list_every_field_of_the_crd_and_no_other(string crdFile, string heading)
+    {
+        var crd = Manifests.Parse(File.ReadAllText(Manifests.InRepository("deploy", "crds", crdFile))).Single();
+        var schema = crd["spec"]!["versions"]![0]!["schema"]!["openAPIV3Schema"]!;
+        var fields = new List<string>();
+        foreach (var root in new[] { "spec", "status" })
+        {
+            Collect(schema["properties"]![root]!, root, fields);
+        }
+
+        var documented = MarkdownTable.Under(Manifests.InRepository("docs", "configuration.md"), heading).Select(row => row[0]).ToList();
+        Assert.Equal(fields.Order(StringComparer.Ordinal), documented.Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>
+    /// Kwarm's own fields: Kubernetes' generic shapes (label-selector internals, resource quantities, conditions,
+    /// tolerations and secret references) are documented once by Kubernetes and not repeated.
+    /// </summary>
+    private static void Collect(JsonNode schema, string path, List<string> fields)
+    {
+        foreach (var (name, child) in schema["properties"]?.AsObject() ?? [])
+        {
+            if (name is "matchLabels" or "matchExpressions" or "limits" or "requests")
+            {
+                continue;
+            }
+
+            var childPath = $"{path}.{name}";
+            fields.Add(childPath);
+            if (Manifests.Str(child!["type"]) == "object")
+            {
+                Collect(child, childPath, fields);
+            }
+            else if (childPath == "status.nodes")
+            {
+                Collect(child["items"]!, childPath + "[]", fields);
+            }
+        }
+    }
+
+    private static string ChartKey(KwarmFlag flag) => char.ToLowerInvariant(flag.Property[0]) + flag.Property[1..];
+
+    private static JsonObject ChartFlagValues() =>
+        ChartTemplateRenderer.Values(Manifests.ChartDirectory)["flags"]!.AsObject();
+}
