@@ -168,7 +168,7 @@ public sealed class PullEngine
             .DistinctBy(ResourceKeys.For, StringComparer.Ordinal)
             .ToList();
         var now = _time.GetUtcNow().UtcDateTime;
-        var plan = PullPlanner.Plan(new PullWorld(image, _nodes.List(), jobs, PodOf, now, _remembered.GetValueOrDefault(uid)));
+        var plan = PullPlanner.Plan(new PullWorld(image, _nodes.List(), jobs, PodOf, now, _remembered.GetValueOrDefault(uid), Scheduler.StartingFor(uid)));
 
         var budgeted = StatusBudget.Fit(plan.Status);
         if (!SameStatus(image.Status, budgeted.Status))

@@ -8,6 +8,7 @@ namespace Kwarm.Pulling;
 /// <summary>Everything the planner reads for one PrePullImage, taken from the caches at one moment.</summary>
 /// <param name="Jobs">This PrePullImage's pull Jobs: those in the cache and those created but not seen there yet.</param>
 /// <param name="PodOf">The pod of a Job, if any.</param>
+/// <param name="Starting">Nodes whose next attempt was granted and whose Job create has not answered yet.</param>
 /// <param name="Remembered">
 /// Full forms of entries that the last status written shortened or left out to stay under 1 MiB (see
 /// <see cref="StatusBudget"/>); one replaces the listed entry while that still describes the same attempt.
@@ -18,7 +19,8 @@ public sealed record PullWorld(
     IReadOnlyList<V1Job> Jobs,
     Func<V1Job, V1Pod?> PodOf,
     DateTime Now,
-    IReadOnlyCollection<NodePullStatus>? Remembered = null);
+    IReadOnlyCollection<NodePullStatus>? Remembered = null,
+    IReadOnlySet<string>? Starting = null);
 
 /// <summary>A finished attempt, for <c>kwarm_pulls_total</c> and <c>kwarm_pull_duration_seconds</c>.</summary>
 public sealed record FinishedAttempt(string Node, int Attempt, string Result, TimeSpan? Duration);
@@ -203,6 +205,13 @@ public static class PullPlanner
                 continue;
             }
 
+            if (world.Starting?.Contains(name) == true)
+            {
+                // Its Job is being created: neither ask for it again nor call the node's image (maybe that very pull) "already there".
+                entries.Add(entry ?? new NodePullStatus { Node = name, Status = NodePullState.Pending });
+                continue;
+            }
+
             if (presenceCounts && NodeEligibility.HasImage(targetNode, reference))
             {
                 entries.Add(new NodePullStatus { Node = name, Status = NodePullState.Skipped, CompletedAt = now });
@@ -258,12 +267,13 @@ public static class PullPlanner
     };
 
     /// <summary>
-    /// A failed attempt: retried (Pending, <c>retryCount</c> = failed attempts, <c>completedAt</c> = when it failed,
-    /// which starts the backoff) until <c>maxAttempts</c> attempts were made, then Failed for good.
+    /// A failed attempt: retried (Pending, <c>completedAt</c> = when it failed, which starts the backoff) until
+    /// <c>maxAttempts</c> attempts were made, then Failed for good. <c>retryCount</c> is always the number of failed
+    /// attempts so far (the CRD's meaning).
     /// </summary>
     private static NodePullStatus AfterFailure(string node, int attempt, DateTime start, string? error, DateTime now, RetrySpec retry) =>
         attempt >= retry.EffectiveMaxAttempts
-            ? new NodePullStatus { Node = node, Status = NodePullState.Failed, StartedAt = start, CompletedAt = now, Error = error, RetryCount = attempt - 1 }
+            ? new NodePullStatus { Node = node, Status = NodePullState.Failed, StartedAt = start, CompletedAt = now, Error = error, RetryCount = attempt }
             : new NodePullStatus { Node = node, Status = NodePullState.Pending, StartedAt = start, CompletedAt = now, Error = error, RetryCount = attempt };
 
     private static PrePullImageStatus Summarize(PrePullImageStatus? previous, List<NodePullStatus> entries, long? generation, DateTime now, bool frozen)

@@ -189,6 +189,18 @@ public sealed class PullScheduler
         }
     }
 
+    /// <summary>Nodes of one owner whose granted Job has not answered its create yet.</summary>
+    public IReadOnlySet<string> StartingFor(string ownerUid)
+    {
+        lock (_lock)
+        {
+            return _reserved.Values
+                .Where(reservation => reservation.Created is null && reservation.Job.Metadata.OwnerReferences?.Any(owner => owner.Uid == ownerUid) == true)
+                .Select(reservation => reservation.Node)
+                .ToHashSet(StringComparer.Ordinal);
+        }
+    }
+
     /// <summary>Whether the Job of this key was granted and is not yet seen in the cache (its create may be in flight).</summary>
     public bool IsReserved(string jobKey)
     {

@@ -72,15 +72,15 @@ public sealed class PullEngineTests
         var attempts = cluster.Created.Where(created => created.Node == "node-1").ToList();
         Assert.Equal([1, 2, 3, 4], attempts.Select(attempt => attempt.Attempt));
         var gaps = attempts.Zip(attempts.Skip(1), (earlier, later) => later.At - earlier.At).ToList();
-        Assert.InRange(gaps[0], TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(13));
-        Assert.InRange(gaps[1], TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(23));
-        Assert.InRange(gaps[2], TimeSpan.FromSeconds(40), TimeSpan.FromSeconds(43));
+        Assert.InRange(gaps[0], TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(14));
+        Assert.InRange(gaps[1], TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(24));
+        Assert.InRange(gaps[2], TimeSpan.FromSeconds(40), TimeSpan.FromSeconds(44));
 
         var status = cluster.Image("shop", "app").Status!;
         var node = Assert.Single(status.Nodes!);
         Assert.Equal(NodePullState.Failed, node.Status);
         Assert.Equal(FakePullCluster.UnauthorizedMessage, node.Error);
-        Assert.Equal(3, node.RetryCount);
+        Assert.Equal(4, node.RetryCount);
         Assert.Null(node.JobName);
         Assert.Equal(PrePullImagePhase.Failed, status.Phase);
         Assert.Equal(("True", "PullFailed"), (status.Conditions![0].Status, status.Conditions[0].Reason));

@@ -76,7 +76,7 @@ public sealed class PullingEndToEndTests
         var node = Assert.Single(failed.Nodes!);
         Assert.Equal(NodePullState.Failed, node.Status);
         Assert.Contains("401 Unauthorized", node.Error, StringComparison.Ordinal);
-        Assert.Equal(2, node.RetryCount);
+        Assert.Equal(3, node.RetryCount);
 
         var attempts = sim.JobsCreated.Where(job => job.Image == "without-secret").OrderBy(job => job.At).ToList();
         Assert.Equal([1, 2, 3], attempts.Select(job => job.Attempt));
