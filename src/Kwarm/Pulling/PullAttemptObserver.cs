@@ -69,9 +69,19 @@ public static class PullAttemptObserver
 
         if (conditions.FirstOrDefault(condition => condition.Type == "Failed" && condition.Status == "True") is { } failed)
         {
-            return failed.Reason == "DeadlineExceeded"
-                ? new AttemptOutcome(AttemptState.TimedOut, TimeoutMessage(timeout))
-                : new AttemptOutcome(AttemptState.Failed, KubeletMessage(failed.Reason, failed.Message));
+            if (failed.Reason == "DeadlineExceeded")
+            {
+                return new AttemptOutcome(AttemptState.TimedOut, TimeoutMessage(timeout));
+            }
+
+            // Jobs and pods come through different watches: a Job failed by its pod's exit (the image's own exit
+            // code does not matter) can arrive before the pod status that shows the imageID. Wait for the pod.
+            if (pod is not null && pod.Status?.Phase is not ("Failed" or "Succeeded") && now - attemptStart < timeout + DeadlineGrace)
+            {
+                return AttemptOutcome.Running;
+            }
+
+            return new AttemptOutcome(AttemptState.Failed, KubeletMessage(failed.Reason, failed.Message));
         }
 
         return now - attemptStart >= timeout + DeadlineGrace

@@ -28,6 +28,7 @@ public sealed class PullEngine
     public const string ScheduleKey = "\0schedule";
 
     private static readonly TimeSpan DeleteRepeatAfter = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan CreateGraceAfterLeadership = TimeSpan.FromSeconds(10);
 
     private readonly ResourceCache<PrePullImage> _images;
     private readonly ResourceCache<V1Node> _nodes;
@@ -305,13 +306,25 @@ public sealed class PullEngine
     private async Task<ReconcileResult> ScheduleAsync(CancellationToken cancellationToken)
     {
         var grants = Scheduler.Plan(PullJobs(), _template.Build, _pods.List(), StillWanted);
+
+        // A create already sent is allowed to finish when leadership ends (for a while): abandoned, it could still be
+        // committed after the next leader listed the Jobs, and that leader would not count it.
+        using var creates = new CancellationTokenSource();
+        using var ending = cancellationToken.Register(() => creates.CancelAfter(CreateGraceAfterLeadership));
         using var gate = new SemaphoreSlim(_options.CreateParallelism);
         await Task.WhenAll(grants.Select(async grant =>
         {
-            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await gate.WaitAsync(creates.Token).ConfigureAwait(false);
             try
             {
-                await CreateAsync(grant.Attempt, grant.Job, cancellationToken).ConfigureAwait(false);
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    // Not sent yet: nothing to wait for.
+                    Scheduler.Release(ResourceKeys.For(grant.Job));
+                    return;
+                }
+
+                await CreateAsync(grant.Attempt, grant.Job, creates.Token).ConfigureAwait(false);
             }
             finally
             {

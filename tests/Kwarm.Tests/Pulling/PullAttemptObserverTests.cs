@@ -68,6 +68,22 @@ public sealed class PullAttemptObserverTests
         Assert.Contains("tools: not found", failed.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_job_failed_by_its_pods_exit_waits_for_the_lagging_pod_status_before_judging()
+    {
+        var failedJob = Job(new V1JobCondition { Type = "Failed", Status = "True", Reason = "BackoffLimitExceeded", Message = "Job has reached the specified backoff limit" });
+        var lagging = Pod(new V1ContainerState { Waiting = new V1ContainerStateWaiting { Reason = "ContainerCreating" } }, null);
+        lagging.Status.Phase = "Pending";
+        var caughtUp = Pod(new V1ContainerState { Terminated = new V1ContainerStateTerminated { ExitCode = 1, StartedAt = Epoch.AddSeconds(3) } }, "sha256:aa");
+        caughtUp.Status.Phase = "Failed";
+        var failedWithout = Pod(new V1ContainerState { Terminated = new V1ContainerStateTerminated { ExitCode = 128, Reason = "StartError" } }, null);
+        failedWithout.Status.Phase = "Failed";
+
+        Assert.Equal(AttemptState.Running, PullAttemptObserver.Observe(failedJob, lagging, Epoch, Timeout, Epoch.AddSeconds(5)).State);
+        Assert.Equal(AttemptState.Pulled, PullAttemptObserver.Observe(failedJob, caughtUp, Epoch, Timeout, Epoch.AddSeconds(5)).State);
+        Assert.Equal(new AttemptOutcome(AttemptState.Failed, "Job has reached the specified backoff limit"), PullAttemptObserver.Observe(failedJob, failedWithout, Epoch, Timeout, Epoch.AddSeconds(5)));
+    }
+
     private static V1Job Job(params V1JobCondition[] conditions) => new()
     {
         Metadata = new V1ObjectMeta { Name = "pull-x", CreationTimestamp = Epoch },
