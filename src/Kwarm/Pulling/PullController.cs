@@ -61,7 +61,7 @@ public sealed class PullController : ILeaderOnlyWorker
             "pulls",
             queue =>
             {
-                engine.Attach(queue.Add);
+                engine.Attach(queue.Add, queue.AddAfter);
                 return
                 [
                     _jobs.Subscribe(engine.OnJob),

@@ -44,6 +44,7 @@ public sealed class PullEngine
     private readonly ConcurrentDictionary<string, WrittenVersions> _lastWritten = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, IReadOnlyList<NodePullStatus>> _remembered = new(StringComparer.Ordinal);
     private Action<string> _enqueue = _ => { };
+    private Action<string, TimeSpan> _enqueueAfter = (_, _) => { };
 
     public PullEngine(
         ResourceCache<PrePullImage> images,
@@ -73,7 +74,11 @@ public sealed class PullEngine
     public PullScheduler Scheduler { get; }
 
     /// <summary>Where the engine asks for keys to be looked at (the term's work queue).</summary>
-    public void Attach(Action<string> enqueue) => _enqueue = enqueue ?? throw new ArgumentNullException(nameof(enqueue));
+    public void Attach(Action<string> enqueue, Action<string, TimeSpan> enqueueAfter)
+    {
+        _enqueue = enqueue ?? throw new ArgumentNullException(nameof(enqueue));
+        _enqueueAfter = enqueueAfter ?? throw new ArgumentNullException(nameof(enqueueAfter));
+    }
 
     public Task<ReconcileResult> ReconcileAsync(string key, CancellationToken cancellationToken) =>
         key == ScheduleKey ? ScheduleAsync(cancellationToken) : ReconcileImageAsync(key, cancellationToken);
@@ -165,6 +170,12 @@ public sealed class PullEngine
         }
 
         var uid = image.Metadata.Uid ?? "";
+        if (string.IsNullOrWhiteSpace(image.Spec?.Image))
+        {
+            await RejectAsync(key, image, string.Join("; ", image.Spec?.Validate() ?? ["spec: missing"]), cancellationToken).ConfigureAwait(false);
+            return ReconcileResult.Done;
+        }
+
         var jobs = _jobs.ListByOwner(uid).Concat(Scheduler.ReservedFor(uid))
             .DistinctBy(ResourceKeys.For, StringComparer.Ordinal)
             .ToList();
@@ -255,6 +266,46 @@ public sealed class PullEngine
         return cached;
     }
 
+    /// <summary>
+    /// A PrePullImage that cannot be pulled at all (the API server's schema should have refused it) is Failed at once,
+    /// with the reason in its Ready condition, so a hold waiting for it is released instead of waiting for nothing.
+    /// </summary>
+    private async Task RejectAsync(string key, PrePullImage image, string problems, CancellationToken cancellationToken)
+    {
+        Scheduler.RemoveDemand(key);
+        var now = PullPlanner.Truncate(_time.GetUtcNow().UtcDateTime);
+        var previous = image.Status;
+        var status = new PrePullImageStatus
+        {
+            Phase = PrePullImagePhase.Failed,
+            Summary = new PullSummary(),
+            Nodes = [],
+            StartTime = previous?.StartTime,
+            CompletionTime = previous?.CompletionTime ?? now,
+            ObservedGeneration = image.Metadata.Generation,
+            Conditions =
+            [
+                new V1Condition
+                {
+                    Type = PrePullImageStatus.ReadyCondition,
+                    Status = "True",
+                    Reason = "InvalidSpec",
+                    Message = problems,
+                    ObservedGeneration = image.Metadata.Generation,
+                    LastTransitionTime = previous?.Conditions?.FirstOrDefault(condition => condition.Type == PrePullImageStatus.ReadyCondition && condition.Status == "True")?.LastTransitionTime ?? now,
+                },
+            ],
+        };
+        if (!SameStatus(previous, status))
+        {
+            _logger.InvalidSpec(key, problems);
+            var written = await _api.ReplaceStatusAsync(image with { Status = status }, cancellationToken).ConfigureAwait(false);
+            _lastWritten[key] = new WrittenVersions(written, [image.Metadata.ResourceVersion ?? ""]);
+        }
+
+        ReportPhases();
+    }
+
     /// <summary>Deleting a PrePullImage cancels its pulls: owner GC would too, but only after the object is gone.</summary>
     private async Task CancelAsync(string key, PrePullImage? deleting, CancellationToken cancellationToken)
     {
@@ -262,8 +313,9 @@ public sealed class PullEngine
         _lastWritten.TryRemove(key, out _);
         var (ns, name) = ResourceKeys.Split(key);
         var liveUid = deleting?.Metadata?.DeletionTimestamp is null ? deleting?.Metadata?.Uid : null;
-        var orphans = _jobs.ListInNamespace(ns ?? "")
-            .Where(job => job.Metadata?.OwnerReferences?.Any(owner => owner.Kind == PrePullImage.KubeKind && owner.Name == name && owner.Uid != liveUid) == true)
+        var orphans = _jobs.ListByLabel(PullObjectNames.PrePullImageLabel, PullObjectNames.LabelValue(name))
+            .Where(job => job.Metadata?.NamespaceProperty == ns
+                && job.Metadata!.OwnerReferences?.Any(owner => owner.Kind == PrePullImage.KubeKind && owner.Name == name && owner.Uid != liveUid) == true)
             .ToList();
         if (deleting?.Metadata?.Uid is { } uid)
         {
@@ -354,8 +406,11 @@ public sealed class PullEngine
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            Scheduler.Release(key);
-            _logger.JobCreateFailed(ex, job.Metadata.NamespaceProperty, job.Metadata.Name);
+            // Refused (RBAC, quota, an admission policy, an invalid spec) or unreachable: this Job is not tried again
+            // before a growing delay, so a refusal never turns into a loop of creates.
+            var delay = Scheduler.CreateFailed(key);
+            _logger.JobCreateFailed(ex, job.Metadata.NamespaceProperty, job.Metadata.Name, delay);
+            _enqueueAfter(ScheduleKey, delay);
         }
 
         _enqueue(owner);

@@ -29,6 +29,7 @@ public sealed class PullScheduler
     private readonly Lock _lock = new();
     private readonly Dictionary<string, PullDemand> _demands = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Reservation> _reserved = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (int Failures, DateTimeOffset Until)> _createBackoff = new(StringComparer.Ordinal);
     private readonly TimeProvider _timeProvider;
     private (DateTime CreatedAt, string Key)? _lastServed;
 
@@ -135,7 +136,7 @@ public sealed class PullScheduler
                     var attempt = attempts[cursors[i]++];
                     var job = build(attempt);
                     var key = ResourceKeys.For(job);
-                    if (_reserved.ContainsKey(key) || existingKeys.Contains(key) || stillWanted?.Invoke(attempt) == false)
+                    if (_reserved.ContainsKey(key) || existingKeys.Contains(key) || InCreateBackoff(key) || stillWanted?.Invoke(attempt) == false)
                     {
                         continue;
                     }
@@ -228,11 +229,44 @@ public sealed class PullScheduler
         lock (_lock)
         {
             _reserved.Remove(jobKey);
+            _createBackoff.Remove(jobKey);
         }
     }
 
-    /// <summary>The create failed: give the slot back.</summary>
+    /// <summary>Gives the slot of a grant back (its create was never sent).</summary>
     public void Release(string jobKey) => Observed(jobKey);
+
+    /// <summary>
+    /// The create of a granted Job failed: gives the slot back and keeps that Job from being granted again for a
+    /// growing delay (1 s, doubling, at most 5 min), which it returns.
+    /// </summary>
+    public TimeSpan CreateFailed(string jobKey)
+    {
+        lock (_lock)
+        {
+            _reserved.Remove(jobKey);
+            var failures = _createBackoff.TryGetValue(jobKey, out var previous) ? previous.Failures + 1 : 1;
+            var delay = TimeSpan.FromSeconds(Math.Min(300, Math.Pow(2, Math.Min(failures - 1, 10))));
+            _createBackoff[jobKey] = (failures, _timeProvider.GetUtcNow() + delay);
+            return delay;
+        }
+    }
+
+    private bool InCreateBackoff(string jobKey)
+    {
+        if (!_createBackoff.TryGetValue(jobKey, out var backoff))
+        {
+            return false;
+        }
+
+        if (backoff.Until <= _timeProvider.GetUtcNow())
+        {
+            // Eligible again; the failure count stays, so a second refusal waits longer. Forgotten once the Job exists.
+            return false;
+        }
+
+        return true;
+    }
 
     /// <summary>A running pull, for the caps: a Job that exists, is not being deleted, and has not finished.</summary>
     public static bool IsActive(V1Job job)

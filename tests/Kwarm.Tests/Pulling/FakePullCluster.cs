@@ -76,6 +76,11 @@ internal sealed class FakePullCluster : IPullApi
 
     public int StatusWrites { get; private set; }
 
+    /// <summary>While set, every Job create is refused (like a 403 from RBAC or a quota), and counted.</summary>
+    public bool RefuseCreates { get; set; }
+
+    public int RefusedCreates { get; private set; }
+
     /// <summary>Every Job created: (PrePullImage name, node, attempt, when).</summary>
     public List<(string Image, string Node, int Attempt, DateTime At)> Created { get; } = [];
 
@@ -222,6 +227,12 @@ internal sealed class FakePullCluster : IPullApi
     public Task<V1Job> CreateJobAsync(V1Job job, CancellationToken cancellationToken)
     {
         var key = ResourceKeys.For(job);
+        if (RefuseCreates)
+        {
+            RefusedCreates++;
+            throw new InvalidOperationException($"jobs.batch is forbidden: cannot create resource \"jobs\" in namespace \"{job.Metadata.NamespaceProperty}\"");
+        }
+
         if (_serverJobs.ContainsKey(key))
         {
             throw new ApiConflictException(job.Metadata.Name, "AlreadyExists", $"jobs.batch \"{job.Metadata.Name}\" already exists", null);
@@ -487,7 +498,7 @@ internal sealed class FakePullCluster : IPullApi
     private PullEngine NewEngine()
     {
         var engine = new PullEngine(Images, Nodes, Jobs, Pods, this, Options, Metrics, Time, NullLogger.Instance);
-        engine.Attach(key => _queue.Add(key));
+        engine.Attach(key => _queue.Add(key), (key, delay) => _timers.Add((Time.GetUtcNow() + delay, key)));
         return engine;
     }
 

@@ -260,6 +260,43 @@ public sealed class PullEngineTests
     }
 
     [Fact]
+    public async Task A_refused_job_create_is_retried_with_growing_delays_not_in_a_loop()
+    {
+        var cluster = new FakePullCluster();
+        cluster.AddNode(Node("node-1"));
+        cluster.RefuseCreates = true;
+        cluster.AddImage(Image("shop", "web", new PrePullImageSpec { Image = "registry.local/web:1" }));
+
+        await cluster.AdvanceAsync(TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(500));
+
+        // 1 + 2 + 4 + 8 + 16 + 32 s of backoff fit in a minute: at most 7 tries, not thousands.
+        Assert.InRange(cluster.RefusedCreates, 5, 7);
+        Assert.Equal(NodePullState.Pending, cluster.Image("shop", "web").Status!.Nodes![0].Status);
+
+        cluster.RefuseCreates = false;
+        await cluster.AdvanceAsync(TimeSpan.FromSeconds(90), Second);
+
+        Assert.Equal(PrePullImagePhase.Completed, cluster.Image("shop", "web").Status!.Phase);
+    }
+
+    [Fact]
+    public async Task A_prepullimage_without_an_image_fails_at_once_with_the_reason()
+    {
+        var cluster = new FakePullCluster();
+        cluster.AddNode(Node("node-1"));
+        cluster.AddImage(Image("shop", "empty", new PrePullImageSpec { Image = " " }));
+
+        await cluster.AdvanceAsync(TimeSpan.FromSeconds(5), Second);
+
+        var status = cluster.Image("shop", "empty").Status!;
+        Assert.Equal(PrePullImagePhase.Failed, status.Phase);
+        Assert.Equal(("True", "InvalidSpec"), (status.Conditions![0].Status, status.Conditions[0].Reason));
+        Assert.Contains("spec.image", status.Conditions[0].Message, StringComparison.Ordinal);
+        Assert.Empty(cluster.Created);
+        Assert.Equal(1, cluster.StatusWrites);
+    }
+
+    [Fact]
     public async Task Status_is_written_only_when_it_changes()
     {
         var cluster = new FakePullCluster();
