@@ -201,6 +201,15 @@ public sealed class PullEngine
             }
         }
 
+        if (budgeted.Remembered.Count > 0)
+        {
+            _remembered[uid] = budgeted.Remembered;
+        }
+        else
+        {
+            _remembered.TryRemove(uid, out _);
+        }
+
         // Before any Job is deleted: a scheduling pass woken by that deletion must find this demand, not an older one.
         // An attempt whose create is still in flight is not asked for again.
         var wanted = plan.Wanted.Where(attempt => !Scheduler.IsReserved(ResourceKeys.For(image.Metadata.NamespaceProperty, PullObjectNames.JobName(
@@ -214,15 +223,6 @@ public sealed class PullEngine
         // Only once the outcome is recorded: a Job deleted before a status write that then failed would turn a
         // pulled node into a "disappeared" attempt.
         await DeleteJobsAsync(plan.JobsToDelete, cancellationToken).ConfigureAwait(false);
-
-        if (budgeted.Remembered.Count > 0)
-        {
-            _remembered[uid] = budgeted.Remembered;
-        }
-        else
-        {
-            _remembered.TryRemove(uid, out _);
-        }
 
         ReportPhases();
 

@@ -63,7 +63,7 @@ public static class PullPlanner
         foreach (var entry in world.Remembered ?? [])
         {
             if (!previousEntries.TryGetValue(entry.Node, out var listed)
-                || (listed.Status == entry.Status && listed.RetryCount == entry.RetryCount && listed.JobName == entry.JobName))
+                || (listed.Status == entry.Status && listed.JobName == entry.JobName && (listed.RetryCount is null || listed.RetryCount == entry.RetryCount)))
             {
                 previousEntries[entry.Node] = entry;
             }
