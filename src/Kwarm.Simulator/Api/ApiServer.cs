@@ -26,6 +26,9 @@ public sealed partial class ApiServer : IDisposable
     private readonly TimeSpan _bookmarkInterval;
     private long _requests;
 
+    /// <summary>Every resource request by user, verb, resource and namespace.</summary>
+    public RequestAudit Audit { get; } = new();
+
     public ApiServer(ResourceCatalog catalog, ObjectStore store, IAdmission admission, TimeProvider time, string token, TimeSpan bookmarkInterval)
     {
         _catalog = catalog;
@@ -159,6 +162,8 @@ public sealed partial class ApiServer : IDisposable
 
         var request = new RequestScope(type, version, type.Namespaced ? ns : "", name, subresource, context.Request.Query, user, context.RequestAborted);
         var method = context.Request.Method;
+        Audit.Record(new AuditedRequest(
+            user.Name, RequestAudit.VerbOf(method, name is not null, IsTrue(request.Query("watch"))), group, rest[0], subresource, request.Namespace));
         switch (method)
         {
             case "GET" when name is null && IsTrue(request.Query("watch")):

@@ -68,6 +68,9 @@ public sealed partial class SimulatedCluster : IAsyncDisposable
     /// <summary>Requests served so far.</summary>
     public long RequestCount => Server.RequestCount;
 
+    /// <summary>Every resource request answered so far, by user, verb, resource and namespace.</summary>
+    public RequestAudit Audit => Server.Audit;
+
     internal CancellationToken Stopping => _stopping.Token;
 
     public static async Task<SimulatedCluster> StartAsync(SimulatorOptions? options = null, CancellationToken cancellationToken = default)

@@ -1,25 +1,13 @@
 using System.Text.Json.Nodes;
 
+using Kwarm.Tests.Resources;
+
 namespace Kwarm.Tests.Kubernetes;
 
 /// <summary>The recorded API-server answers in <c>../shared/fixtures/api</c>, found from the repository root.</summary>
 internal static class ApiFixtures
 {
-    private static readonly Lazy<string> Directory = new(() =>
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(System.IO.Path.Combine(directory.FullName, "Kwarm.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        if (directory?.Parent is null)
-        {
-            throw new InvalidOperationException($"No Kwarm.sln above {AppContext.BaseDirectory}");
-        }
-
-        return System.IO.Path.Combine(directory.Parent.FullName, "shared", "fixtures", "api");
-    });
+    private static readonly Lazy<string> Directory = new(() => System.IO.Path.Combine(RepositoryFiles.SharedFixtures, "api"));
 
     public static string Path(string name) => System.IO.Path.Combine(Directory.Value, name);
 

@@ -1,3 +1,5 @@
+using Kwarm.Tests.Resources;
+
 namespace Kwarm.Tests.Noop;
 
 /// <summary>
@@ -9,7 +11,7 @@ public sealed class NoopBuild : IAsyncLifetime
 {
     private readonly Dictionary<string, ProcessRun> builds = [];
 
-    public string RepositoryRoot { get; } = FindRepositoryRoot();
+    public string RepositoryRoot { get; } = RepositoryFiles.Root;
 
     public string WorkDirectory { get; } = Directory.CreateTempSubdirectory("kwarm-noop-").FullName;
 
@@ -62,17 +64,4 @@ public sealed class NoopBuild : IAsyncLifetime
     /// <summary>A fresh empty directory that <see cref="DisposeAsync"/> removes.</summary>
     internal string NewScratchDirectory() =>
         Directory.CreateDirectory(Path.Combine(WorkDirectory, "scratch-" + Guid.NewGuid().ToString("N"))).FullName;
-
-    private static string FindRepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Kwarm.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"no directory above {AppContext.BaseDirectory} contains Kwarm.sln");
-    }
 }

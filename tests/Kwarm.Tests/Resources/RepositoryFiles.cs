@@ -5,6 +5,9 @@ internal static class RepositoryFiles
 {
     public static string Root { get; } = FindRoot();
 
+    /// <summary>The recorded API-server and admission fixtures in <c>../shared/fixtures</c>, beside the repository.</summary>
+    public static string SharedFixtures => Path.Combine(Path.GetDirectoryName(Root)!, "shared", "fixtures");
+
     public static string CrdsDirectory => Path.Combine(Root, "deploy", "crds");
 
     public static string SamplesDirectory => Path.Combine(Root, "deploy", "samples");
