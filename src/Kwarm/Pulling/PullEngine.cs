@@ -176,6 +176,10 @@ public sealed class PullEngine
             return ReconcileResult.Done;
         }
 
+        // Jobs of an earlier object of the same name (deleted and created again) are the garbage collector's, but they
+        // hold slots until it gets to them.
+        await DeleteJobsAsync(JobsOfName(image.Metadata.NamespaceProperty, image.Metadata.Name, exceptOwner: uid), cancellationToken).ConfigureAwait(false);
+
         var jobs = _jobs.ListByOwner(uid).Concat(Scheduler.ReservedFor(uid))
             .DistinctBy(ResourceKeys.For, StringComparer.Ordinal)
             .ToList();
@@ -313,10 +317,7 @@ public sealed class PullEngine
         _lastWritten.TryRemove(key, out _);
         var (ns, name) = ResourceKeys.Split(key);
         var liveUid = deleting?.Metadata?.DeletionTimestamp is null ? deleting?.Metadata?.Uid : null;
-        var orphans = _jobs.ListByLabel(PullObjectNames.PrePullImageLabel, PullObjectNames.LabelValue(name))
-            .Where(job => job.Metadata?.NamespaceProperty == ns
-                && job.Metadata!.OwnerReferences?.Any(owner => owner.Kind == PrePullImage.KubeKind && owner.Name == name && owner.Uid != liveUid) == true)
-            .ToList();
+        var orphans = JobsOfName(ns, name, exceptOwner: liveUid);
         if (deleting?.Metadata?.Uid is { } uid)
         {
             _remembered.TryRemove(uid, out _);
@@ -400,9 +401,9 @@ public sealed class PullEngine
         }
         catch (ApiConflictException)
         {
-            // The Job of this attempt exists already (a create retried after a timeout, or an earlier leader's):
-            // it counts from the cache, where it is or soon will be.
-            Scheduler.Created(key, job);
+            // A Job of this name exists already (a create retried after a timeout, an earlier leader's, or one of an
+            // earlier object of the same name on its way out): the reservation holds the slot until the cache shows
+            // it, and the planner then judges the Job it finds there by its owner.
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -429,6 +430,12 @@ public sealed class PullEngine
             ?? _remembered.GetValueOrDefault(image.Metadata.Uid ?? "")?.FirstOrDefault(node => node.Node == attempt.Node);
         return entry is null || (entry.Status == NodePullState.Pending && (entry.RetryCount ?? 0) == attempt.Attempt - 1);
     }
+
+    /// <summary>Pull Jobs (found by label) of PrePullImages named <paramref name="name"/> other than <paramref name="exceptOwner"/>.</summary>
+    private List<V1Job> JobsOfName(string? ns, string name, string? exceptOwner) =>
+        [.. _jobs.ListByLabel(PullObjectNames.PrePullImageLabel, PullObjectNames.LabelValue(name))
+            .Where(job => job.Metadata?.NamespaceProperty == ns
+                && job.Metadata!.OwnerReferences?.Any(owner => owner.Kind == PrePullImage.KubeKind && owner.Name == name && owner.Uid != exceptOwner) == true)];
 
     private List<V1Job> PullJobs() =>
         [.. _jobs.List().Where(job => job.Metadata?.OwnerReferences?.Any(owner => owner.Kind == PrePullImage.KubeKind) == true)];

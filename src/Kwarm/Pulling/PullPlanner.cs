@@ -82,6 +82,13 @@ public static class PullPlanner
             }
 
             previousEntries.TryGetValue(node, out var entry);
+            if (ImageOf(job) is { } pulling && !string.Equals(pulling, spec.PullReference, StringComparison.Ordinal))
+            {
+                // Started for an earlier spec (the image was changed in place): its outcome says nothing about this one.
+                toDelete.Add(job);
+                continue;
+            }
+
             if (!IsLiveAttempt(entry, attempt.Value) || (liveJobs.TryGetValue(node, out var other) && other.Attempt >= attempt.Value))
             {
                 // Already recorded (its deletion may not have reached the cache yet), or superseded.
@@ -240,6 +247,10 @@ public static class PullPlanner
     /// <summary>The node that a pull Job serves, from its annotation.</summary>
     public static string? NodeOf(V1Job job) =>
         job.Metadata?.Annotations?.TryGetValue(PullObjectNames.NodeAnnotation, out var node) == true && !string.IsNullOrEmpty(node) ? node : null;
+
+    /// <summary>The reference the Job's pull container pulls.</summary>
+    public static string? ImageOf(V1Job job) =>
+        job.Spec?.Template?.Spec?.Containers?.FirstOrDefault(container => container.Name == PullJobTemplate.PullContainer)?.Image;
 
     public static int? AttemptOf(V1Job job) =>
         job.Metadata?.Annotations?.TryGetValue(PullObjectNames.AttemptAnnotation, out var text) == true

@@ -336,6 +336,25 @@ public sealed class PullEngineTests
     }
 
     [Fact]
+    public async Task A_prepullimage_deleted_and_created_again_under_the_same_name_does_not_keep_the_old_jobs()
+    {
+        var cluster = new FakePullCluster();
+        cluster.Registry["registry.local/web:1"] = new FakeImage(TimeSpan.FromMinutes(5));
+        cluster.AddNode(Node("node-1"));
+        cluster.AddImage(Image("shop", "web", new PrePullImageSpec { Image = "registry.local/web:1" }, uid: "first"));
+        await cluster.AdvanceAsync(TimeSpan.FromSeconds(5), Second);
+        var oldJob = Assert.Single(cluster.Jobs.List());
+
+        cluster.RemoveImageWithoutGarbageCollection("shop", "web");
+        cluster.AddImage(Image("shop", "web", new PrePullImageSpec { Image = "registry.local/web:1" }, uid: "second"));
+        await cluster.AdvanceAsync(TimeSpan.FromSeconds(5), Second);
+
+        var job = Assert.Single(cluster.Jobs.List());
+        Assert.NotEqual(oldJob.Metadata.Uid, job.Metadata.Uid);
+        Assert.Equal("second", job.Metadata.OwnerReferences.Single().Uid);
+    }
+
+    [Fact]
     public async Task A_finished_prepullimage_owned_by_a_deployment_is_deleted_after_the_ttl_and_a_hand_made_one_is_kept()
     {
         var cluster = new FakePullCluster(finishedTtl: TimeSpan.FromMinutes(10));

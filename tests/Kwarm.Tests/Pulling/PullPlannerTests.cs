@@ -82,6 +82,21 @@ public sealed class PullPlannerTests
         Assert.Equal("boom", due.Status.Nodes![0].Error);
     }
 
+    [Fact]
+    public void A_job_started_for_an_earlier_image_is_deleted_and_its_outcome_ignored()
+    {
+        var before = Image("shop", "web", new PrePullImageSpec { Image = "r/web:1" });
+        var job = Job(before, "a", 1);
+        var changed = before with { Spec = new PrePullImageSpec { Image = "r/web:2" } };
+
+        var plan = PullPlanner.Plan(new PullWorld(changed, [Node("a")], [job], _ => PulledPod(), Epoch.AddSeconds(20)));
+
+        Assert.Equal([job], plan.JobsToDelete);
+        Assert.Empty(plan.Finished);
+        Assert.Equal(NodePullState.Pending, Assert.Single(plan.Status.Nodes!).Status);
+        Assert.Equal("r/web:2", Assert.Single(plan.Wanted).PrePullImage.Spec.PullReference);
+    }
+
     private static V1Job Job(PrePullImage image, string node, int attempt)
     {
         var job = Template.Build(new PullAttempt(image, node, attempt));
