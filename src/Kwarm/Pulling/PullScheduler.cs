@@ -122,31 +122,32 @@ public sealed class PullScheduler
                 progress = false;
                 for (var i = 0; i < ordered.Count && total < MaxConcurrentPulls; i++)
                 {
+                    // This PrePullImage's next attempt that may start: on a node below its cap, not started already,
+                    // not backing off after a refused create, and still wanted.
                     var attempts = ordered[i].Attempts;
-                    while (cursors[i] < attempts.Count && perNode.GetValueOrDefault(attempts[cursors[i]].Node) >= MaxPullsPerNode)
+                    while (cursors[i] < attempts.Count)
                     {
-                        cursors[i]++;
-                    }
+                        var attempt = attempts[cursors[i]++];
+                        if (perNode.GetValueOrDefault(attempt.Node) >= MaxPullsPerNode)
+                        {
+                            continue;
+                        }
 
-                    if (cursors[i] >= attempts.Count)
-                    {
-                        continue;
-                    }
+                        var job = build(attempt);
+                        var key = ResourceKeys.For(job);
+                        if (_reserved.ContainsKey(key) || existingKeys.Contains(key) || InCreateBackoff(key) || stillWanted?.Invoke(attempt) == false)
+                        {
+                            continue;
+                        }
 
-                    var attempt = attempts[cursors[i]++];
-                    var job = build(attempt);
-                    var key = ResourceKeys.For(job);
-                    if (_reserved.ContainsKey(key) || existingKeys.Contains(key) || InCreateBackoff(key) || stillWanted?.Invoke(attempt) == false)
-                    {
-                        continue;
+                        _reserved[key] = new Reservation(job, attempt.Node, _timeProvider.GetUtcNow());
+                        perNode[attempt.Node] = perNode.GetValueOrDefault(attempt.Node) + 1;
+                        total++;
+                        grants.Add((attempt, job));
+                        _lastServed = (ordered[i].CreatedAt, ordered[i].Key);
+                        progress = true;
+                        break;
                     }
-
-                    _reserved[key] = new Reservation(job, attempt.Node, _timeProvider.GetUtcNow());
-                    perNode[attempt.Node] = perNode.GetValueOrDefault(attempt.Node) + 1;
-                    total++;
-                    grants.Add((attempt, job));
-                    _lastServed = (ordered[i].CreatedAt, ordered[i].Key);
-                    progress = true;
                 }
             }
 

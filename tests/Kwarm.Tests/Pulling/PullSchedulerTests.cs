@@ -80,6 +80,27 @@ public sealed class PullSchedulerTests
         Assert.Equal(["old", "young", "old", "young", "old", "young"], served);
     }
 
+    [Fact]
+    public void An_attempt_no_longer_wanted_is_not_granted_and_a_refused_create_waits_for_its_backoff()
+    {
+        var time = new FakeTimeProvider(Epoch);
+        var scheduler = new PullScheduler(maxConcurrentPulls: 5, maxPullsPerNode: 1, time);
+        var image = Image("shop", "web", new PrePullImageSpec { Image = "r/web:1" });
+        scheduler.SetDemand(new PullDemand("shop/web", Epoch, [new PullAttempt(image, "done", 1), new PullAttempt(image, "a", 1)]));
+
+        var grant = Assert.Single(scheduler.Plan([], Template.Build, stillWanted: attempt => attempt.Node != "done"));
+        Assert.Equal("a", grant.Attempt.Node);
+
+        var delay = scheduler.CreateFailed(Kwarm.Kubernetes.ResourceKeys.For(grant.Job));
+        Assert.Equal(TimeSpan.FromSeconds(1), delay);
+        scheduler.SetDemand(new PullDemand("shop/web", Epoch, [new PullAttempt(image, "a", 1)]));
+        Assert.Empty(scheduler.Plan([], Template.Build));
+
+        time.Advance(delay);
+        var again = Assert.Single(scheduler.Plan([], Template.Build));
+        Assert.Equal(TimeSpan.FromSeconds(2), scheduler.CreateFailed(Kwarm.Kubernetes.ResourceKeys.For(again.Job)));
+    }
+
     private static V1Job Created(V1Job job)
     {
         job.Metadata.Uid = Guid.NewGuid().ToString();
