@@ -108,7 +108,8 @@ public sealed class PullScheduler
             var ordered = _demands.Values.OrderBy(demand => demand.CreatedAt).ThenBy(demand => demand.Key, StringComparer.Ordinal).ToList();
             if (_lastServed is { } last)
             {
-                var next = ordered.FindIndex(demand => (demand.CreatedAt, demand.Key).CompareTo(last) > 0);
+                var next = ordered.FindIndex(demand => demand.CreatedAt > last.CreatedAt
+                    || (demand.CreatedAt == last.CreatedAt && string.CompareOrdinal(demand.Key, last.Key) > 0));
                 if (next > 0)
                 {
                     ordered = [.. ordered.Skip(next), .. ordered.Take(next)];
