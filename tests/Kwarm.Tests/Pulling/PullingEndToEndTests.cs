@@ -141,6 +141,28 @@ public sealed class PullingEndToEndTests
         Assert.Empty(sim.Cluster.ControllerErrors);
     }
 
+    [Fact]
+    public async Task Deleting_a_prepullimage_mid_pull_removes_its_jobs_and_pods()
+    {
+        await using var sim = await PullingOnSimulator.StartAsync(nodes: 3, timeFactor: 1);
+        // ~100 s per node at full speed: the pulls are surely running when the PrePullImage goes.
+        sim.Cluster.Registry.Add(new RegistryImage("registry.local/big:1", 10_000_000_000));
+        await sim.StartKwarmAsync();
+        await sim.CreateAsync(Image("big", new PrePullImageSpec { Image = "registry.local/big:1" }));
+        await PullingOnSimulator.WaitUntilAsync(
+            async () => (await sim.GetAsync("big")).Status?.Summary?.Pulling == 3, Limit, () => "three pulls running");
+
+        await sim.Client.CustomObjects.DeleteNamespacedCustomObjectAsync(
+            PrePullImage.KubeGroup, PrePullImage.KubeVersion, PullingOnSimulator.Namespace, PrePullImage.KubePluralName, "big",
+            cancellationToken: TestContext.Current.CancellationToken);
+
+        await PullingOnSimulator.WaitUntilAsync(
+            async () => (await sim.Client.BatchV1.ListNamespacedJobAsync(PullingOnSimulator.Namespace)).Items.Count == 0
+                && (await sim.Client.CoreV1.ListNamespacedPodAsync(PullingOnSimulator.Namespace)).Items.Count == 0,
+            Limit,
+            () => "pull Jobs and pods are gone");
+    }
+
     private static PrePullImage Image(string name, PrePullImageSpec spec) => new()
     {
         Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = PullingOnSimulator.Namespace },
