@@ -64,6 +64,13 @@ public sealed record PrePullImageSpec
     [JsonPropertyName("priorityClassName")]
     public string? PriorityClassName { get; set; }
 
+    /// <summary>
+    /// The workload container's pull policy, used by the pull container so that a mutable tag pulled with
+    /// <c>Always</c> is refreshed; absent means the Kubernetes default for the reference.
+    /// </summary>
+    [JsonPropertyName("imagePullPolicy")]
+    public ImagePullPolicy? ImagePullPolicy { get; set; }
+
     /// <summary>Per-node attempt timeout: <see cref="Timeout"/> or 10 minutes.</summary>
     [JsonIgnore]
     public TimeSpan EffectiveTimeout => PullDefaults.EffectiveTimeout(Timeout);
@@ -138,6 +145,14 @@ public sealed record NodeTargets
         (Names is not { Count: > 0 } || Names.Contains(nodeName, StringComparer.Ordinal))
         && (Selector is null || LabelSelectors.Matches(Selector, nodeLabels))
         && (NodeAffinity is null || NodeAffinityTerms.Matches(NodeAffinity, nodeName, nodeLabels));
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<ImagePullPolicy>))]
+public enum ImagePullPolicy
+{
+    Always,
+    IfNotPresent,
+    Never,
 }
 
 [JsonConverter(typeof(JsonStringEnumConverter<PrePullImagePhase>))]

@@ -1,0 +1,80 @@
+using k8s.Models;
+using Kwarm.Hosting;
+using Kwarm.Kubernetes;
+using Kwarm.Observability;
+using Kwarm.Resources;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Kwarm.Pulling;
+
+/// <summary>
+/// The pull engine as a leader-only worker: each leadership term gets a fresh <see cref="PullEngine"/> and work
+/// queue, fed by the PrePullImage, Node, Job and pull-Pod informers (whose subscriptions replay the caches, so every
+/// PrePullImage is looked at once per term). No polling: the only timed wake-ups are the queue's <c>AddAfter</c>
+/// for backoffs, attempt timeouts and the finished-PrePullImage TTL.
+/// </summary>
+public sealed class PullController : ILeaderOnlyWorker
+{
+    public const int Workers = 4;
+
+    private readonly ResourceInformer<PrePullImage> _images;
+    private readonly ResourceInformer<V1Node> _nodes;
+    private readonly ResourceInformer<V1Job> _jobs;
+    private readonly ResourceInformer<V1Pod> _pods;
+    private readonly IPullApi _api;
+    private readonly KwarmOptions _options;
+    private readonly KwarmMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger<PullController> _logger;
+
+    public PullController(
+        ResourceInformer<PrePullImage> images,
+        ResourceInformer<V1Node> nodes,
+        ResourceInformer<V1Job> jobs,
+        ResourceInformer<V1Pod> pods,
+        IPullApi api,
+        IOptions<KwarmOptions> options,
+        KwarmMetrics metrics,
+        TimeProvider timeProvider,
+        ILogger<PullController> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _images = images;
+        _nodes = nodes;
+        _jobs = jobs;
+        _pods = pods;
+        _api = api;
+        _options = options.Value;
+        _metrics = metrics;
+        _time = timeProvider;
+        _logger = logger;
+    }
+
+    public Task RunAsync(CancellationToken leadership)
+    {
+        var engine = new PullEngine(
+            _images.Cache, _nodes.Cache, _jobs.Cache, _pods.Cache, _api,
+            new PullEngineOptions(_options.MaxConcurrentPulls, _options.MaxPullsPerNode, _options.ToolsImage, _options.FinishedPrePullImageTtl),
+            _metrics, _time, _logger);
+        return ControllerLoop.RunAsync<string>(
+            "pulls",
+            queue =>
+            {
+                engine.Attach(queue.Add, queue.AddAfter);
+                return
+                [
+                    _jobs.Subscribe(engine.OnJob),
+                    _pods.Subscribe(engine.OnPod),
+                    _nodes.Subscribe(engine.OnNode),
+                    _images.Subscribe(engine.OnImage),
+                ];
+            },
+            engine.ReconcileAsync,
+            Workers,
+            new WorkQueueOptions(),
+            _time,
+            _logger,
+            leadership);
+    }
+}

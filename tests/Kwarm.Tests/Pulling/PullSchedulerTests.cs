@@ -1,0 +1,110 @@
+using k8s.Models;
+using Kwarm.Pulling;
+using Kwarm.Resources;
+using Microsoft.Extensions.Time.Testing;
+using static Kwarm.Tests.Pulling.PullTestObjects;
+
+namespace Kwarm.Tests.Pulling;
+
+public sealed class PullSchedulerTests
+{
+    private static readonly PullJobTemplate Template = new("tools.local/kwarm:1");
+
+    [Fact]
+    public void Grants_stop_at_the_cluster_cap_and_the_per_node_cap_counting_existing_and_reserved_jobs()
+    {
+        var time = new FakeTimeProvider(Epoch);
+        var scheduler = new PullScheduler(maxConcurrentPulls: 5, maxPullsPerNode: 2, time);
+        var images = Enumerable.Range(0, 3).Select(i => Image("shop", $"img-{i}", new PrePullImageSpec { Image = $"r/{i}:1" }, Epoch.AddMinutes(i))).ToList();
+        foreach (var image in images)
+        {
+            scheduler.SetDemand(new PullDemand($"shop/{image.Metadata.Name}", image.Metadata.CreationTimestamp!.Value, [new PullAttempt(image, "a", 1), new PullAttempt(image, "b", 1), new PullAttempt(image, "c", 1)]));
+        }
+
+        // One Job of another image already runs on node a.
+        var existing = Created(Template.Build(new PullAttempt(Image("shop", "other", new PrePullImageSpec { Image = "r/o:1" }), "a", 1)));
+
+        var first = scheduler.Plan([existing], Template.Build);
+
+        // 1 running + 4 granted = the cluster cap; node a gets one more, node b two (its cap), node c the last slot.
+        Assert.Equal(4, first.Count);
+        Assert.Equal(1, first.Count(grant => grant.Attempt.Node == "a"));
+        Assert.Equal(2, first.Count(grant => grant.Attempt.Node == "b"));
+        Assert.Equal(1, first.Count(grant => grant.Attempt.Node == "c"));
+        Assert.Equal(3, first.Select(grant => grant.Attempt.PrePullImage.Metadata.Name).Distinct().Count());
+        Assert.Equal(5, scheduler.CountActive([existing]));
+
+        // Nothing more fits until the cache shows a Job finishing, even though nothing was observed yet.
+        Assert.Empty(scheduler.Plan([existing], Template.Build));
+    }
+
+    [Fact]
+    public void Reservations_count_until_the_cache_shows_the_job_and_then_count_once()
+    {
+        var time = new FakeTimeProvider(Epoch);
+        var scheduler = new PullScheduler(maxConcurrentPulls: 2, maxPullsPerNode: 2, time);
+        var image = Image("shop", "web", new PrePullImageSpec { Image = "r/web:1" });
+        scheduler.SetDemand(new PullDemand("shop/web", Epoch, [new PullAttempt(image, "a", 1), new PullAttempt(image, "b", 1), new PullAttempt(image, "c", 1)]));
+
+        var grants = scheduler.Plan([], Template.Build);
+        Assert.Equal(2, grants.Count);
+        var seen = Created(grants[0].Job);
+
+        Assert.Equal(2, scheduler.CountActive([seen]));
+        scheduler.Observed(Kwarm.Kubernetes.ResourceKeys.For(seen));
+        Assert.Equal(2, scheduler.CountActive([seen]));
+
+        // A create that never shows up stops counting after a while.
+        time.Advance(PullScheduler.ReservationLifetime + TimeSpan.FromSeconds(1));
+        Assert.Equal(1, scheduler.CountActive([seen]));
+    }
+
+    [Fact]
+    public void One_free_slot_at_a_time_goes_round_robin_so_a_young_image_is_not_starved()
+    {
+        var time = new FakeTimeProvider(Epoch);
+        var scheduler = new PullScheduler(maxConcurrentPulls: 1, maxPullsPerNode: 1, time);
+        var old = Image("shop", "old", new PrePullImageSpec { Image = "r/old:1" }, Epoch);
+        var young = Image("shop", "young", new PrePullImageSpec { Image = "r/young:1" }, Epoch.AddHours(1));
+        scheduler.SetDemand(new PullDemand("shop/old", Epoch, [.. Enumerable.Range(0, 50).Select(i => new PullAttempt(old, $"n{i}", 1))]));
+        scheduler.SetDemand(new PullDemand("shop/young", Epoch.AddHours(1), [.. Enumerable.Range(0, 50).Select(i => new PullAttempt(young, $"n{i}", 1))]));
+
+        var served = new List<string>();
+        for (var i = 0; i < 6; i++)
+        {
+            var grant = Assert.Single(scheduler.Plan([], Template.Build));
+            served.Add(grant.Attempt.PrePullImage.Metadata.Name);
+            scheduler.Release(Kwarm.Kubernetes.ResourceKeys.For(grant.Job));
+        }
+
+        Assert.Equal(["old", "young", "old", "young", "old", "young"], served);
+    }
+
+    [Fact]
+    public void An_attempt_no_longer_wanted_is_not_granted_and_a_refused_create_waits_for_its_backoff()
+    {
+        var time = new FakeTimeProvider(Epoch);
+        var scheduler = new PullScheduler(maxConcurrentPulls: 5, maxPullsPerNode: 1, time);
+        var image = Image("shop", "web", new PrePullImageSpec { Image = "r/web:1" });
+        scheduler.SetDemand(new PullDemand("shop/web", Epoch, [new PullAttempt(image, "done", 1), new PullAttempt(image, "a", 1)]));
+
+        var grant = Assert.Single(scheduler.Plan([], Template.Build, stillWanted: attempt => attempt.Node != "done"));
+        Assert.Equal("a", grant.Attempt.Node);
+
+        var delay = scheduler.CreateFailed(Kwarm.Kubernetes.ResourceKeys.For(grant.Job));
+        Assert.Equal(TimeSpan.FromSeconds(1), delay);
+        scheduler.SetDemand(new PullDemand("shop/web", Epoch, [new PullAttempt(image, "a", 1)]));
+        Assert.Empty(scheduler.Plan([], Template.Build));
+
+        time.Advance(delay);
+        var again = Assert.Single(scheduler.Plan([], Template.Build));
+        Assert.Equal(TimeSpan.FromSeconds(2), scheduler.CreateFailed(Kwarm.Kubernetes.ResourceKeys.For(again.Job)));
+    }
+
+    private static V1Job Created(V1Job job)
+    {
+        job.Metadata.Uid = Guid.NewGuid().ToString();
+        job.Metadata.CreationTimestamp = Epoch;
+        return job;
+    }
+}
