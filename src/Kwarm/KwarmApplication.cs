@@ -2,6 +2,7 @@ using Kwarm.Admission;
 using Kwarm.Holds;
 using Kwarm.Hosting;
 using Kwarm.Kubernetes;
+using Kwarm.Pulling;
 using Microsoft.AspNetCore.Routing;
 
 namespace Kwarm;
@@ -41,6 +42,7 @@ public static class KwarmApplication
         services.AddKwarmAdmission();
         services.AddPolicyCatalogFeed();
         services.AddKwarmHolds();
+        services.AddKwarmPulling();
     }
 
     /// <summary>

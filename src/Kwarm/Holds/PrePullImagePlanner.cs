@@ -70,6 +70,7 @@ public static class PrePullImagePlanner
                     Retry = policy.EffectiveRetry,
                     Timeout = GoDuration.Format(policy.EffectiveTimeout),
                     PriorityClassName = string.IsNullOrEmpty(policy.PriorityClassName) ? null : policy.PriorityClassName,
+                    ImagePullPolicy = PullPolicy(podSpec, image),
                 },
             })
             .ToList();
@@ -168,6 +169,26 @@ public static class PrePullImagePlanner
             .DistinctBy(secret => secret.Name, StringComparer.Ordinal)
             .Select(secret => new V1LocalObjectReference { Name = secret.Name })
             .ToList();
+    }
+
+    /// <summary>
+    /// The pull policy of the containers running <paramref name="image"/>: <c>Always</c> when any of them says so (a
+    /// mutable tag must then be refreshed on every node), else the first one given; null leaves the Kubernetes default.
+    /// </summary>
+    public static ImagePullPolicy? PullPolicy(V1PodSpec podSpec, string image)
+    {
+        ArgumentNullException.ThrowIfNull(podSpec);
+        var policies = (podSpec.InitContainers ?? []).Concat(podSpec.Containers ?? [])
+            .Where(container => container.Image == image && !string.IsNullOrEmpty(container.ImagePullPolicy))
+            .Select(container => Enum.TryParse<ImagePullPolicy>(container.ImagePullPolicy, ignoreCase: false, out var parsed) ? parsed : (ImagePullPolicy?)null)
+            .OfType<ImagePullPolicy>()
+            .ToList();
+        if (policies.Count == 0)
+        {
+            return null;
+        }
+
+        return policies.Contains(ImagePullPolicy.Always) ? ImagePullPolicy.Always : policies[0];
     }
 
     /// <summary>The service account the pods run as: the template's, else <c>default</c>.</summary>

@@ -10,7 +10,7 @@ namespace Kwarm.Tests.Holds;
 
 /// <summary>
 /// Holds on the cluster simulator with Kwarm running in-process and people acting through the real kubectl
-/// (issue 6 scenarios 2, 3, 4, 5, 6, 7 and 8). Scenarios whose release needs warm nodes wait for the pull engine.
+/// (issue 6 scenarios 1 to 8), with the pull engine warming the nodes.
 /// </summary>
 public sealed class HoldEndToEndTests : IAsyncLifetime
 {
@@ -184,6 +184,23 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
         return await WebAsync();
     }
 
+    /// <summary>
+    /// Pulls of web's new tags (not of the running one) take a simulated minute: the hold cannot turn warm while a test exercises another way
+    /// out of it (the pull engine is running).
+    /// </summary>
+    private void KeepPullsBusy()
+    {
+        _bed.Cluster.Registry.SetSlow(Image2, 12_000);
+        _bed.Cluster.Registry.SetSlow(Image3, 12_000);
+    }
+
+    /// <summary>The release let the Deployment controller start the rollout: a ReplicaSet of the new template exists.</summary>
+    private async Task AssertRolloutStartedAsync(string image) =>
+        await WaitUntilAsync(
+            async () => (await _bed.Client.AppsV1.ListNamespacedReplicaSetAsync(Shop, cancellationToken: TestContext.Current.CancellationToken)).Items
+                .Any(rs => rs.Spec.Template.Spec.Containers[0].Image == image),
+            "a ReplicaSet of " + image);
+
     private async Task AssertNoReplicaSetCarriesHoldAnnotationsAsync()
     {
         var replicaSets = await _bed.Client.AppsV1.ListNamespacedReplicaSetAsync(Shop, cancellationToken: TestContext.Current.CancellationToken);
@@ -199,6 +216,7 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task Set_image_is_held_without_a_new_ReplicaSet_and_the_release_annotation_releases_it_at_once()
     {
+        KeepPullsBusy();
         await StartAsync();
 
         await _bed.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image2);
@@ -218,13 +236,14 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
         await WaitUntilAsync(async () => await PolicyStatusAsync() is { ActiveHolds: 1, WatchedDeployments: 1 }, "the policy status to count the hold");
         Assert.Contains((await PolicyStatusAsync())!.Conditions!, c => c.Type == "Ready" && c.Status == "True");
 
-        // While nothing changes, Kwarm only watches: no polling GET or LIST, no repeated write.
+        // While nothing changes, the hold controller only watches: no polling GET or LIST, no repeated write.
         const string kwarm = "system:serviceaccount:kwarm-system:kwarm";
         Assert.Contains(_bed.Cluster.Audit.Snapshot().Keys, request => request.User == kwarm && request.Verb == "create" && request.Resource == "prepullimages");
         _bed.Cluster.Audit.Clear();
         await Task.Delay(TimeSpan.FromSeconds(2), TestContext.Current.CancellationToken);
         var kwarmRequests = _bed.Cluster.Audit.Snapshot().Keys
-            .Where(request => request.User == kwarm && request.Verb != "watch")
+            .Where(request => request.User == kwarm && request.Verb != "watch"
+                && (request.Resource is "deployments" or "events" or "prepullpolicies" || (request.Resource == "prepullimages" && request.Subresource is null)))
             .Select(request => $"{request.Verb} {request.Resource}")
             .ToList();
         Assert.Empty(kwarmRequests);
@@ -234,7 +253,7 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
         var released = await WaitForReleaseAsync([Image2]);
         Assert.False(released.Metadata.Annotations.ContainsKey(KwarmApi.HoldAnnotation));
         Assert.False(released.Metadata.Annotations.ContainsKey(KwarmApi.ReleaseAnnotation));
-        await _bed.Kubectl.SucceedAsync("-n", Shop, "rollout", "status", "deployment/web", "--timeout=30s");
+        await AssertRolloutStartedAsync(Image2);
         Assert.Equal("Released", Assert.Single(await KwarmEventsAsync("HoldReleased")).Action);
         await AssertNoReplicaSetCarriesHoldAnnotationsAsync();
         await WaitUntilAsync(async () => await PolicyStatusAsync() is { ActiveHolds: 0, WatchedDeployments: 1 }, "the policy status to drop the hold");
@@ -243,6 +262,7 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task A_hold_that_outlives_maxDuration_fails_open_with_Timeout()
     {
+        KeepPullsBusy();
         await StartAsync(maxDuration: "3s");
 
         await _bed.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image2);
@@ -252,7 +272,7 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
         var released = Assert.Single(await KwarmEventsAsync("HoldReleased"));
         Assert.Equal("Timeout", released.Action);
         Assert.Equal("Warning", released.Type);
-        await _bed.Kubectl.SucceedAsync("-n", Shop, "rollout", "status", "deployment/web", "--timeout=30s");
+        await AssertRolloutStartedAsync(Image2);
         await AssertNoReplicaSetCarriesHoldAnnotationsAsync();
     }
 
@@ -277,6 +297,7 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task A_second_image_change_during_a_hold_replaces_it_and_deletes_the_first_holds_PrePullImages()
     {
+        KeepPullsBusy();
         await StartAsync();
         await _bed.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image2);
         var first = (await WaitForHoldAsync([Image2])).Metadata.Annotations[KwarmApi.HoldAnnotation];
@@ -292,19 +313,23 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
 
         await _bed.Kubectl.SucceedAsync("-n", Shop, "annotate", "deployment/web", "kwarm.io/release=true");
         await WaitForReleaseAsync([Image3]);
-        await _bed.Kubectl.SucceedAsync("-n", Shop, "rollout", "status", "deployment/web", "--timeout=30s");
+        await AssertRolloutStartedAsync(Image3);
         await AssertNoReplicaSetCarriesHoldAnnotationsAsync();
     }
 
     [Fact]
     public async Task Scale_and_reapply_during_a_hold_keep_it_and_rollout_resume_releases_it()
     {
+        KeepPullsBusy();
         await StartAsync();
         await _bed.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image2);
         await WaitForHoldAsync([Image2]);
 
         await _bed.Kubectl.SucceedAsync("-n", Shop, "scale", "deployment/web", "--replicas=3");
-        await WaitUntilAsync(async () => (await WebAsync()).Status?.ReadyReplicas == 3, "the scale to apply to the old ReplicaSet");
+        await WaitUntilAsync(
+            async () => (await _bed.Client.AppsV1.ListNamespacedReplicaSetAsync(Shop, cancellationToken: TestContext.Current.CancellationToken)).Items
+                is [{ Spec.Replicas: 3 } only] && only.Spec.Template.Spec.Containers[0].Image == Image1,
+            "the scale to apply to the old ReplicaSet");
         // A GitOps tool re-applying the manifest that carries the new image, as a client-side apply, a merge patch,
         // a strategic merge patch and a full replace (which drops paused and the annotations): the hold stays.
         await ApplyAsync(WebDeployment(Image2, replicas: 3));
@@ -321,13 +346,13 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
 
         await WaitForReleaseAsync([Image2]);
         Assert.Equal("Released", Assert.Single(await KwarmEventsAsync("HoldReleased")).Action);
-        await _bed.Kubectl.SucceedAsync("-n", Shop, "rollout", "status", "deployment/web", "--timeout=30s");
-        Assert.Equal(3, (await WebAsync()).Status.UpdatedReplicas);
+        await AssertRolloutStartedAsync(Image2);
     }
 
     [Fact]
     public async Task Kwarm_restarted_mid_hold_picks_the_hold_up_and_releases_it_at_the_original_deadline()
     {
+        KeepPullsBusy();
         await StartAsync(maxDuration: "8s");
         await _bed.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image2);
         await WaitForHoldAsync([Image2]);
@@ -367,6 +392,7 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task With_two_replicas_the_follower_serves_the_webhook_and_takes_over_the_hold_when_the_leader_dies()
     {
+        KeepPullsBusy();
         await StartAsync("10m", "Release", "--leader-elect");
         await WaitUntilAsync(async () => await LeaderAsync() is not null, "the first replica to take the Lease");
         var firstLeader = await LeaderAsync();
@@ -385,5 +411,47 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
         await WaitForReleaseAsync([Image2]);
         Assert.Single(await KwarmEventsAsync("HoldStarted"));
         Assert.Equal("Released", Assert.Single(await KwarmEventsAsync("HoldReleased")).Action);
+    }
+
+    [Fact]
+    public async Task Set_image_is_pre_pulled_on_every_node_released_as_Warm_and_no_new_pod_waits_on_a_pull()
+    {
+        await StartAsync();
+        var nodes = (await _bed.Client.CoreV1.ListNodeAsync(cancellationToken: TestContext.Current.CancellationToken)).Items.Select(n => n.Metadata.Name).ToList();
+
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image2);
+        await WaitForHoldAsync([Image2]);
+
+        await WaitForReleaseAsync([Image2], seconds: 40);
+        Assert.Equal("Warm", Assert.Single(await KwarmEventsAsync("HoldReleased")).Action);
+        var image = Assert.Single(await PrePullImagesAsync());
+        Assert.Equal(PrePullImagePhase.Completed, image.Status!.Phase);
+        Assert.Equal(nodes.Count, image.Status.Summary!.Completed + image.Status.Summary.Skipped);
+        foreach (var node in nodes)
+        {
+            Assert.Contains(_bed.Cluster.CachedImages(node), cached => cached.Contains("shop/web:2", StringComparison.Ordinal));
+        }
+
+        var pullsAtRelease = nodes.ToDictionary(n => n, _bed.Cluster.PullCount);
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "rollout", "status", "deployment/web", "--timeout=30s");
+        Assert.Equal(pullsAtRelease, nodes.ToDictionary(n => n, _bed.Cluster.PullCount));
+        await AssertNoReplicaSetCarriesHoldAnnotationsAsync();
+    }
+
+    [Theory]
+    [InlineData("Release")]
+    [InlineData("Wait")]
+    public async Task A_failing_pull_releases_as_PullFailed_or_with_Wait_holds_until_maxDuration(string onFailure)
+    {
+        _bed.Cluster.Registry.MarkMissing(Image2);
+        await StartAsync(maxDuration: "6s", onFailure: onFailure);
+
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image2);
+        await WaitForHoldAsync([Image2]);
+
+        await WaitForReleaseAsync([Image2], seconds: 40);
+        var failure = Assert.Single(await KwarmEventsAsync("PullFailed"));
+        Assert.Contains("not found", failure.Message, StringComparison.Ordinal);
+        Assert.Equal(onFailure == "Release" ? "PullFailed" : "Timeout", Assert.Single(await KwarmEventsAsync("HoldReleased")).Action);
     }
 }

@@ -87,4 +87,21 @@ public sealed class NodeTargetingTests
         policy.ImagePullSecrets.Inherit = false;
         Assert.Equal(["extra", "pod"], PrePullImagePlanner.PullSecrets(policy, pod, account).Select(s => s.Name));
     }
+
+    [Fact]
+    public void The_pull_policy_is_Always_when_any_container_of_the_image_says_so_else_the_first_given_else_absent()
+    {
+        var pod = Pod();
+        pod.Containers =
+        [
+            new V1Container { Name = "a", Image = "app:1", ImagePullPolicy = "IfNotPresent" },
+            new V1Container { Name = "b", Image = "app:1", ImagePullPolicy = "Always" },
+            new V1Container { Name = "c", Image = "side:1", ImagePullPolicy = "Never" },
+            new V1Container { Name = "d", Image = "plain:1" },
+        ];
+
+        Assert.Equal(ImagePullPolicy.Always, PrePullImagePlanner.PullPolicy(pod, "app:1"));
+        Assert.Equal(ImagePullPolicy.Never, PrePullImagePlanner.PullPolicy(pod, "side:1"));
+        Assert.Null(PrePullImagePlanner.PullPolicy(pod, "plain:1"));
+    }
 }
