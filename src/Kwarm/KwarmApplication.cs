@@ -1,6 +1,7 @@
 using Kwarm.Admission;
 using Kwarm.Hosting;
 using Kwarm.Kubernetes;
+using Kwarm.Pulling;
 using Microsoft.AspNetCore.Routing;
 
 namespace Kwarm;
@@ -39,6 +40,7 @@ public static class KwarmApplication
         services.AddKwarmKubernetes();
         services.AddKwarmAdmission();
         services.AddPolicyCatalogFeed();
+        services.AddKwarmPulling();
     }
 
     /// <summary>
