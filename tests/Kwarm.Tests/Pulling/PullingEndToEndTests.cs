@@ -133,9 +133,19 @@ public sealed class PullingEndToEndTests
         await sim.StartKwarmAsync(maxConcurrentPulls: 10, maxPullsPerNode: 2);
         var finished = await sim.WaitFinishedAsync(TimeSpan.FromSeconds(50), names);
 
-        Assert.All(finished, image => Assert.Equal(new PullSummary { Total = 200, Completed = 200 }, image.Status!.Summary));
+        // A pull that finished while no controller ran (its Job already cleaned up, its outcome not yet written) is found
+        // warm in the node's status.images by the next leader and counted as skipped: warm either way, never pulled twice.
+        Assert.All(finished, image =>
+        {
+            var summary = image.Status!.Summary!;
+            Assert.Equal(new PullSummary { Total = 200, Completed = summary.Completed, Skipped = summary.Skipped }, summary);
+            Assert.Equal(200, summary.Completed + summary.Skipped);
+        });
+        var skipped = finished.Sum(image => image.Status!.Summary!.Skipped);
+        Assert.InRange(skipped, 0, 10);
         Assert.InRange(sim.MaxActivePods, 2, 10);
         Assert.InRange(sim.MaxActivePodsPerNode, 1, 2);
+        // Every (image, node) was pulled by exactly one Job, the skipped ones included: their Job finished unrecorded.
         Assert.Equal(600, sim.JobsCreated.Select(job => (job.Image, job.Node)).Distinct().Count());
         Assert.True(600 == sim.JobsCreated.Count, $"{sim.JobsCreated.Count} Jobs for 600 pulls; errors seen: {string.Join(" | ", sim.Errors.Keys)}");
         Assert.Empty(sim.Cluster.ControllerErrors);
