@@ -38,6 +38,9 @@ public sealed class WebhookEndToEndTests
     public async Task Kubectl_set_image_on_a_selected_Deployment_is_held_and_scale_is_not()
     {
         await using var installed = await KwarmTestCluster.StartAsync(new SimulatorOptions { Nodes = 3, TimeFactor = 0.01 });
+        // The hold controller and the pull engine run too: a new image that takes a simulated minute to pull keeps
+        // the hold in place while this test looks at it.
+        installed.Cluster.Registry.SetSlow("registry.local/shop/web:1.2", 12_000);
         await installed.StartKwarmAsync();
         var kubectl = installed.Kubectl;
         await kubectl.SucceedAsync("create", "namespace", "shop");
