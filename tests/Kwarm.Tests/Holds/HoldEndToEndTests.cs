@@ -163,6 +163,13 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
         [.. (await _bed.Client.CoreV1.ListNamespacedEventAsync(Shop, cancellationToken: TestContext.Current.CancellationToken)).Items
             .Where(e => e.Reason == reason && e.InvolvedObject?.Name == "web" && e.Source?.Component == "kwarm")];
 
+    /// <summary>The single HoldReleased event; the controller records it just after the release patch, so it may lag a moment.</summary>
+    private async Task<Corev1Event> ReleasedEventAsync()
+    {
+        await WaitUntilAsync(async () => (await KwarmEventsAsync("HoldReleased")).Count > 0, "the HoldReleased event");
+        return Assert.Single(await KwarmEventsAsync("HoldReleased"));
+    }
+
     private async Task<V1Deployment> WaitForHoldAsync(string[] images)
     {
         var hold = HoldId.For(images);
@@ -232,6 +239,7 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
         var blocked = await _bed.Kubectl.RunAsync("-n", Shop, "rollout", "status", "deployment/web", "--timeout=2s");
         Assert.NotEqual(0, blocked.ExitCode);
         Assert.Contains("Waiting for deployment \"web\" rollout to finish", blocked.Out + blocked.Error, StringComparison.Ordinal);
+        await WaitUntilAsync(async () => (await KwarmEventsAsync("HoldStarted")).Count > 0, "the HoldStarted event");
         Assert.Single(await KwarmEventsAsync("HoldStarted"));
         await WaitUntilAsync(async () => await PolicyStatusAsync() is { ActiveHolds: 1, WatchedDeployments: 1 }, "the policy status to count the hold");
         Assert.Contains((await PolicyStatusAsync())!.Conditions!, c => c.Type == "Ready" && c.Status == "True");
@@ -254,7 +262,7 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
         Assert.False(released.Metadata.Annotations.ContainsKey(KwarmApi.HoldAnnotation));
         Assert.False(released.Metadata.Annotations.ContainsKey(KwarmApi.ReleaseAnnotation));
         await AssertRolloutStartedAsync(Image2);
-        Assert.Equal("Released", Assert.Single(await KwarmEventsAsync("HoldReleased")).Action);
+        Assert.Equal("Released", (await ReleasedEventAsync()).Action);
         await AssertNoReplicaSetCarriesHoldAnnotationsAsync();
         await WaitUntilAsync(async () => await PolicyStatusAsync() is { ActiveHolds: 0, WatchedDeployments: 1 }, "the policy status to drop the hold");
     }
@@ -269,7 +277,7 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
         await WaitForHoldAsync([Image2]);
 
         await WaitForReleaseAsync([Image2], seconds: 15);
-        var released = Assert.Single(await KwarmEventsAsync("HoldReleased"));
+        var released = (await ReleasedEventAsync());
         Assert.Equal("Timeout", released.Action);
         Assert.Equal("Warning", released.Type);
         await AssertRolloutStartedAsync(Image2);
@@ -345,7 +353,7 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
         await _bed.Kubectl.SucceedAsync("-n", Shop, "rollout", "resume", "deployment/web");
 
         await WaitForReleaseAsync([Image2]);
-        Assert.Equal("Released", Assert.Single(await KwarmEventsAsync("HoldReleased")).Action);
+        Assert.Equal("Released", (await ReleasedEventAsync()).Action);
         await AssertRolloutStartedAsync(Image2);
     }
 
@@ -366,7 +374,7 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
         var readyAt = DateTime.UtcNow;
 
         await WaitForReleaseAsync([Image2], seconds: 30);
-        var released = Assert.Single(await KwarmEventsAsync("HoldReleased"));
+        var released = (await ReleasedEventAsync());
         Assert.Equal("Timeout", released.Action);
         // The deadline came from the PrePullImages' creation (8 s after it, or at once if that had passed while Kwarm
         // was down), not from the new process's start, which was more than 3 s after it. Event times have whole seconds.
@@ -411,7 +419,7 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
 
         await WaitForReleaseAsync([Image2]);
         Assert.Single(await KwarmEventsAsync("HoldStarted"));
-        Assert.Equal("Released", Assert.Single(await KwarmEventsAsync("HoldReleased")).Action);
+        Assert.Equal("Released", (await ReleasedEventAsync()).Action);
     }
 
     [Fact]
@@ -424,7 +432,7 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
         await WaitForHoldAsync([Image2]);
 
         await WaitForReleaseAsync([Image2], seconds: 40);
-        Assert.Equal("Warm", Assert.Single(await KwarmEventsAsync("HoldReleased")).Action);
+        Assert.Equal("Warm", (await ReleasedEventAsync()).Action);
         var image = Assert.Single(await PrePullImagesAsync());
         Assert.Equal(PrePullImagePhase.Completed, image.Status!.Phase);
         Assert.Equal(nodes.Count, image.Status.Summary!.Completed + image.Status.Summary.Skipped);
@@ -458,7 +466,7 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
         }
 
         await WaitForReleaseAsync([Image2], seconds: 40);
-        Assert.Equal(onFailure == "Release" ? "PullFailed" : "Timeout", Assert.Single(await KwarmEventsAsync("HoldReleased")).Action);
+        Assert.Equal(onFailure == "Release" ? "PullFailed" : "Timeout", (await ReleasedEventAsync()).Action);
         Assert.Single(await KwarmEventsAsync("PullFailed"));
     }
 }
