@@ -1,9 +1,9 @@
-using System.Text.Json.Nodes;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using k8s.Models;
 using Kwarm.Admission;
 using Kwarm.Resources;
 using Kwarm.Tests.Resources;
-using k8s.Models;
 
 namespace Kwarm.Tests.Admission;
 
