@@ -1,4 +1,3 @@
-using Kwarm.Kubernetes;
 using Kwarm.Resources;
 
 namespace Kwarm.Admission;
@@ -30,18 +29,10 @@ public static class PolicyMatcher
     public static bool Selects(PrePullPolicy policy, string? @namespace, IDictionary<string, string>? labels)
     {
         ArgumentNullException.ThrowIfNull(policy);
-        if (policy.Metadata?.DeletionTimestamp is not null || policy.Spec?.Selector is not { } selector)
-        {
-            return false;
-        }
-
-        if (selector.Namespaces is { Count: > 0 } namespaces
-            && (@namespace is null || !namespaces.Contains(@namespace, StringComparer.Ordinal)))
-        {
-            return false;
-        }
-
-        return LabelSelectorMatcher.Matches(selector.MatchLabels, selector.MatchExpressions, labels);
+        // A Deployment always has a namespace; a request without one can match only a policy for every namespace.
+        return policy.Metadata?.DeletionTimestamp is null
+            && policy.Spec?.Selector is { } selector
+            && (@namespace is not null ? selector.Matches(@namespace, labels) : selector.Namespaces is not { Count: > 0 } && selector.Matches("", labels));
     }
 }
 

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using k8s.Models;
 using Kwarm.Admission;
 using Kwarm.Resources;
+using Kwarm.Tests.Resources;
 
 namespace Kwarm.Tests.Admission;
 
@@ -102,17 +103,9 @@ internal static class AdmissionFixtures
 
     private static string FindFixtures()
     {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Kwarm.sln")))
-            {
-                var fixtures = Path.GetFullPath(Path.Combine(directory.FullName, "..", "shared", "fixtures", "admission"));
-                return Directory.Exists(fixtures)
-                    ? fixtures
-                    : throw new DirectoryNotFoundException($"The recorded fixtures are expected at {fixtures} (the repository's parent holds shared/).");
-            }
-        }
-
-        throw new DirectoryNotFoundException($"No Kwarm.sln above {AppContext.BaseDirectory}.");
+        var fixtures = Path.Combine(RepositoryFiles.SharedFixtures, "admission");
+        return Directory.Exists(fixtures)
+            ? fixtures
+            : throw new DirectoryNotFoundException($"The recorded fixtures are expected at {fixtures} (the repository's parent holds shared/).");
     }
 }

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using k8s.Models;
 using Kwarm.Admission;
-using Kwarm.Kubernetes;
 using Kwarm.Resources;
 
 namespace Kwarm.Tests.Admission;
@@ -119,11 +118,11 @@ public sealed class PolicySelectionTests
             MatchExpressions = [new V1LabelSelectorRequirement { Key = "pool", OperatorProperty = "In", Values = ["a", "b"] }],
         };
 
-        Assert.True(LabelSelectorMatcher.Matches(selector, new Dictionary<string, string> { ["kubernetes.io/os"] = "linux", ["pool"] = "b" }));
-        Assert.False(LabelSelectorMatcher.Matches(selector, new Dictionary<string, string> { ["kubernetes.io/os"] = "linux", ["pool"] = "c" }));
-        Assert.False(LabelSelectorMatcher.Matches(selector, new Dictionary<string, string> { ["kubernetes.io/os"] = "windows", ["pool"] = "a" }));
-        Assert.False(LabelSelectorMatcher.Matches(selector, labels: null));
-        Assert.True(LabelSelectorMatcher.Matches(new V1LabelSelector(), labels: null));
+        Assert.True(LabelSelectors.Matches(selector, new Dictionary<string, string> { ["kubernetes.io/os"] = "linux", ["pool"] = "b" }));
+        Assert.False(LabelSelectors.Matches(selector, new Dictionary<string, string> { ["kubernetes.io/os"] = "linux", ["pool"] = "c" }));
+        Assert.False(LabelSelectors.Matches(selector, new Dictionary<string, string> { ["kubernetes.io/os"] = "windows", ["pool"] = "a" }));
+        Assert.False(LabelSelectors.Matches(selector, labels: null));
+        Assert.True(LabelSelectors.Matches(new V1LabelSelector(), labels: null));
     }
 
     [Theory]
@@ -135,8 +134,10 @@ public sealed class PolicySelectionTests
     {
         var requirement = new V1LabelSelectorRequirement { Key = "kubernetes.io/os", OperatorProperty = op, Values = values };
 
-        Assert.False(LabelSelectorMatcher.Matches(requirement, new Dictionary<string, string> { ["kubernetes.io/os"] = "linux" }));
-        Assert.False(LabelSelectorMatcher.Matches(requirement, new Dictionary<string, string>()));
+        var selector = new V1LabelSelector { MatchExpressions = [requirement] };
+
+        Assert.False(LabelSelectors.Matches(selector, new Dictionary<string, string> { ["kubernetes.io/os"] = "linux" }));
+        Assert.False(LabelSelectors.Matches(selector, new Dictionary<string, string>()));
     }
 }
 

@@ -1,3 +1,4 @@
+using Kwarm.Tests.Resources;
 using Kwarm.Admission;
 using YamlDotNet.RepresentationModel;
 
@@ -8,14 +9,8 @@ public sealed class WebhookManifestTests
 {
     private static YamlMappingNode Load(string file)
     {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Kwarm.sln")))
-        {
-            directory = directory.Parent;
-        }
-
         var stream = new YamlStream();
-        using var reader = new StreamReader(Path.Combine(directory!.FullName, "deploy", "webhook", file));
+        using var reader = new StreamReader(Path.Combine(RepositoryFiles.Root, "deploy", "webhook", file));
         stream.Load(reader);
         return (YamlMappingNode)Assert.Single(stream.Documents).RootNode;
     }
