@@ -5,6 +5,7 @@ using Kwarm.Simulator.Hosting;
 namespace Kwarm.Tests.EndToEnd;
 
 /// <summary>Kwarm installed from deploy/ on the simulator: the API server calls its webhook the way a cluster does.</summary>
+[Collection(Kwarm.Tests.EndToEnd.OneSimulatedClusterAtATime.Name)]
 public sealed class WebhookEndToEndTests
 {
     private const string Policy = """

@@ -12,6 +12,7 @@ namespace Kwarm.Tests.Holds;
 /// Holds on the cluster simulator with Kwarm running in-process and people acting through the real kubectl
 /// (issue 6 scenarios 1 to 8), with the pull engine warming the nodes.
 /// </summary>
+[Collection(Kwarm.Tests.EndToEnd.OneSimulatedClusterAtATime.Name)]
 public sealed class HoldEndToEndTests : IAsyncLifetime
 {
     private const string Shop = "shop";

@@ -7,6 +7,7 @@ using Kwarm.Simulator.Nodes;
 namespace Kwarm.Tests.Pulling;
 
 /// <summary>The pull engine end to end on the cluster simulator (its API server, Job controller, scheduler, kubelets).</summary>
+[Collection(Kwarm.Tests.EndToEnd.OneSimulatedClusterAtATime.Name)]
 public sealed class PullingEndToEndTests
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(40);

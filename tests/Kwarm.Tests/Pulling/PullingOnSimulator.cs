@@ -108,6 +108,17 @@ internal sealed class PullingOnSimulator : IAsyncDisposable
             await _kwarm.DisposeAsync();
             _kwarm = null;
         }
+
+        // A stopped leader's create requests already on the wire still land, as after a real crash. A new leader only
+        // starts after the old one's lease expired (seconds later), so by then they are in its first list: wait them out.
+        for (var seen = JobsCreated.Count; ; seen = JobsCreated.Count)
+        {
+            await Task.Delay(500, Token);
+            if (JobsCreated.Count == seen)
+            {
+                return;
+            }
+        }
     }
 
     public async Task CreateAsync(PrePullImage image)
@@ -223,7 +234,9 @@ internal sealed class PullingOnSimulator : IAsyncDisposable
         lock (_measure)
         {
             var key = stored.Namespace + "/" + stored.Name;
-            if (change.Type == StoreChange.Deleted || stored.Phase is "Succeeded" or "Failed")
+            // A pod is pulling from its creation until its pull container reports an imageID (DESIGN §5: that is when the
+            // attempt succeeds and Kwarm frees the slot) or it ends; the moment noop then runs is not a pull.
+            if (change.Type == StoreChange.Deleted || stored.Phase is "Succeeded" or "Failed" || HasPulled(stored))
             {
                 _pods.TryRemove(key, out _);
             }
@@ -236,5 +249,12 @@ internal sealed class PullingOnSimulator : IAsyncDisposable
             var perNode = _pods.Values.Where(pod => pod.Node.Length > 0).GroupBy(pod => pod.Node).Select(group => group.Count()).DefaultIfEmpty(0).Max();
             MaxActivePodsPerNode = Math.Max(MaxActivePodsPerNode, perNode);
         }
+    }
+
+    private static bool HasPulled(StoredObject pod)
+    {
+        var status = KubernetesJson.Deserialize<V1Pod>(Encoding.UTF8.GetString(pod.Json)).Status;
+        return status?.ContainerStatuses?.Any(container =>
+            container.Name == PullJobTemplate.PullContainer && !string.IsNullOrEmpty(container.ImageID)) == true;
     }
 }
