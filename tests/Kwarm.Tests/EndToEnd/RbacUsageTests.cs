@@ -1,0 +1,139 @@
+using k8s;
+using k8s.Models;
+using Kwarm.Resources;
+using Kwarm.Simulator.Api;
+using Kwarm.Simulator.Hosting;
+using Kwarm.Simulator.Nodes;
+using Kwarm.Tests.Resources;
+
+namespace Kwarm.Tests.EndToEnd;
+
+/// <summary>
+/// Least privilege, checked against behaviour: Kwarm runs a whole hold (two image changes, the first superseded)
+/// with leader election on, as service account kwarm-system/kwarm, and every API call it made is compared with
+/// the ClusterRole and the leader-election Role of deploy/rbac: nothing it did is missing from them, and nothing in
+/// them went unused.
+/// </summary>
+[Collection(OneSimulatedClusterAtATime.Name)]
+public sealed class RbacUsageTests
+{
+    private const string Policy = """
+        apiVersion: kwarm.io/v1alpha1
+        kind: PrePullPolicy
+        metadata: {name: web-tier}
+        spec:
+          selector:
+            matchLabels: {kwarm.io/enabled: "true"}
+        """;
+
+    private const string Deployment = """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: web
+          namespace: shop
+          labels: {app: web, kwarm.io/enabled: "true"}
+        spec:
+          replicas: 2
+          selector: {matchLabels: {app: web}}
+          template:
+            metadata: {labels: {app: web}}
+            spec:
+              containers:
+              - name: web
+                image: registry.local/shop/web:1
+        """;
+
+    [Fact]
+    public async Task Kwarm_uses_exactly_the_permissions_its_roles_grant()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var installed = await KwarmTestCluster.StartAsync(new SimulatorOptions { Nodes = 4, TimeFactor = 0.01 });
+        // The first new image pulls slowly, so the second change lands while the first hold is still pulling.
+        installed.Cluster.Registry.Add(new RegistryImage("registry.local/shop/web:2-slow", 20_000_000_000));
+        installed.Cluster.Registry.Add(new RegistryImage("registry.local/shop/web:3", 50_000_000));
+        await installed.StartKwarmAsync("--leader-elect");
+        var kubectl = installed.Kubectl;
+        await kubectl.SucceedAsync("create", "namespace", "shop");
+        await EndToEndFiles.ApplyAsync(kubectl, Policy);
+        await EndToEndFiles.ApplyAsync(kubectl, Deployment);
+        await kubectl.SucceedAsync("-n", "shop", "rollout", "status", "deployment/web", "--timeout=60s");
+
+        await WaitUntilHeldAsync(kubectl, "registry.local/shop/web:2-slow");
+        await WaitUntilAsync(async () => (await PrePullImagesAsync(installed)).Count > 0, "the first hold's PrePullImages");
+        await kubectl.SucceedAsync("-n", "shop", "set", "image", "deployment/web", "web=registry.local/shop/web:3");
+        var secondHold = Kwarm.Admission.HoldId.For(["registry.local/shop/web:3"]);
+        await WaitUntilAsync(
+            async () => (await installed.Client.AppsV1.ReadNamespacedDeploymentAsync("web", "shop", cancellationToken: ct)).Metadata.Annotations
+                is { } annotations && annotations.TryGetValue(KwarmApi.ReleasedAnnotation, out var released) && released == secondHold,
+            "the second hold's release");
+        await kubectl.SucceedAsync("-n", "shop", "rollout", "status", "deployment/web", "--timeout=60s");
+
+        var calls = installed.Cluster.Audit.Snapshot().Keys.Where(call => call.User == KwarmTestCluster.OperatorUser).ToList();
+        var grants = Grants();
+        var missing = calls.Where(call => !grants.Any(grant => grant.Allows(call))).Select(Describe).Distinct().Order().ToList();
+        var unused = grants.SelectMany(grant => grant.Verbs.Select(verb => (grant, verb)))
+            .Where(pair => !calls.Any(call => pair.grant.Allows(call) && call.Verb == pair.verb))
+            .Select(pair => $"{pair.verb} {pair.grant.Resource}")
+            .Order()
+            .ToList();
+
+        Assert.True(missing.Count == 0, "Kwarm made calls its roles do not grant:\n" + string.Join('\n', missing));
+        Assert.True(unused.Count == 0, "Kwarm's roles grant what it never used:\n" + string.Join('\n', unused));
+    }
+
+    /// <summary>One resource and its verbs from a rule; a Role's grants hold only in its namespace.</summary>
+    private sealed record Grant(string Group, string Resource, IReadOnlyList<string> Verbs, string? Namespace)
+    {
+        public bool Allows(AuditedRequest call) =>
+            call.Group == Group
+            && Resource == (call.Subresource is null ? call.Resource : $"{call.Resource}/{call.Subresource}")
+            && Verbs.Contains(call.Verb)
+            && (Namespace is null || call.Namespace == Namespace);
+    }
+
+    private static List<Grant> Grants()
+    {
+        var rbac = Path.Combine(RepositoryFiles.Root, "deploy", "rbac");
+        var clusterRole = KubernetesYaml.Deserialize<V1ClusterRole>(File.ReadAllText(Path.Combine(rbac, "cluster-role.yaml")));
+        var role = KubernetesYaml.Deserialize<V1Role>(File.ReadAllText(Path.Combine(rbac, "leader-election-role.yaml")));
+        return clusterRole.Rules.Select(rule => (rule, (string?)null))
+            .Concat(role.Rules.Select(rule => (rule, (string?)role.Metadata.NamespaceProperty)))
+            .SelectMany(entry => entry.rule.ApiGroups.SelectMany(group => entry.rule.Resources.Select(resource =>
+                new Grant(group, resource, [.. entry.rule.Verbs], entry.Item2))))
+            .ToList();
+    }
+
+    private static string Describe(AuditedRequest call) =>
+        $"{call.Verb} {(call.Group.Length == 0 ? "" : call.Group + "/")}{call.Resource}{(call.Subresource is null ? "" : "/" + call.Subresource)}" +
+        (call.Namespace.Length == 0 ? "" : $" in {call.Namespace}");
+
+    private static async Task<IList<PrePullImage>> PrePullImagesAsync(KwarmTestCluster installed)
+    {
+        var list = await installed.Client.CustomObjects.ListNamespacedCustomObjectAsync<CustomResourceList<PrePullImage>>(
+            KwarmApi.Group, KwarmApi.Version, "shop", PrePullImage.KubePluralName, cancellationToken: TestContext.Current.CancellationToken);
+        return list.Items;
+    }
+
+    /// <summary>Sets the image until the webhook holds it: the policy may reach Kwarm's cache a moment after it was applied.</summary>
+    private static async Task WaitUntilHeldAsync(Kubectl kubectl, string image)
+    {
+        await WaitUntilAsync(
+            async () => await kubectl.SucceedAsync(
+                "-n", "shop", "set", "image", "deployment/web", $"web={image}", "--dry-run=server", "-o", "jsonpath={.spec.paused}") == "true",
+            "the webhook to see the policy");
+        await kubectl.SucceedAsync("-n", "shop", "set", "image", "deployment/web", $"web={image}");
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+    }
+
+    private sealed record CustomResourceList<T>(IList<T> Items);
+}
