@@ -8,32 +8,9 @@ namespace Kwarm.Tests.EndToEnd;
 [Collection(Kwarm.Tests.EndToEnd.OneSimulatedClusterAtATime.Name)]
 public sealed class WebhookEndToEndTests
 {
-    private const string Policy = """
-        apiVersion: kwarm.io/v1alpha1
-        kind: PrePullPolicy
-        metadata: {name: web-tier}
-        spec:
-          selector:
-            matchLabels: {kwarm.io/enabled: "true"}
-        """;
+    private const string Policy = EndToEndFiles.Policy;
 
-    private const string Deployment = """
-        apiVersion: apps/v1
-        kind: Deployment
-        metadata:
-          name: web
-          namespace: shop
-          labels: {app: web, kwarm.io/enabled: "true"}
-        spec:
-          replicas: 2
-          selector: {matchLabels: {app: web}}
-          template:
-            metadata: {labels: {app: web}}
-            spec:
-              containers:
-              - name: web
-                image: registry.local/shop/web:1.1
-        """;
+    private static readonly string Deployment = EndToEndFiles.Deployment("registry.local/shop/web:1.1");
 
     [Fact]
     public async Task Kubectl_set_image_on_a_selected_Deployment_is_held_and_scale_is_not()
