@@ -130,6 +130,32 @@ public abstract class Controller
         }
     }
 
+    /// <summary>
+    /// The live object a key names: <c>namespace/name</c> from its own events, or <c>uid:…</c> from a dependent's
+    /// owner reference. Null when it is gone, being deleted, or (for a uid) of another type.
+    /// </summary>
+    protected StoredObject? Resolve(string key, ResourceType type)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(type);
+        StoredObject? stored;
+        if (key.StartsWith("uid:", StringComparison.Ordinal))
+        {
+            stored = Store.GetByUid(key[4..]);
+            if (stored is not null && stored.Type.StorageKey != type.StorageKey)
+            {
+                return null;
+            }
+        }
+        else
+        {
+            var (ns, name) = Split(key);
+            stored = Store.Get(type, ns, name);
+        }
+
+        return stored is null || stored.Deleting ? null : stored;
+    }
+
     protected static (string Namespace, string Name) Split(string key)
     {
         ArgumentNullException.ThrowIfNull(key);

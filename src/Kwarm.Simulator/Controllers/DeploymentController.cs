@@ -39,22 +39,7 @@ public sealed class DeploymentController : Controller
 
     protected override Task ReconcileAsync(string key, CancellationToken cancellationToken)
     {
-        StoredObject? stored;
-        if (key.StartsWith("uid:", StringComparison.Ordinal))
-        {
-            stored = Store.GetByUid(key[4..]);
-            if (stored is null || stored.Type.StorageKey != "deployments.apps")
-            {
-                return Task.CompletedTask;
-            }
-        }
-        else
-        {
-            var (ns, name) = Split(key);
-            stored = Store.Get(Context.Deployments, ns, name);
-        }
-
-        if (stored is null || stored.Deleting)
+        if (Resolve(key, Context.Deployments) is not { } stored)
         {
             return Task.CompletedTask;
         }

@@ -33,22 +33,7 @@ public sealed class JobController : Controller
 
     protected override Task ReconcileAsync(string key, CancellationToken cancellationToken)
     {
-        StoredObject? stored;
-        if (key.StartsWith("uid:", StringComparison.Ordinal))
-        {
-            stored = Store.GetByUid(key[4..]);
-            if (stored is null || stored.Type.StorageKey != "jobs.batch")
-            {
-                return Task.CompletedTask;
-            }
-        }
-        else
-        {
-            var (ns, name) = Split(key);
-            stored = Store.Get(Context.Jobs, ns, name);
-        }
-
-        if (stored is null || stored.Deleting)
+        if (Resolve(key, Context.Jobs) is not { } stored)
         {
             return Task.CompletedTask;
         }

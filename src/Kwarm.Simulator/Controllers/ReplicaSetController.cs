@@ -35,22 +35,7 @@ public sealed class ReplicaSetController : Controller
 
     protected override Task ReconcileAsync(string key, CancellationToken cancellationToken)
     {
-        StoredObject? stored;
-        if (key.StartsWith("uid:", StringComparison.Ordinal))
-        {
-            stored = Store.GetByUid(key[4..]);
-            if (stored is null || stored.Type.StorageKey != "replicasets.apps")
-            {
-                return Task.CompletedTask;
-            }
-        }
-        else
-        {
-            var (ns, name) = Split(key);
-            stored = Store.Get(Context.ReplicaSets, ns, name);
-        }
-
-        if (stored is null || stored.Deleting)
+        if (Resolve(key, Context.ReplicaSets) is not { } stored)
         {
             return Task.CompletedTask;
         }
