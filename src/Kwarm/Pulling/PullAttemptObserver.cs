@@ -34,7 +34,11 @@ public static class PullAttemptObserver
     /// <summary>Slack given to the Job controller's own deadline before Kwarm calls the attempt timed out itself.</summary>
     public static readonly TimeSpan DeadlineGrace = TimeSpan.FromSeconds(10);
 
-    public static AttemptOutcome Observe(V1Job? job, V1Pod? pod, DateTime attemptStart, TimeSpan timeout, DateTime now)
+    /// <param name="earlierError">
+    /// The kubelet's last informative error for a container of this pod (see <see cref="KubeletPullErrors"/>): an
+    /// <c>ImagePullBackOff</c> is reported with it rather than with its own "Back-off pulling image" message.
+    /// </param>
+    public static AttemptOutcome Observe(V1Job? job, V1Pod? pod, DateTime attemptStart, TimeSpan timeout, DateTime now, Func<string, string?>? earlierError = null)
     {
         var pull = pod?.Status?.ContainerStatuses?.FirstOrDefault(status => status.Name == PullJobTemplate.PullContainer);
         if (!string.IsNullOrEmpty(pull?.ImageID))
@@ -44,13 +48,13 @@ public static class PullAttemptObserver
 
         if (pull?.State?.Waiting is { } waiting && PullFailureReasons.Contains(waiting.Reason ?? ""))
         {
-            return new AttemptOutcome(AttemptState.Failed, KubeletMessage(waiting.Reason, waiting.Message));
+            return new AttemptOutcome(AttemptState.Failed, KubeletMessage(waiting, earlierError?.Invoke(PullJobTemplate.PullContainer)));
         }
 
         var install = pod?.Status?.InitContainerStatuses?.FirstOrDefault(status => status.Name == PullJobTemplate.InstallContainer);
         if (install?.State?.Waiting is { } installWaiting && PullFailureReasons.Contains(installWaiting.Reason ?? ""))
         {
-            return new AttemptOutcome(AttemptState.Failed, "tools image: " + KubeletMessage(installWaiting.Reason, installWaiting.Message));
+            return new AttemptOutcome(AttemptState.Failed, "tools image: " + KubeletMessage(installWaiting, earlierError?.Invoke(PullJobTemplate.InstallContainer)));
         }
 
         if (install?.State?.Terminated is { ExitCode: not 0 } installFailed)
@@ -91,6 +95,9 @@ public static class PullAttemptObserver
 
     public static string TimeoutMessage(TimeSpan timeout) =>
         $"the image was not pulled within the attempt timeout of {Resources.GoDuration.Format(timeout)}";
+
+    private static string KubeletMessage(V1ContainerStateWaiting waiting, string? earlier) =>
+        waiting.Reason == "ImagePullBackOff" && !string.IsNullOrWhiteSpace(earlier) ? earlier : KubeletMessage(waiting.Reason, waiting.Message);
 
     private static string KubeletMessage(string? reason, string? message) =>
         string.IsNullOrWhiteSpace(message) ? reason ?? "unknown failure" : message;

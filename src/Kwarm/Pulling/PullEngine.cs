@@ -43,6 +43,7 @@ public sealed class PullEngine
     private readonly ConcurrentDictionary<string, DateTimeOffset> _deleteRequested = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, WrittenVersions> _lastWritten = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, IReadOnlyList<NodePullStatus>> _remembered = new(StringComparer.Ordinal);
+    private readonly KubeletPullErrors _kubeletErrors = new();
     private Action<string> _enqueue = _ => { };
     private Action<string, TimeSpan> _enqueueAfter = (_, _) => { };
 
@@ -118,6 +119,7 @@ public sealed class PullEngine
     public void OnPod(ResourceEvent<V1Pod> change)
     {
         ArgumentNullException.ThrowIfNull(change);
+        _kubeletErrors.Observe(change);
         var pod = change.Resource;
         var job = pod.Metadata?.OwnerReferences?.FirstOrDefault(owner => owner.Kind == "Job") is { } owner
             ? _jobs.Get(pod.Metadata.NamespaceProperty, owner.Name)
@@ -184,7 +186,7 @@ public sealed class PullEngine
             .DistinctBy(ResourceKeys.For, StringComparer.Ordinal)
             .ToList();
         var now = _time.GetUtcNow().UtcDateTime;
-        var plan = PullPlanner.Plan(new PullWorld(image, _nodes.List(), jobs, PodOf, now, _remembered.GetValueOrDefault(uid), Scheduler.StartingFor(uid)));
+        var plan = PullPlanner.Plan(new PullWorld(image, _nodes.List(), jobs, PodOf, now, _remembered.GetValueOrDefault(uid), Scheduler.StartingFor(uid), _kubeletErrors.Of));
 
         var budgeted = StatusBudget.Fit(plan.Status);
         if (!SameStatus(image.Status, budgeted.Status))

@@ -9,6 +9,7 @@ namespace Kwarm.Pulling;
 /// <param name="Jobs">This PrePullImage's pull Jobs: those in the cache and those created but not seen there yet.</param>
 /// <param name="PodOf">The pod of a Job, if any.</param>
 /// <param name="Starting">Nodes whose next attempt was granted and whose Job create has not answered yet.</param>
+/// <param name="EarlierError">The kubelet's last informative pull error for a pod's container (<see cref="KubeletPullErrors"/>).</param>
 /// <param name="Remembered">
 /// Full forms of entries that the last status written shortened or left out to stay under 1 MiB (see
 /// <see cref="StatusBudget"/>); one replaces the listed entry while that still describes the same attempt.
@@ -20,7 +21,8 @@ public sealed record PullWorld(
     Func<V1Job, V1Pod?> PodOf,
     DateTime Now,
     IReadOnlyCollection<NodePullStatus>? Remembered = null,
-    IReadOnlySet<string>? Starting = null);
+    IReadOnlySet<string>? Starting = null,
+    Func<V1Pod, string, string?>? EarlierError = null);
 
 /// <summary>A finished attempt, for <c>kwarm_pulls_total</c> and <c>kwarm_pull_duration_seconds</c>.</summary>
 public sealed record FinishedAttempt(string Node, int Attempt, string Result, TimeSpan? Duration);
@@ -147,7 +149,9 @@ public static class PullPlanner
             {
                 var (job, attempt) = live;
                 var start = Truncate(job.Metadata?.CreationTimestamp ?? entry?.StartedAt ?? now);
-                var outcome = PullAttemptObserver.Observe(job, world.PodOf(job), start, timeout, world.Now);
+                var pod = world.PodOf(job);
+                var outcome = PullAttemptObserver.Observe(
+                    job, pod, start, timeout, world.Now, world.EarlierError is { } earlier && pod is not null ? container => earlier(pod, container) : null);
                 switch (outcome.State)
                 {
                     case AttemptState.Running:

@@ -36,6 +36,28 @@ public sealed class PullAttemptObserverTests
     }
 
     [Fact]
+    public void A_back_off_is_reported_with_the_kubelets_earlier_error_which_the_watch_kept()
+    {
+        const string NotFound = "rpc error: code = NotFound desc = failed to resolve reference \"r/web:2\": not found";
+        var errors = new KubeletPullErrors();
+        var failing = Pod(new V1ContainerState { Waiting = new V1ContainerStateWaiting { Reason = "ErrImagePull", Message = NotFound } }, null);
+        var backingOff = Pod(new V1ContainerState { Waiting = new V1ContainerStateWaiting { Reason = "ImagePullBackOff", Message = "Back-off pulling image \"r/web:2\"" } }, null);
+        failing.Metadata = backingOff.Metadata = new V1ObjectMeta { Uid = "pod-1" };
+        var stranger = Pod(backingOff.Status.ContainerStatuses[0].State, null);
+        stranger.Metadata = new V1ObjectMeta { Uid = "pod-2" };
+
+        errors.Observe(new(Kwarm.Kubernetes.ResourceEventType.Updated, failing));
+        errors.Observe(new(Kwarm.Kubernetes.ResourceEventType.Updated, backingOff));
+
+        Assert.Equal(NotFound, PullAttemptObserver.Observe(Job(), backingOff, Epoch, Timeout, Epoch.AddSeconds(5), c => errors.Of(backingOff, c)).Error);
+        Assert.Equal("Back-off pulling image \"r/web:2\"", PullAttemptObserver.Observe(Job(), stranger, Epoch, Timeout, Epoch.AddSeconds(5), c => errors.Of(stranger, c)).Error);
+        Assert.Null(errors.Of(backingOff, PullJobTemplate.InstallContainer));
+
+        errors.Observe(new(Kwarm.Kubernetes.ResourceEventType.Deleted, backingOff));
+        Assert.Equal(0, errors.Count);
+    }
+
+    [Fact]
     public void Container_creating_is_still_running_until_the_timeout_and_a_deadline_exceeded_job_timed_out()
     {
         var creating = Pod(new V1ContainerState { Waiting = new V1ContainerStateWaiting { Reason = "ContainerCreating" } }, null);
