@@ -71,9 +71,22 @@ public sealed class KwarmTestCluster : IAsyncDisposable
     /// Starts one more Kwarm replica and waits for it to be ready. The first one also registers the webhook
     /// configuration of <c>deploy/webhook</c> (the caBundle filled in as cert-manager's injector would).
     /// </summary>
-    public async Task<KwarmInstance> StartKwarmAsync(params string[] extraArgs)
+    public Task<KwarmInstance> StartKwarmAsync(params string[] extraArgs) => StartKwarmAsync(OperatorKubeconfig, extraArgs);
+
+    /// <summary>
+    /// Starts a replica that connects as service account <c>kwarm-system/<paramref name="serviceAccount"/></c> instead of
+    /// Kwarm's own, so that the API server's audit tells its calls apart from the other replicas' (in a cluster they share one).
+    /// </summary>
+    public async Task<KwarmInstance> StartKwarmAsAsync(string serviceAccount, params string[] extraArgs)
     {
-        var replica = await KwarmInstance.StartAsync(OperatorKubeconfig, CertificateDirectory, extraArgs, TimeSpan.FromSeconds(60));
+        var kubeconfig = await Cluster.CreateKubeconfigAsync(
+            UserInfo.ServiceAccount("kwarm-system", serviceAccount), Path.Combine(_directory, serviceAccount + ".kubeconfig"), TestContext.Current.CancellationToken);
+        return await StartKwarmAsync(kubeconfig, extraArgs);
+    }
+
+    private async Task<KwarmInstance> StartKwarmAsync(string kubeconfig, string[] extraArgs)
+    {
+        var replica = await KwarmInstance.StartAsync(kubeconfig, CertificateDirectory, extraArgs, TimeSpan.FromSeconds(60));
         _replicas.Add(replica);
         if (_replicas.Count == 1)
         {

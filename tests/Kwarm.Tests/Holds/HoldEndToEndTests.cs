@@ -20,6 +20,8 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
     private const string Image2 = "registry.local/shop/web:2";
     private const string Image3 = "registry.local/shop/web:3";
 
+    private const string StandbyAccount = "kwarm-standby";
+
     private KwarmTestCluster _bed = null!;
 
     public async ValueTask InitializeAsync()
@@ -327,6 +329,39 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Changing_back_to_the_running_image_during_a_hold_releases_at_once_as_warm_without_a_rollout()
+    {
+        KeepPullsBusy();
+        await StartAsync();
+        var runningPods = await PodNamesAsync();
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image2);
+        var first = (await WaitForHoldAsync([Image2])).Metadata.Annotations[KwarmApi.HoldAnnotation];
+
+        // The person thinks better of it while web:2 is still pulling (a simulated minute).
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image1);
+
+        // web:1 is on every node the pods run on: its hold is warm as soon as its PrePullImage looks.
+        var released = await WaitForReleaseAsync([Image1]);
+        Assert.Equal("Warm", (await ReleasedEventAsync()).Action);
+        Assert.NotEqual(first, released.Metadata.Annotations[KwarmApi.ReleasedAnnotation]);
+        await WaitUntilAsync(
+            async () => (await PrePullImagesAsync()).All(p => p.Metadata.Labels[KwarmApi.HoldLabel] != first),
+            "the web:2 hold's PrePullImages to be deleted");
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "rollout", "status", "deployment/web", "--timeout=30s");
+        var replicaSets = (await _bed.Client.AppsV1.ListNamespacedReplicaSetAsync(Shop, cancellationToken: TestContext.Current.CancellationToken)).Items;
+        Assert.Equal(Image1, Assert.Single(replicaSets).Spec.Template.Spec.Containers[0].Image);
+        Assert.Equal(runningPods, await PodNamesAsync());
+        await AssertNoReplicaSetCarriesHoldAnnotationsAsync();
+    }
+
+    private List<Kwarm.Simulator.Api.AuditedRequest> FollowerRequests() =>
+        [.. _bed.Cluster.Audit.Snapshot().Keys.Where(request => request.User == $"system:serviceaccount:kwarm-system:{StandbyAccount}")];
+
+    private async Task<IReadOnlyList<string>> PodNamesAsync() =>
+        [.. (await _bed.Client.CoreV1.ListNamespacedPodAsync(Shop, cancellationToken: TestContext.Current.CancellationToken)).Items
+            .Select(pod => pod.Metadata.Name).Order(StringComparer.Ordinal)];
+
+    [Fact]
     public async Task Scale_and_reapply_during_a_hold_keep_it_and_rollout_resume_releases_it()
     {
         KeepPullsBusy();
@@ -406,13 +441,23 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
         await StartAsync("10m", "Release", "--leader-elect");
         await WaitUntilAsync(async () => await LeaderAsync() is not null, "the first replica to take the Lease");
         var firstLeader = await LeaderAsync();
-        var follower = await _bed.StartKwarmAsync("--leader-elect");
+        // The follower connects under a name of its own so that the audit shows what it, and only it, asked of the API.
+        var follower = await _bed.StartKwarmAsAsync(StandbyAccount, "--leader-elect");
         // The webhook Service is routed to the follower: it holds the rollout, the leader creates the PrePullImages.
         _bed.RouteWebhookTo(follower);
 
         await _bed.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image2);
         await WaitForHoldAsync([Image2]);
+        // The leader has been pulling for a while (Jobs created, statuses written) before the follower is judged.
+        await WaitUntilAsync(
+            async () => (await PrePullImagesAsync()).Any(p => p.Status?.Summary?.Pulling > 0),
+            "the leader to start pulling");
         Assert.Equal(firstLeader, await LeaderAsync());
+        var whileFollowing = FollowerRequests();
+        Assert.Contains(whileFollowing, request => request.Verb == "watch" && request.Resource == "deployments");
+        Assert.All(whileFollowing, request => Assert.True(
+            request.Verb is "list" or "watch" || request.Group == "coordination.k8s.io",
+            $"the follower did {request.Verb} {request.Group}/{request.Resource}/{request.Subresource} while another replica led"));
 
         await _bed.Replicas[0].StopAsync();
         await WaitUntilAsync(async () => await LeaderAsync() is { } holder && holder != firstLeader, "the follower to take the Lease", seconds: 40);
@@ -421,6 +466,8 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
         await WaitForReleaseAsync([Image2]);
         Assert.Single(await KwarmEventsAsync("HoldStarted"));
         Assert.Equal("Released", (await ReleasedEventAsync()).Action);
+        // The release was the former follower's write: the audit above would have seen such writes had it made them earlier.
+        Assert.Contains(FollowerRequests(), request => request.Verb == "patch" && request.Resource == "deployments");
     }
 
     [Fact]
