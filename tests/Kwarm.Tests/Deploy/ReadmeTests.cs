@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Kwarm.Admission;
 using Kwarm.Holds;
 using Kwarm.Hosting;
 using Kwarm.Resources;
@@ -78,6 +79,18 @@ public sealed partial class ReadmeTests
         {
             Assert.Contains($"kubectl apply -f deploy/samples/{sample}", quickStart, StringComparison.Ordinal);
         }
+    }
+
+    /// <summary>The hold id the quick start shows is the one the webhook computes for the image it sets.</summary>
+    [Fact]
+    public void Quick_start_shows_the_hold_id_of_the_image_it_sets()
+    {
+        var quickStart = Section(Readme, "## Quick start");
+        var image = QuickStartSetImage().Match(quickStart);
+        var shown = QuickStartHoldId().Match(quickStart);
+
+        Assert.True(image.Success && shown.Success, "the quick start sets an image and shows the hold annotation");
+        Assert.Equal(HoldId.For([image.Groups["image"].Value]), shown.Groups["id"].Value);
     }
 
     [Fact]
@@ -217,6 +230,12 @@ public sealed partial class ReadmeTests
 
     [GeneratedRegex("`--(?<name>[a-z][a-z-]*)(?:[= ][^`]*)?`")]
     private static partial Regex BacktickedFlag();
+
+    [GeneratedRegex(@"kubectl set image deployment/web web=(?<image>\S+)")]
+    private static partial Regex QuickStartSetImage();
+
+    [GeneratedRegex(@"#   true (?<id>[0-9a-f]+)\n")]
+    private static partial Regex QuickStartHoldId();
 
     [GeneratedRegex("kwarm_[a-z_]+")]
     private static partial Regex MetricName();
