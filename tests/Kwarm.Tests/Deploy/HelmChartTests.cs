@@ -148,6 +148,24 @@ public sealed class HelmChartTests
             ["priorityClassName"] = "system-cluster-critical",
             ["nodeSelector"] = new JsonObject { ["kubernetes.io/os"] = "linux" },
             ["tolerations"] = new JsonArray(new JsonObject { ["key"] = "dedicated", ["operator"] = "Exists" }),
+            ["affinity"] = new JsonObject
+            {
+                ["nodeAffinity"] = new JsonObject
+                {
+                    ["requiredDuringSchedulingIgnoredDuringExecution"] = new JsonObject
+                    {
+                        ["nodeSelectorTerms"] = new JsonArray(new JsonObject
+                        {
+                            ["matchExpressions"] = new JsonArray(new JsonObject { ["key"] = "node-role.example.com/infra", ["operator"] = "Exists" }),
+                        }),
+                    },
+                },
+            },
+            ["resources"] = new JsonObject
+            {
+                ["requests"] = new JsonObject { ["cpu"] = "250m", ["memory"] = "200Mi" },
+                ["limits"] = new JsonObject { ["cpu"] = "1", ["memory"] = "400Mi" },
+            },
             ["flags"] = new JsonObject { ["maxConcurrentPulls"] = 25, ["webhookCertDir"] = "/certs" },
             ["webhook"] = new JsonObject
             {
@@ -167,6 +185,10 @@ public sealed class HelmChartTests
         Assert.Equal("system-cluster-critical", Manifests.Str(pod["priorityClassName"]));
         Assert.Equal("linux", Manifests.Str(pod["nodeSelector"]!["kubernetes.io/os"]));
         Assert.Equal("dedicated", Manifests.Str(pod["tolerations"]![0]!["key"]));
+        Assert.Equal("node-role.example.com/infra", Manifests.Str(
+            pod["affinity"]!["nodeAffinity"]!["requiredDuringSchedulingIgnoredDuringExecution"]!["nodeSelectorTerms"]![0]!["matchExpressions"]![0]!["key"]));
+        Assert.Equal(("250m", "200Mi", "1", "400Mi"), (Manifests.Str(container["resources"]!["requests"]!["cpu"]), Manifests.Str(container["resources"]!["requests"]!["memory"]),
+            Manifests.Str(container["resources"]!["limits"]!["cpu"]), Manifests.Str(container["resources"]!["limits"]!["memory"])));
         Assert.Equal("25", DeploymentShape.Flag(container, "max-concurrent-pulls"));
         Assert.Equal("ops", DeploymentShape.Flag(container, "namespace"));
         DeploymentShape.AssertCertificateMountedAtCertDir(pod, container, "kwarm-webhook-tls");
