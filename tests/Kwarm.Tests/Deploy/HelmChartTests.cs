@@ -223,6 +223,14 @@ public sealed class HelmChartTests
         var pod = job["spec"]!["template"]!["spec"]!;
         Assert.Equal("kwarm-release-holds", Manifests.Str(pod["serviceAccountName"]));
         Assert.Equal("docker.io/alpine/k8s:1.31.4", Manifests.Str(pod["containers"]![0]!["image"]));
+        // The release namespace is labelled for the restricted Pod Security profile (docs/install.md): a hook pod
+        // that broke it would be refused, and helm uninstall would fail. Pod-level settings count for every container.
+        var hookContainer = pod["containers"]![0]!;
+        Assert.True(pod["securityContext"]!["runAsNonRoot"]!.GetValue<bool>());
+        Assert.Equal("RuntimeDefault", Manifests.Str(pod["securityContext"]!["seccompProfile"]!["type"]));
+        Assert.False(hookContainer["securityContext"]!["allowPrivilegeEscalation"]!.GetValue<bool>());
+        Assert.Equal(["ALL"], hookContainer["securityContext"]!["capabilities"]!["drop"]!.AsArray().Select(Manifests.Str));
+        Assert.Null(hookContainer["securityContext"]!["privileged"]);
         // Hook pods are never endpoints of Kwarm's Services.
         Assert.NotEqual("kwarm", Manifests.Str(job["spec"]!["template"]!["metadata"]!["labels"]!["app.kubernetes.io/name"]));
 
