@@ -142,6 +142,23 @@ public sealed class DocumentedConfigurationTests
         }
     }
 
+    /// <summary>Every annotation Kwarm reads or writes on a Deployment (KwarmApi's *Annotation constants), and the opt-in label.</summary>
+    [Fact]
+    public void Annotation_table_lists_every_deployment_annotation_of_the_code_and_the_opt_in_label()
+    {
+        var rows = MarkdownTable.Under(Readme, "### Annotations and labels on Deployments");
+        var documented = rows.Select(row => System.Text.RegularExpressions.Regex.Match(row[0].Replace("`", "", StringComparison.Ordinal), @"^(label|annotation) ([a-z0-9./-]+)"))
+            .Select(match => (Kind: match.Groups[1].Value, Key: match.Groups[2].Value))
+            .ToList();
+        var annotations = typeof(KwarmApi).GetFields(BindingFlags.Public | BindingFlags.Static)
+            .Where(field => field.IsLiteral && field.Name.EndsWith("Annotation", StringComparison.Ordinal))
+            .Select(field => (string)field.GetRawConstantValue()!);
+
+        Assert.Equal(annotations.Order(StringComparer.Ordinal), documented.Where(row => row.Kind == "annotation").Select(row => row.Key).Order(StringComparer.Ordinal));
+        Assert.Equal([KwarmApi.EnabledLabel], documented.Where(row => row.Kind == "label").Select(row => row.Key));
+        Assert.Equal(rows.Count, documented.Count(row => row.Kind.Length > 0));
+    }
+
     private static string[] Constants(Type holder) =>
         holder.GetFields(BindingFlags.Public | BindingFlags.Static)
             .Where(field => field.IsLiteral && field.FieldType == typeof(string))
