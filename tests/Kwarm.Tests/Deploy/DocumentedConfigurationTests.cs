@@ -1,11 +1,20 @@
+using System.Reflection;
 using System.Text.Json.Nodes;
+using Kwarm.Holds;
 using Kwarm.Hosting;
+using Kwarm.Observability;
+using Kwarm.Resources;
 
 namespace Kwarm.Tests.Deploy;
 
-/// <summary>docs/configuration.md and the chart's values say what the code does, and nothing it does not.</summary>
+/// <summary>
+/// The README's configuration tables (resources, flags, metrics), docs/configuration.md's chart-value table and the
+/// chart's values say what the code does, and nothing it does not.
+/// </summary>
 public sealed class DocumentedConfigurationTests
 {
+    private static string Readme => Manifests.InRepository("README.md");
+
     private static string ConfigurationDoc => Manifests.InRepository("docs", "configuration.md");
 
     /// <summary>Chart values that differ from the operator's own defaults on purpose (each explained in values.yaml).</summary>
@@ -66,7 +75,7 @@ public sealed class DocumentedConfigurationTests
     [Fact]
     public void Flag_table_lists_every_flag_with_its_environment_variable_chart_value_and_default()
     {
-        var rows = MarkdownTable.Under(ConfigurationDoc, "## Flags");
+        var rows = MarkdownTable.Under(Readme, "### Flags");
         var defaults = new KwarmOptions();
 
         Assert.Equal(KwarmFlags.All.Select(flag => "--" + flag.Name), rows.Select(row => row[0]));
@@ -83,7 +92,7 @@ public sealed class DocumentedConfigurationTests
     [Fact]
     public void Metric_table_lists_every_metric_with_its_type_and_nothing_else()
     {
-        var rows = MarkdownTable.Under(ConfigurationDoc, "## Metrics");
+        var rows = MarkdownTable.Under(Readme, "### Metrics");
 
         Assert.Equal(KwarmInstruments.All.Keys.Order(StringComparer.Ordinal), rows.Select(row => row[0]).Order(StringComparer.Ordinal));
         foreach (var row in rows)
@@ -91,6 +100,70 @@ public sealed class DocumentedConfigurationTests
             Assert.Equal(KwarmInstruments.All[row[0]], row[1]);
         }
     }
+
+    /// <summary>
+    /// The Labels column ("`decision` = `hold`, `allow`, `invalid`") names exactly the labels the code records, and
+    /// every value list is the code's full set of values for that label.
+    /// </summary>
+    [Fact]
+    public void Metric_table_lists_the_labels_each_metric_carries_and_their_values()
+    {
+        var rows = MarkdownTable.Under(Readme, "### Metrics");
+        var knownValues = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal)
+        {
+            ["decision"] = Constants(typeof(KwarmMetrics.Decisions)),
+            ["result"] = Constants(typeof(KwarmMetrics.PullResults)),
+            ["phase"] = Enum.GetNames<PrePullImagePhase>(),
+            ["reason"] = Enum.GetNames<ReleaseReason>(),
+        };
+
+        foreach (var row in rows)
+        {
+            var labels = row[2].Replace("`", "", StringComparison.Ordinal).Trim();
+            var documented = new Dictionary<string, IReadOnlyList<string>?>(StringComparer.Ordinal);
+            if (labels.Length > 0)
+            {
+                foreach (var label in labels.Split(';', StringSplitOptions.TrimEntries))
+                {
+                    var parts = label.Split('=', 2, StringSplitOptions.TrimEntries);
+                    documented[parts[0]] = parts.Length == 2 ? parts[1].Split(',', StringSplitOptions.TrimEntries) : null;
+                }
+            }
+
+            Assert.Equal(KwarmInstruments.Labels[row[0]].Order(StringComparer.Ordinal), documented.Keys.Order(StringComparer.Ordinal));
+            foreach (var (label, values) in documented)
+            {
+                if (values is not null)
+                {
+                    Assert.True(knownValues.TryGetValue(label, out var expected), $"{row[0]}: values listed for {label}, which has no fixed set of values in the code");
+                    Assert.Equal(expected.Order(StringComparer.Ordinal), values.Order(StringComparer.Ordinal));
+                }
+            }
+        }
+    }
+
+    /// <summary>Every annotation Kwarm reads or writes on a Deployment (KwarmApi's *Annotation constants), and the opt-in label.</summary>
+    [Fact]
+    public void Annotation_table_lists_every_deployment_annotation_of_the_code_and_the_opt_in_label()
+    {
+        var rows = MarkdownTable.Under(Readme, "### Annotations and labels on Deployments");
+        var documented = rows.Select(row => System.Text.RegularExpressions.Regex.Match(row[0].Replace("`", "", StringComparison.Ordinal), @"^(label|annotation) ([a-z0-9./-]+)"))
+            .Select(match => (Kind: match.Groups[1].Value, Key: match.Groups[2].Value))
+            .ToList();
+        var annotations = typeof(KwarmApi).GetFields(BindingFlags.Public | BindingFlags.Static)
+            .Where(field => field.IsLiteral && field.Name.EndsWith("Annotation", StringComparison.Ordinal))
+            .Select(field => (string)field.GetRawConstantValue()!);
+
+        Assert.Equal(annotations.Order(StringComparer.Ordinal), documented.Where(row => row.Kind == "annotation").Select(row => row.Key).Order(StringComparer.Ordinal));
+        Assert.Equal([KwarmApi.EnabledLabel], documented.Where(row => row.Kind == "label").Select(row => row.Key));
+        Assert.Equal(rows.Count, documented.Count(row => row.Kind.Length > 0));
+    }
+
+    private static string[] Constants(Type holder) =>
+        holder.GetFields(BindingFlags.Public | BindingFlags.Static)
+            .Where(field => field.IsLiteral && field.FieldType == typeof(string))
+            .Select(field => (string)field.GetRawConstantValue()!)
+            .ToArray();
 
     [Fact]
     public void Chart_value_table_lists_every_value_but_the_flags_and_no_other()
@@ -120,8 +193,8 @@ public sealed class DocumentedConfigurationTests
     }
 
     [Theory]
-    [InlineData("kwarm.io_prepullpolicies.yaml", "## PrePullPolicy")]
-    [InlineData("kwarm.io_prepullimages.yaml", "## PrePullImage")]
+    [InlineData("kwarm.io_prepullpolicies.yaml", "### PrePullPolicy")]
+    [InlineData("kwarm.io_prepullimages.yaml", "### PrePullImage")]
     public void Resource_tables_list_every_field_of_the_crd_and_no_other(string crdFile, string heading)
     {
         var crd = Manifests.Parse(File.ReadAllText(Manifests.InRepository("deploy", "crds", crdFile))).Single();
@@ -132,7 +205,7 @@ public sealed class DocumentedConfigurationTests
             Collect(schema["properties"]![root]!, root, fields);
         }
 
-        var documented = MarkdownTable.Under(Manifests.InRepository("docs", "configuration.md"), heading).Select(row => row[0]).ToList();
+        var documented = MarkdownTable.Under(Readme, heading).Select(row => row[0]).ToList();
         Assert.Equal(fields.Order(StringComparer.Ordinal), documented.Order(StringComparer.Ordinal));
     }
 

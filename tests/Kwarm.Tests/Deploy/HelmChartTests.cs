@@ -148,6 +148,24 @@ public sealed class HelmChartTests
             ["priorityClassName"] = "system-cluster-critical",
             ["nodeSelector"] = new JsonObject { ["kubernetes.io/os"] = "linux" },
             ["tolerations"] = new JsonArray(new JsonObject { ["key"] = "dedicated", ["operator"] = "Exists" }),
+            ["affinity"] = new JsonObject
+            {
+                ["nodeAffinity"] = new JsonObject
+                {
+                    ["requiredDuringSchedulingIgnoredDuringExecution"] = new JsonObject
+                    {
+                        ["nodeSelectorTerms"] = new JsonArray(new JsonObject
+                        {
+                            ["matchExpressions"] = new JsonArray(new JsonObject { ["key"] = "node-role.example.com/infra", ["operator"] = "Exists" }),
+                        }),
+                    },
+                },
+            },
+            ["resources"] = new JsonObject
+            {
+                ["requests"] = new JsonObject { ["cpu"] = "250m", ["memory"] = "200Mi" },
+                ["limits"] = new JsonObject { ["cpu"] = "1", ["memory"] = "400Mi" },
+            },
             ["flags"] = new JsonObject { ["maxConcurrentPulls"] = 25, ["webhookCertDir"] = "/certs" },
             ["webhook"] = new JsonObject
             {
@@ -167,6 +185,10 @@ public sealed class HelmChartTests
         Assert.Equal("system-cluster-critical", Manifests.Str(pod["priorityClassName"]));
         Assert.Equal("linux", Manifests.Str(pod["nodeSelector"]!["kubernetes.io/os"]));
         Assert.Equal("dedicated", Manifests.Str(pod["tolerations"]![0]!["key"]));
+        Assert.Equal("node-role.example.com/infra", Manifests.Str(
+            pod["affinity"]!["nodeAffinity"]!["requiredDuringSchedulingIgnoredDuringExecution"]!["nodeSelectorTerms"]![0]!["matchExpressions"]![0]!["key"]));
+        Assert.Equal(("250m", "200Mi", "1", "400Mi"), (Manifests.Str(container["resources"]!["requests"]!["cpu"]), Manifests.Str(container["resources"]!["requests"]!["memory"]),
+            Manifests.Str(container["resources"]!["limits"]!["cpu"]), Manifests.Str(container["resources"]!["limits"]!["memory"])));
         Assert.Equal("25", DeploymentShape.Flag(container, "max-concurrent-pulls"));
         Assert.Equal("ops", DeploymentShape.Flag(container, "namespace"));
         DeploymentShape.AssertCertificateMountedAtCertDir(pod, container, "kwarm-webhook-tls");
@@ -201,6 +223,14 @@ public sealed class HelmChartTests
         var pod = job["spec"]!["template"]!["spec"]!;
         Assert.Equal("kwarm-release-holds", Manifests.Str(pod["serviceAccountName"]));
         Assert.Equal("docker.io/alpine/k8s:1.31.4", Manifests.Str(pod["containers"]![0]!["image"]));
+        // The release namespace is labelled for the restricted Pod Security profile (docs/install.md): a hook pod
+        // that broke it would be refused, and helm uninstall would fail. Pod-level settings count for every container.
+        var hookContainer = pod["containers"]![0]!;
+        Assert.True(pod["securityContext"]!["runAsNonRoot"]!.GetValue<bool>());
+        Assert.Equal("RuntimeDefault", Manifests.Str(pod["securityContext"]!["seccompProfile"]!["type"]));
+        Assert.False(hookContainer["securityContext"]!["allowPrivilegeEscalation"]!.GetValue<bool>());
+        Assert.Equal(["ALL"], hookContainer["securityContext"]!["capabilities"]!["drop"]!.AsArray().Select(Manifests.Str));
+        Assert.Null(hookContainer["securityContext"]!["privileged"]);
         // Hook pods are never endpoints of Kwarm's Services.
         Assert.NotEqual("kwarm", Manifests.Str(job["spec"]!["template"]!["metadata"]!["labels"]!["app.kubernetes.io/name"]));
 

@@ -126,6 +126,30 @@ public sealed class KustomizeDefaultTests
         WebhookShape.AssertServiceReachesContainerPort(objects, "kwarm-metrics", 8080, "metrics");
     }
 
+    /// <summary>
+    /// The kubectl install includes the canonical manifests of deploy/webhook, deploy/rbac and certs/ rather than
+    /// copies of them, so a change there reaches every install path: each of their objects is rendered unchanged.
+    /// </summary>
+    [Theory]
+    [InlineData("deploy/webhook")]
+    [InlineData("deploy/rbac")]
+    [InlineData("certs")]
+    public async Task Renders_the_canonical_manifests_of_a_directory_unchanged(string directory)
+    {
+        var objects = await Manifests.KustomizeDefaultAsync();
+        var files = Directory.GetFiles(Manifests.InRepository(directory.Split('/')), "*.yaml").Where(file => Path.GetFileName(file) != "kustomization.yaml").ToList();
+
+        Assert.NotEmpty(files);
+        foreach (var file in files)
+        {
+            foreach (var expected in Manifests.Parse(File.ReadAllText(file)))
+            {
+                var rendered = objects.Single(Manifests.Kind(expected), Manifests.Name(expected));
+                Assert.True(Manifests.SameTree(expected, rendered), $"{Manifests.Identity(expected)} of {file} is rendered changed or from another copy");
+            }
+        }
+    }
+
     [Fact]
     public async Task Cert_manager_issues_the_serving_certificate_the_deployment_mounts()
     {

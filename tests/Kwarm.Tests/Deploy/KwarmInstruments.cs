@@ -1,5 +1,7 @@
 using System.Diagnostics.Metrics;
+using Kwarm.Holds;
 using Kwarm.Observability;
+using Kwarm.Resources;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Kwarm.Tests.Deploy;
@@ -30,6 +32,55 @@ internal static class KwarmInstruments
         listener.Start();
         _ = new KwarmMetrics(services.GetRequiredService<IMeterFactory>());
         return found.Count > 0 ? found : throw new InvalidOperationException("KwarmMetrics published no instrument");
+    }
+
+    /// <summary>
+    /// Metric name to the label names its measurements carry, seen by a listener while every reporting method of
+    /// <see cref="KwarmMetrics"/> is called once (an instrument that reports nothing yet maps to no label).
+    /// </summary>
+    public static IReadOnlyDictionary<string, IReadOnlySet<string>> Labels { get; } = DiscoverLabels();
+
+    private static Dictionary<string, IReadOnlySet<string>> DiscoverLabels()
+    {
+        var found = All.Keys.ToDictionary(name => name, _ => new SortedSet<string>(StringComparer.Ordinal), StringComparer.Ordinal);
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, subscriber) =>
+            {
+                if (instrument.Meter.Name == KwarmMetrics.MeterName)
+                {
+                    subscriber.EnableMeasurementEvents(instrument, found);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>(RecordLabels);
+        listener.SetMeasurementEventCallback<double>(RecordLabels);
+        listener.Start();
+
+        var metrics = new KwarmMetrics(services.GetRequiredService<IMeterFactory>());
+        metrics.WebhookRequest(KwarmMetrics.Decisions.Hold, TimeSpan.FromMilliseconds(1));
+        metrics.PullFinished(KwarmMetrics.PullResults.Pulled, TimeSpan.FromSeconds(1));
+        metrics.HoldReleased(nameof(ReleaseReason.Warm), TimeSpan.FromSeconds(1));
+        metrics.SetActivePulls(1);
+        metrics.SetHoldsActive(1);
+        metrics.SetPrePullImagesByPhase(nameof(PrePullImagePhase.Pending), 1);
+        metrics.SetWatchedDeployments("default", 1);
+        listener.RecordObservableInstruments();
+
+        return found.ToDictionary(pair => pair.Key, pair => (IReadOnlySet<string>)pair.Value, StringComparer.Ordinal);
+    }
+
+    private static void RecordLabels<T>(Instrument instrument, T measurement, ReadOnlySpan<KeyValuePair<string, object?>> tags, object? state)
+    {
+        var found = (Dictionary<string, SortedSet<string>>)state!;
+        lock (found)
+        {
+            foreach (var tag in tags)
+            {
+                found[instrument.Name].Add(tag.Key);
+            }
+        }
     }
 
     private static string Kind(Instrument instrument)

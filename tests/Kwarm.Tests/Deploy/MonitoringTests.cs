@@ -25,13 +25,15 @@ public sealed partial class MonitoringTests
             Assert.Contains(Manifests.Str(alert["labels"]?["severity"]), Severities);
         }
 
-        // Each concern of the issue has an alert: holds, pull failures, webhook errors, Kwarm gone.
+        // Each concern of the issue has an alert: holds, pull failures, webhook errors, Kwarm gone, no leader
+        // (read from kube-state-metrics' Lease renew time, since Kwarm exports no leader metric).
         var all = string.Join('\n', alerts.Select(alert => Manifests.Str(alert!["expr"])));
         Assert.Contains("kwarm_hold_duration_seconds_count{reason=\"Timeout\"}", all, StringComparison.Ordinal);
         Assert.Contains("kwarm_holds_active", all, StringComparison.Ordinal);
         Assert.Contains("kwarm_pulls_total{result=~\"failed|timeout\"}", all, StringComparison.Ordinal);
         Assert.Contains("kwarm_webhook_requests_total{decision=\"invalid\"}", all, StringComparison.Ordinal);
         Assert.Contains("up{job=\"kwarm-metrics\"}", all, StringComparison.Ordinal);
+        Assert.Contains($"kube_lease_renew_time{{lease=\"{new Kwarm.Kubernetes.LeaderElectionOptions().LeaseName}\"}}", all, StringComparison.Ordinal);
     }
 
     [Fact]
