@@ -63,7 +63,7 @@ internal static class HoldLifecycleReport
 
         text.AppendLine();
         text.AppendLine(Invariant, $"- Machine: {result.Machine}.");
-        text.AppendLine(Invariant, $"- Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, simulator, Kwarm and three other engineers' builds sharing the two cores.");
+        text.AppendLine(Invariant, $"- Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on the shared machine: the simulator, Kwarm and whatever else ran (see the load averages) share the two cores, so the tails carry their noise.");
         return text.ToString();
     }
 

@@ -11,7 +11,7 @@ internal sealed record DeploymentCommit(
     DateTimeOffset At, long Generation, bool Paused, string? Hold, string? Released, string Image,
     long ObservedGeneration, long Replicas, long StatusReplicas, long Updated, long Available);
 
-/// <summary>One committed version of a PrePullImage of the Deployment's holds.</summary>
+/// <summary>One committed version of a PrePullImage made for a hold (hold ids are unique, so the hold label tells whose).</summary>
 internal sealed record PrePullImageCommit(DateTimeOffset At, string Name, string Hold, string? Phase);
 
 /// <summary>One committed version of one of the Deployment's pods. <see cref="Gone"/>: the pod was deleted from the store.</summary>
@@ -67,6 +67,10 @@ internal sealed class RolloutRecorder
             _pods.Enqueue(new PodCommit(
                 _time.GetUtcNow(), stored.Uid, stored.Labels.GetValueOrDefault("pod-template-hash") ?? "",
                 stored.Ready && !stored.Deleting, change.Type == WatchEventType.Deleted));
+        }
+        else if (stored.Type.Plural == "prepullimages" && stored.Labels.TryGetValue(KwarmApi.HoldLabel, out var hold))
+        {
+            _prePullImages.Enqueue(new PrePullImageCommit(_time.GetUtcNow(), stored.Name, hold, stored.ToNode()["status"]?["phase"]?.GetValue<string>()));
         }
     }
 
