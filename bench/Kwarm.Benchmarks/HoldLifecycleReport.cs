@@ -21,7 +21,7 @@ internal static class HoldLifecycleReport
         text.AppendLine(Invariant, $"Target (DESIGN §9): from the last node finishing its pull to the Deployment unpaused, median ≤ {TargetMedianMs:0} ms. ")
             .AppendLine(Invariant, $"**Result: {(met ? "met" : "not met")}** — median {latency.Median:0} ms, p90 {latency.P90:0} ms, max {latency.Max:0} ms over {holds.Count} holds.").AppendLine();
         text.AppendLine("Command:").AppendLine().AppendLine("```bash")
-            .AppendLine(Invariant, $"dotnet run -c Release --project bench/Kwarm.Benchmarks -- holds --holds {options.Holds} --nodes {options.Nodes} --replicas {options.Replicas} --time-factor {options.TimeFactor}")
+            .AppendLine(Invariant, $"dotnet run -c Release --project bench/Kwarm.Benchmarks -- holds --holds {options.Holds} --nodes {options.Nodes} --replicas {options.Replicas} --time-factor {options.TimeFactor} --hold-image-mib {options.HoldImageMiB} --rollout-image-mib {options.RolloutImageMiB}{(options.Rollouts ? "" : " --no-rollouts")}")
             .AppendLine("```").AppendLine();
         text.AppendLine(Invariant, $"What it does: starts the cluster simulator in the benchmark's process ({options.Nodes} nodes, time factor {options.TimeFactor}: every modelled duration, " +
             $"pulls at 100 MiB/s per node and container starts, takes {options.TimeFactor} of its time; Kwarm's and the API's own latencies are real), installs Kwarm as the README's guided run does " +
@@ -31,6 +31,7 @@ internal static class HoldLifecycleReport
             $"The pull's end is the simulated kubelet's own record (`SimulatedCluster.Pulls`: the last pull Job pod's pull of that image to finish); the unpause is timed when the " +
             $"simulator's store commits the Deployment with `spec.paused: false` and `kwarm.io/released`, and again when a KubernetesClient watch of the Deployment in the benchmark's process receives it. " +
             $"All times come from one clock (the simulator runs on `TimeProvider.System`, Kwarm's log stamps are UTC from the same machine).").AppendLine();
+        text.AppendLine("Percentiles are nearest-rank (the median of 20 is the 10th smallest).").AppendLine();
         text.AppendLine("| measure (ms) | median | p90 | max |").AppendLine("| --- | ---: | ---: | ---: |");
         Row(text, "last pull finished → Deployment unpaused (simulator's write)", latency);
         Row(text, "last pull finished → unpaused Deployment received by a watch", watch);
