@@ -21,6 +21,11 @@ internal static class BenchmarkCommandLine
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, CancellationToken cancellationToken)
     {
+        if (args is ["holds", .. var holdArguments])
+        {
+            return await HoldLifecycleCommand.RunAsync(holdArguments, output, cancellationToken).ConfigureAwait(false);
+        }
+
         if (args is ["load", .. var loadArguments])
         {
             return await LoadGenerator.RunAsync(loadArguments, output, cancellationToken).ConfigureAwait(false);

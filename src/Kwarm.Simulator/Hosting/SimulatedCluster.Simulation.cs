@@ -71,6 +71,12 @@ public sealed partial class SimulatedCluster
     /// <summary>Image pulls a node has performed.</summary>
     public int PullCount(string node) => Kubelets.PullCount(node);
 
+    /// <summary>
+    /// Every image pull the kubelets have performed so far (successful or not), with when each pod asked for its image,
+    /// when the node started the pull and when it finished: what a benchmark needs to time pulls against other events.
+    /// </summary>
+    public IReadOnlyList<ImagePull> Pulls => Kubelets.Pulls;
+
     private async Task StopSimulationAsync()
     {
         if (_kubelet is not null)

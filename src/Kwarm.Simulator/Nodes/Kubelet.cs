@@ -22,6 +22,7 @@ public sealed class Kubelet : Controller, IDisposable
 
     private readonly ConcurrentDictionary<string, NodeRuntime> _nodes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, PodRun> _runs = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<ImagePull> _pullLog = new();
     private readonly CancellationTokenSource _stopping = new();
     private ITimer? _heartbeat;
 
@@ -123,6 +124,9 @@ public sealed class Kubelet : Controller, IDisposable
 
     /// <summary>Pulls done per node so far (a pre-pulled image started from cache is not a pull).</summary>
     public int PullCount(string node) => _nodes.TryGetValue(node, out var runtime) ? runtime.Pulls : 0;
+
+    /// <summary>Every pull attempt so far, on every node, in the order they finished.</summary>
+    public IReadOnlyList<ImagePull> Pulls => [.. _pullLog];
 
     public override void OnEvent(StoreEvent change)
     {
@@ -335,7 +339,9 @@ public sealed class Kubelet : Controller, IDisposable
             token.ThrowIfCancellationRequested();
             Context.RecordEvent(pod, "Normal", "Pulling", $"Pulling image \"{image}\"", "kubelet", node.Name, fieldPath);
             var began = Context.Time.GetTimestamp();
-            var result = await node.PullAsync(image, credentials, Context, token).ConfigureAwait(false);
+            var requestedAt = Context.Time.GetUtcNow();
+            var (result, startedAt) = await node.PullAsync(image, credentials, Context, token).ConfigureAwait(false);
+            _pullLog.Enqueue(new ImagePull(node.Name, image, ns, name, uid, requestedAt, startedAt, Context.Time.GetUtcNow(), result.Succeeded, result.Succeeded ? "" : result.Reason));
             if (result.Succeeded)
             {
                 var took = Context.Time.GetElapsedTime(began).TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
@@ -656,16 +662,18 @@ public sealed class Kubelet : Controller, IDisposable
             }
         }
 
-        public async Task<PullResult> PullAsync(string image, IReadOnlySet<string> credentials, SimulationContext context, CancellationToken token)
+        /// <returns>The outcome and when the node's pull queue let this pull start.</returns>
+        public async Task<(PullResult Result, DateTimeOffset StartedAt)> PullAsync(string image, IReadOnlySet<string> credentials, SimulationContext context, CancellationToken token)
         {
             await _pullQueue.WaitAsync(token).ConfigureAwait(false);
+            var startedAt = context.Time.GetUtcNow();
             try
             {
                 var result = context.Registry.Resolve(image, spec.Architecture, credentials);
                 if (!result.Succeeded)
                 {
                     await Task.Delay(context.Scaled(TimeSpan.FromMilliseconds(200)), context.Time, token).ConfigureAwait(false);
-                    return result;
+                    return (result, startedAt);
                 }
 
                 var already = Lookup(image);
@@ -675,7 +683,7 @@ public sealed class Kubelet : Controller, IDisposable
                 await Task.Delay(context.Scaled(TimeSpan.FromSeconds(seconds)), context.Time, token).ConfigureAwait(false);
                 Remember(image, result);
                 Interlocked.Increment(ref _pulls);
-                return result;
+                return (result, startedAt);
             }
             finally
             {

@@ -1,0 +1,138 @@
+using k8s;
+using k8s.Models;
+using Kwarm.Local;
+using Kwarm.Resources;
+using Kwarm.Simulator.Hosting;
+
+namespace Kwarm.Benchmarks;
+
+/// <summary>
+/// A fresh simulated cluster, optionally with Kwarm installed the way the README's guided run installs it: the CRDs
+/// and the webhook configuration from <c>deploy/</c>, Kwarm as its own process (<see cref="KwarmProcess"/>) behind
+/// the webhook Service, and the basic sample policy.
+/// </summary>
+internal sealed class BenchmarkCluster : IAsyncDisposable
+{
+    private const string KwarmNamespace = "kwarm-system";
+    private const string WebhookService = "kwarm-webhook";
+
+    private BenchmarkCluster(SimulatedCluster cluster, k8s.Kubernetes client, RolloutRecorder recorder)
+    {
+        Simulator = cluster;
+        Client = client;
+        Recorder = recorder;
+    }
+
+    public SimulatedCluster Simulator { get; }
+
+    public k8s.Kubernetes Client { get; }
+
+    public RolloutRecorder Recorder { get; }
+
+    public KwarmProcess? Kwarm { get; private set; }
+
+    public static async Task<BenchmarkCluster> StartAsync(SimulatorOptions options, string workDirectory, bool withKwarm, CancellationToken cancellationToken)
+    {
+        var simulator = await SimulatedCluster.StartAsync(options, cancellationToken).ConfigureAwait(false);
+        var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(simulator.KubeconfigPath));
+        var cluster = new BenchmarkCluster(simulator, client, new RolloutRecorder(simulator, BenchmarkDeployment.Namespace, BenchmarkDeployment.Name));
+        try
+        {
+            if (withKwarm)
+            {
+                await cluster.InstallKwarmAsync(workDirectory, cancellationToken).ConfigureAwait(false);
+            }
+
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task InstallKwarmAsync(string workDirectory, CancellationToken cancellationToken)
+    {
+        foreach (var crd in new[] { "kwarm.io_prepullpolicies.yaml", "kwarm.io_prepullimages.yaml" })
+        {
+            await Client.ApiextensionsV1.CreateCustomResourceDefinitionAsync(Manifest<V1CustomResourceDefinition>(crd), cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+
+        await Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = KwarmNamespace } }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var certificates = Path.Combine(workDirectory, "serving-certs");
+        var caBundle = WebhookServingCertificate.Write(certificates, $"{WebhookService}.{KwarmNamespace}.svc", TimeProvider.System);
+        Kwarm = await KwarmProcess.StartAsync(Simulator.KubeconfigPath, certificates, Path.Combine(workDirectory, "kwarm.log"), cancellationToken).ConfigureAwait(false);
+        Simulator.MapWebhookService($"{KwarmNamespace}/{WebhookService}", Kwarm.WebhookEndPoint);
+        var webhook = Manifest<V1MutatingWebhookConfiguration>("mutating-webhook-configuration.yaml");
+        foreach (var entry in webhook.Webhooks)
+        {
+            entry.ClientConfig.CaBundle = System.Text.Encoding.ASCII.GetBytes(caBundle);
+        }
+
+        await Client.AdmissionregistrationV1.CreateMutatingWebhookConfigurationAsync(webhook, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var policy = Manifest<PrePullPolicy>("prepullpolicy-basic.yaml");
+        await Client.CustomObjects.CreateClusterCustomObjectAsync(policy, KwarmApi.Group, KwarmApi.Version, PrePullPolicy.KubePluralName, cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Creates the Deployment and waits until its first rollout is complete.</summary>
+    public async Task DeployAsync(int replicas, string image, TimeSpan within, CancellationToken cancellationToken)
+    {
+        await Client.AppsV1.CreateNamespacedDeploymentAsync(BenchmarkDeployment.Create(replicas, image), BenchmarkDeployment.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await WaitUntilAsync(() => BenchmarkDeployment.RolloutComplete(Recorder.Latest, image), $"the first rollout of {image}", within, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Kwarm decides from its informer cache, so a policy applied a moment ago may not have reached it yet. A server-side
+    /// dry run of the image change passes through the webhook and changes nothing: once it comes back paused, Kwarm holds.
+    /// </summary>
+    public async Task WaitUntilKwarmHoldsAsync(string image, CancellationToken cancellationToken)
+    {
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            var answer = await Client.AppsV1.PatchNamespacedDeploymentAsync(
+                BenchmarkDeployment.ImagePatch(image), BenchmarkDeployment.Name, BenchmarkDeployment.Namespace, dryRun: "All", cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (answer.Spec.Paused == true)
+            {
+                return;
+            }
+
+            if (DateTimeOffset.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Kwarm did not hold a dry-run image change within 60 s; see {Kwarm?.LogPath}");
+            }
+
+            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Polls in-memory state (no API reads) until <paramref name="condition"/> holds.</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan within, CancellationToken cancellationToken)
+    {
+        var deadline = DateTimeOffset.UtcNow + within;
+        while (!condition())
+        {
+            if (DateTimeOffset.UtcNow > deadline)
+            {
+                throw new TimeoutException($"gave up after {within.TotalSeconds:0} s waiting for {what}");
+            }
+
+            await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Kwarm is not null)
+        {
+            await Kwarm.DisposeAsync().ConfigureAwait(false);
+        }
+
+        Client.Dispose();
+        await Simulator.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static T Manifest<T>(string fileName) =>
+        KubernetesYaml.Deserialize<T>(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "manifests", fileName)));
+}
