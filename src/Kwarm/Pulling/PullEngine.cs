@@ -96,10 +96,14 @@ public sealed class PullEngine
     {
         ArgumentNullException.ThrowIfNull(change);
         var key = ResourceKeys.For(change.Resource);
-        Scheduler.Observed(key);
         if (change.Type == ResourceEventType.Deleted)
         {
+            Scheduler.Gone(key);
             _deleteRequested.TryRemove(key, out _);
+        }
+        else
+        {
+            Scheduler.Observed(key);
         }
 
         if (OwnerKey(change.Resource) is { } owner)

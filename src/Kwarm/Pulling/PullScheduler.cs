@@ -225,8 +225,24 @@ public sealed class PullScheduler
         }
     }
 
-    /// <summary>The cache has shown (or deleted) this Job: it counts from the cache from now on.</summary>
+    /// <summary>
+    /// The cache has shown this Job. Its reservation stays until a count is given a list of Jobs that contains it:
+    /// a list taken a moment before this event (by a worker about to plan) does not show the Job yet, and without the
+    /// reservation that worker would see a free slot that is not free.
+    /// </summary>
     public void Observed(string jobKey)
+    {
+        lock (_lock)
+        {
+            _createBackoff.Remove(jobKey);
+        }
+    }
+
+    /// <summary>The cache has deleted this Job: it no longer holds a slot (a pod it leaves behind is counted as a pod).</summary>
+    public void Gone(string jobKey) => Release(jobKey);
+
+    /// <summary>Gives the slot of a grant back (its create was never sent).</summary>
+    public void Release(string jobKey)
     {
         lock (_lock)
         {
@@ -234,9 +250,6 @@ public sealed class PullScheduler
             _createBackoff.Remove(jobKey);
         }
     }
-
-    /// <summary>Gives the slot of a grant back (its create was never sent).</summary>
-    public void Release(string jobKey) => Observed(jobKey);
 
     /// <summary>
     /// The create of a granted Job failed: gives the slot back and keeps that Job from being granted again for a
@@ -293,6 +306,8 @@ public sealed class PullScheduler
         {
             var key = ResourceKeys.For(job);
             seen.Add(key);
+            // Every later list shows it too (until it is deleted): from now on it counts from the cache alone.
+            _reserved.Remove(key);
             if (!IsActive(job) || PullPlanner.NodeOf(job) is not { } node)
             {
                 continue;

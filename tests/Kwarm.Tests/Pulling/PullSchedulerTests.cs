@@ -60,6 +60,30 @@ public sealed class PullSchedulerTests
     }
 
     [Fact]
+    public void A_job_seen_by_the_cache_after_a_planner_took_its_list_still_holds_its_slot()
+    {
+        var time = new FakeTimeProvider(Epoch);
+        var scheduler = new PullScheduler(maxConcurrentPulls: 1, maxPullsPerNode: 1, time);
+        var image = Image("shop", "web", new PrePullImageSpec { Image = "r/web:1" });
+        scheduler.SetDemand(new PullDemand("shop/web", Epoch, [new PullAttempt(image, "a", 1), new PullAttempt(image, "b", 1)]));
+        var grant = Assert.Single(scheduler.Plan([], Template.Build));
+        var key = Kwarm.Kubernetes.ResourceKeys.For(grant.Job);
+        scheduler.Created(key, Created(grant.Job));
+
+        // A worker lists the Jobs (not there yet), then the watch delivers the Job, then the worker plans with its list.
+        IReadOnlyList<V1Job> listedBefore = [];
+        scheduler.Observed(key);
+
+        Assert.Empty(scheduler.Plan(listedBefore, Template.Build));
+        Assert.Equal(1, scheduler.CountActive(listedBefore));
+        Assert.Equal(1, scheduler.CountActive([Created(grant.Job)]));
+
+        // Once deleted from the cache the Job holds nothing.
+        scheduler.Gone(key);
+        Assert.Equal(0, scheduler.CountActive([]));
+    }
+
+    [Fact]
     public void One_free_slot_at_a_time_goes_round_robin_so_a_young_image_is_not_starved()
     {
         var time = new FakeTimeProvider(Epoch);
