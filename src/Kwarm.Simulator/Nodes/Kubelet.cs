@@ -32,6 +32,9 @@ public sealed class Kubelet : Controller, IDisposable
 
     public IReadOnlyCollection<string> NodeNames => [.. _nodes.Keys];
 
+    /// <summary>Every pull finished so far, with when it started and ended.</summary>
+    public PullLog CompletedPulls { get; } = new();
+
     /// <summary>Registers nodes (Node object, Lease) and starts their kubelets.</summary>
     public void AddNodes(IEnumerable<NodeSpec> specs)
     {
@@ -335,9 +338,11 @@ public sealed class Kubelet : Controller, IDisposable
             token.ThrowIfCancellationRequested();
             Context.RecordEvent(pod, "Normal", "Pulling", $"Pulling image \"{image}\"", "kubelet", node.Name, fieldPath);
             var began = Context.Time.GetTimestamp();
+            var beganAt = Context.Time.GetUtcNow();
             var result = await node.PullAsync(image, credentials, Context, token).ConfigureAwait(false);
             if (result.Succeeded)
             {
+                CompletedPulls.Record(new CompletedPull(node.Name, ImageRegistry.Normalize(image), beganAt, Context.Time.GetUtcNow()));
                 var took = Context.Time.GetElapsedTime(began).TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
                 Context.RecordEvent(pod, "Normal", "Pulled", $"Successfully pulled image \"{image}\" in {took}s. Image size: {result.SizeBytes} bytes.", "kubelet", node.Name, fieldPath);
                 Store.Mutate(Context.Nodes, "", node.Name, n =>
