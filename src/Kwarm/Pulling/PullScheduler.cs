@@ -289,11 +289,18 @@ public sealed class PullScheduler
         var perNode = new Dictionary<string, int>(StringComparer.Ordinal);
         var total = 0;
         var seen = new HashSet<string>(StringComparer.Ordinal);
+
+        // A pull whose container reports an imageID is over (DESIGN §5: the attempt has succeeded): its Job and pod
+        // may linger until the status is written, the Job deleted and the pod collected, but they pull nothing.
+        var pulled = pods.Where(HasPulled)
+            .Select(pod => pod.Metadata?.OwnerReferences?.FirstOrDefault(owner => owner.Kind == "Job")?.Name is { } job ? ResourceKeys.For(pod.Metadata.NamespaceProperty, job) : null)
+            .OfType<string>()
+            .ToHashSet(StringComparer.Ordinal);
         foreach (var job in existingJobs)
         {
             var key = ResourceKeys.For(job);
             seen.Add(key);
-            if (!IsActive(job) || PullPlanner.NodeOf(job) is not { } node)
+            if (!IsActive(job) || pulled.Contains(key) || PullPlanner.NodeOf(job) is not { } node)
             {
                 continue;
             }
@@ -334,7 +341,14 @@ public sealed class PullScheduler
     }
 
     private static bool IsRunning(V1Pod pod) =>
-        pod.Status?.Phase is not ("Succeeded" or "Failed") && pod.Metadata?.Labels?.ContainsKey(PullObjectNames.PrePullImageLabel) == true;
+        pod.Status?.Phase is not ("Succeeded" or "Failed") && pod.Metadata?.Labels?.ContainsKey(PullObjectNames.PrePullImageLabel) == true && !HasPulled(pod);
+
+    /// <summary>Whether a pull pod's pull container reports an imageID: the image is on the node, the pull no longer runs.</summary>
+    public static bool HasPulled(V1Pod pod)
+    {
+        ArgumentNullException.ThrowIfNull(pod);
+        return pod.Status?.ContainerStatuses?.Any(status => status.Name == PullJobTemplate.PullContainer && !string.IsNullOrEmpty(status.ImageID)) == true;
+    }
 
     private void SetDemandLocked(PullDemand demand)
     {

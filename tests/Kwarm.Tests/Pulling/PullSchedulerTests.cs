@@ -101,6 +101,46 @@ public sealed class PullSchedulerTests
         Assert.Equal(TimeSpan.FromSeconds(2), scheduler.CreateFailed(Kwarm.Kubernetes.ResourceKeys.For(again.Job)));
     }
 
+    [Fact]
+    public void A_pull_that_reported_its_image_id_frees_its_slots_before_its_job_and_pod_are_gone()
+    {
+        var time = new FakeTimeProvider(Epoch);
+        var scheduler = new PullScheduler(maxConcurrentPulls: 1, maxPullsPerNode: 1, time);
+        var image = Image("shop", "web", new PrePullImageSpec { Image = "r/web:1" });
+        var running = Created(Template.Build(new PullAttempt(image, "a", 1)));
+        scheduler.SetDemand(new PullDemand("shop/web", Epoch, [new PullAttempt(image, "b", 1)]));
+
+        // Still pulling: the one slot is taken, by the Job and by its pod once the Job is gone.
+        Assert.Equal(1, scheduler.CountActive([running], [PodOf(running, imageId: "")]));
+        Assert.Empty(scheduler.Plan([running], Template.Build, [PodOf(running, imageId: "")]));
+        Assert.Equal(1, scheduler.CountActive([], [PodOf(running, imageId: "")]));
+
+        // The pull container reports its imageID: the image is on node a, nothing pulls any more.
+        var pulled = PodOf(running, imageId: "r/web@sha256:1");
+        Assert.True(PullScheduler.HasPulled(pulled));
+        Assert.Equal(0, scheduler.CountActive([running], [pulled]));
+        Assert.Equal(0, scheduler.CountActive([], [pulled]));
+        var grant = Assert.Single(scheduler.Plan([running], Template.Build, [pulled]));
+        Assert.Equal("b", grant.Attempt.Node);
+    }
+
+    private static V1Pod PodOf(V1Job job, string imageId) => new()
+    {
+        Metadata = new V1ObjectMeta
+        {
+            Name = job.Metadata.Name + "-x",
+            NamespaceProperty = job.Metadata.NamespaceProperty,
+            Labels = job.Spec.Template.Metadata.Labels,
+            OwnerReferences = [new V1OwnerReference { Kind = "Job", Name = job.Metadata.Name, Uid = job.Metadata.Uid, Controller = true }],
+        },
+        Spec = new V1PodSpec { NodeName = "a" },
+        Status = new V1PodStatus
+        {
+            Phase = "Running",
+            ContainerStatuses = [new V1ContainerStatus { Name = PullJobTemplate.PullContainer, Image = "r/web:1", ImageID = imageId }],
+        },
+    };
+
     private static V1Job Created(V1Job job)
     {
         job.Metadata.Uid = Guid.NewGuid().ToString();
