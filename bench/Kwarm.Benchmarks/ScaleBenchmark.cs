@@ -106,6 +106,15 @@ internal sealed record ScaleResult
     public required string Machine { get; init; }
 
     public required string LoadAfter { get; init; }
+
+    /// <summary>Per pull Job: from its creation to its pod asking the kubelet for the image (Job and pod controllers, scheduler, init container).</summary>
+    public required IReadOnlyList<TimeSpan> JobStartups { get; init; }
+
+    /// <summary>From one pull finishing to the next pull Job being created, while Jobs waited for a slot: Kwarm's reaction.</summary>
+    public required IReadOnlyList<TimeSpan> SlotRefills { get; init; }
+
+    /// <summary>Pulls running at once on average (pull time summed over the wall time): 10 would be the cap kept full.</summary>
+    public required double MeanConcurrentPulls { get; init; }
 }
 
 /// <summary>
@@ -245,6 +254,7 @@ internal static class ScaleBenchmark
                 }
             }
 
+            var (startups, refills) = observer.JobTimings(pulls);
             var calls = cluster.Webhooks.CallLog.Snapshot();
             var imageChanges = calls.Where(call => call.Operation == "UPDATE" && call.SentAt >= holdsSentAt && observer.IsHeld($"{call.Namespace}/{call.Name}")).ToList();
             var firstHold = observer.FirstHeldAt;
@@ -273,6 +283,9 @@ internal static class ScaleBenchmark
                 WebhookUnanswered = calls.Count(call => !call.Answered),
                 Machine = machine,
                 LoadAfter = MachineDescription.LoadAverage(),
+                JobStartups = startups,
+                SlotRefills = refills,
+                MeanConcurrentPulls = pulls.Count == 0 ? 0 : pulls.Sum(pull => (pull.FinishedAt - pull.StartedAt).TotalSeconds) / (pulls.Max(pull => pull.FinishedAt) - pulls.Min(pull => pull.StartedAt)).TotalSeconds,
             };
         }
         finally
@@ -408,6 +421,7 @@ internal static class ScaleBenchmark
         private readonly ConcurrentDictionary<string, DateTimeOffset> _heldAt = new(StringComparer.Ordinal);
         private readonly ConcurrentDictionary<string, DateTimeOffset> _releasedAt = new(StringComparer.Ordinal);
         private readonly ConcurrentDictionary<string, bool> _rolledOut = new(StringComparer.Ordinal);
+        private readonly ConcurrentQueue<(DateTimeOffset At, byte[] Json)> _jobsCreated = new();
 
         public int HeldCount => _heldAt.Count;
 
@@ -423,8 +437,47 @@ internal static class ScaleBenchmark
 
         public DateTimeOffset ReleasedAt(string key) => _releasedAt.TryGetValue(key, out var at) ? at : DateTimeOffset.MaxValue;
 
+        /// <summary>
+        /// Matches each pull Job's creation with its pull (same node and image) to time the Job's start-up, and each
+        /// Job creation with the latest pull that finished before it, when it came within a second, to time how fast a
+        /// freed slot was refilled.
+        /// </summary>
+        public (IReadOnlyList<TimeSpan> Startups, IReadOnlyList<TimeSpan> Refills) JobTimings(IReadOnlyList<CompletedPull> pulls)
+        {
+            var byTarget = pulls.GroupBy(pull => (pull.Node, pull.Image)).ToDictionary(group => group.Key, group => group.Min(pull => pull.StartedAt));
+            var finished = pulls.Select(pull => pull.FinishedAt).Order().ToArray();
+            var startups = new List<TimeSpan>();
+            var refills = new List<TimeSpan>();
+            foreach (var (at, json) in _jobsCreated)
+            {
+                var job = JsonNode.Parse(json);
+                var spec = job?["spec"]?["template"]?["spec"];
+                var image = spec?["containers"]?.AsArray().FirstOrDefault(container => container?["name"]?.GetValue<string>() == "pull")?["image"]?.GetValue<string>();
+                var node = spec?["affinity"]?["nodeAffinity"]?["requiredDuringSchedulingIgnoredDuringExecution"]?["nodeSelectorTerms"]?[0]?["matchFields"]?[0]?["values"]?[0]?.GetValue<string>();
+                if (image is not null && node is not null && byTarget.TryGetValue((node, ImageRegistry.Normalize(image)), out var started) && started >= at)
+                {
+                    startups.Add(started - at);
+                }
+
+                var previous = Array.BinarySearch(finished, at);
+                previous = previous >= 0 ? previous : ~previous - 1;
+                if (previous >= 0 && at - finished[previous] < TimeSpan.FromSeconds(1))
+                {
+                    refills.Add(at - finished[previous]);
+                }
+            }
+
+            return (startups, refills);
+        }
+
         public void OnStoreEvent(StoreEvent change)
         {
+            if (change.Type == Kwarm.Simulator.Api.WatchEventType.Added && change.Object.Type.StorageKey == "jobs.batch")
+            {
+                _jobsCreated.Enqueue((DateTimeOffset.UtcNow, change.Object.Json));
+                return;
+            }
+
             if (change.Object.Type.StorageKey != "deployments.apps" || !_held.Contains(change.Object.Key))
             {
                 return;

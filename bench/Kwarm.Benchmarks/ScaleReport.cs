@@ -48,6 +48,16 @@ internal static class ScaleReport
             $"{main.PullsAfterRelease} pulls of a held image finished after its hold was released (a release before warm would show here); " +
             $"the {w.Held} image changes were admitted within {Seconds(main.HoldSpread)} of each other; setup (cluster, Kwarm, {w.Deployments:N0} Deployments running) took {Seconds(main.Setup)}{(main.Settled ? "" : "; the cluster had not fully settled (pull Jobs or rollouts left) when the idle period began")}.").AppendLine();
 
+        var startup = Percentiles([.. main.JobStartups.Select(value => value.TotalMilliseconds)]);
+        var refill = Percentiles([.. main.SlotRefills.Select(value => value.TotalMilliseconds)]);
+        text.AppendLine(invariant, $"Where the wall time beyond the ideal goes: on average {main.MeanConcurrentPulls:0.0} pulls ran at once against the cap of 10. " +
+            $"A pull Job took p50 {startup.P50:0} ms (mean {Mean(main.JobStartups):0} ms, p90 {startup.P90:0} ms) from its creation until its pod asked the kubelet for the image — the simulator's Job controller, scheduler and kubelet plus the init container's run — " +
+            $"and a slot freed by a finished pull was refilled with a new Job p50 {refill.P50:0} ms (mean {Mean(main.SlotRefills):0} ms, p90 {refill.P90:0} ms) after the pull ended: the kubelet's status write, the watch to Kwarm, the scheduling pass and the Job create. " +
+            $"Both are spent inside the slot (the caps count Jobs that exist), so each pull Job costs its pull time plus about their sum; the ideal counts neither.").AppendLine();
+        text.AppendLine(invariant, $"Kwarm's resident memory at the end of the run, {ProcessStats.Mib(main.End.RssBytes)} MiB: {ProcessStats.Mib(main.End.AnonBytes)} MiB anonymous (the GC heap — the caches and what the last collection left — and native allocations), " +
+            $"{ProcessStats.Mib(main.End.FileBytes)} MiB file-backed (the runtime's, ASP.NET Core's, KubernetesClient's and OpenTelemetry's assemblies and libraries as mapped), {ProcessStats.Mib(main.End.SharedBytes)} MiB shared (JIT-compiled code). " +
+            $"Before the first hold, with {w.Nodes:N0} nodes and {w.Deployments:N0} Deployments cached: {ProcessStats.Mib(main.Cached.RssBytes)} MiB ({ProcessStats.Mib(main.Cached.AnonBytes)} anonymous, {ProcessStats.Mib(main.Cached.FileBytes)} file-backed, {ProcessStats.Mib(main.Cached.SharedBytes)} shared).").AppendLine();
+
         text.AppendLine("### Kwarm's API requests during the holds").AppendLine();
         text.AppendLine(invariant, $"From the first image change until every hold was released, its pull Jobs deleted and its rollout done, by verb and resource (the simulator's audit, Kwarm's user only); " +
             $"per hold = ÷ {w.Held}; per pull = ÷ {main.PullsExpected:N0} pull Jobs ({w.TargetNodesPerHold:0.#} target nodes × {w.ImagesPerHold:0.##} images per hold).").AppendLine();
@@ -108,6 +118,8 @@ internal static class ScaleReport
         var perPull = results.Select(result => result.HoldRequests.Total / (double)Math.Max(1, result.PullsExpected)).ToList();
         return perPull.Max() <= 1.5 * perPull.Min();
     }
+
+    private static double Mean(IReadOnlyList<TimeSpan> values) => values.Count == 0 ? double.NaN : values.Average(value => value.TotalMilliseconds);
 
     private static string Verdict(bool met) => met ? "**met**" : "**missed**";
 
