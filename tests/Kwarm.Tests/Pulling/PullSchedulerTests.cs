@@ -26,11 +26,13 @@ public sealed class PullSchedulerTests
 
         var first = scheduler.Plan([existing], Template.Build);
 
-        // 1 running + 4 granted = the cluster cap; node a gets one more, node b two (its cap), node c the last slot.
+        // 1 running + 4 granted = the cluster cap. Idle nodes b and c first (img-0, img-1); then second pulls, resuming
+        // the round-robin at img-2: node a (its cap, with the running one), then node c for img-0.
         Assert.Equal(4, first.Count);
         Assert.Equal(1, first.Count(grant => grant.Attempt.Node == "a"));
-        Assert.Equal(2, first.Count(grant => grant.Attempt.Node == "b"));
-        Assert.Equal(1, first.Count(grant => grant.Attempt.Node == "c"));
+        Assert.Equal(1, first.Count(grant => grant.Attempt.Node == "b"));
+        Assert.Equal(2, first.Count(grant => grant.Attempt.Node == "c"));
+        Assert.Equal(["b", "c"], first.Take(2).Select(grant => grant.Attempt.Node));
         Assert.Equal(3, first.Select(grant => grant.Attempt.PrePullImage.Metadata.Name).Distinct().Count());
         Assert.Equal(5, scheduler.CountActive([existing]));
 
@@ -99,6 +101,34 @@ public sealed class PullSchedulerTests
         time.Advance(delay);
         var again = Assert.Single(scheduler.Plan([], Template.Build));
         Assert.Equal(TimeSpan.FromSeconds(2), scheduler.CreateFailed(Kwarm.Kubernetes.ResourceKeys.For(again.Job)));
+    }
+
+    [Fact]
+    public void Idle_nodes_get_a_pull_before_any_node_gets_its_second()
+    {
+        var time = new FakeTimeProvider(Epoch);
+        var scheduler = new PullScheduler(maxConcurrentPulls: 4, maxPullsPerNode: 2, time);
+
+        // Two images wanting the same two nodes, a third wanting two other nodes: four slots, four nodes.
+        var web = Image("shop", "web", new PrePullImageSpec { Image = "r/web:1" }, Epoch);
+        var api = Image("shop", "api", new PrePullImageSpec { Image = "r/api:1" }, Epoch.AddMinutes(1));
+        var db = Image("shop", "db", new PrePullImageSpec { Image = "r/db:1" }, Epoch.AddMinutes(2));
+        scheduler.SetDemand(new PullDemand("shop/web", Epoch, [new PullAttempt(web, "a", 1), new PullAttempt(web, "b", 1)]));
+        scheduler.SetDemand(new PullDemand("shop/api", Epoch.AddMinutes(1), [new PullAttempt(api, "a", 1), new PullAttempt(api, "b", 1)]));
+        scheduler.SetDemand(new PullDemand("shop/db", Epoch.AddMinutes(2), [new PullAttempt(db, "c", 1), new PullAttempt(db, "d", 1)]));
+
+        var grants = scheduler.Plan([], Template.Build);
+
+        // Round-robin alone would give web→a, api→a, db→c, then web→b: node a pulling two images one after the other
+        // while node d idles. Spread, every node pulls one.
+        Assert.Equal(["a", "b", "c", "d"], grants.Select(grant => grant.Attempt.Node).Order(StringComparer.Ordinal));
+
+        // With every node busy, a second pull per node is still granted once slots free up elsewhere.
+        var second = new PullScheduler(maxConcurrentPulls: 4, maxPullsPerNode: 2, time);
+        second.SetDemand(new PullDemand("shop/web", Epoch, [new PullAttempt(web, "a", 1)]));
+        second.SetDemand(new PullDemand("shop/api", Epoch.AddMinutes(1), [new PullAttempt(api, "a", 1)]));
+        second.SetDemand(new PullDemand("shop/db", Epoch.AddMinutes(2), [new PullAttempt(db, "a", 1)]));
+        Assert.Equal(["a", "a"], second.Plan([], Template.Build).Select(grant => grant.Attempt.Node));
     }
 
     [Fact]
