@@ -43,8 +43,8 @@ internal static class ScaleReport
         text.AppendLine(invariant, $"| webhook p99 ≤ {WebhookP99TargetMs:0} ms (as in the webhook benchmark), measured during this run | image changes of the holds: p50 {webhook.P50:0.0} ms, **p99 {webhook.P99:0.0} ms** ({main.WebhookImageChangeMs.Count} calls); every call of the run: p50 {webhookAll.P50:0.0} ms, p99 {webhookAll.P99:0.0} ms ({main.WebhookAllMs.Count} calls), {main.WebhookUnanswered} unanswered | {Verdict(webhook.P99 <= WebhookP99TargetMs && main.WebhookUnanswered == 0)} |");
         text.AppendLine();
 
-        text.AppendLine("The webhook row is the latency the simulated API server saw while it also ran 1,000 kubelets, the controllers and the benchmark on the same two cores as Kwarm; " +
-            "the webhook's own target is measured alone in the Webhook section above, and Kwarm's share of these calls is its handling time there.").AppendLine();
+        text.AppendLine(invariant, $"The webhook row is the latency the simulated API server saw while it also ran {w.Nodes:N0} kubelets, the controllers and the benchmark on the same two cores as Kwarm; " +
+            $"the webhook's own target is measured alone in the Webhook section above, and Kwarm's share of these calls is its handling time there.").AppendLine();
         text.AppendLine(invariant, $"Also measured: Kwarm's CPU time {main.End.Cpu.TotalSeconds:0.0} s for the whole run ({main.Cached.Cpu.TotalSeconds:0.0} s to list, watch and admit the {w.Deployments:N0} Deployments; " +
             $"{(main.AfterHolds.Cpu - main.Cached.Cpu).TotalSeconds:0.0} s from the image changes to the last release); {main.PullsDone:N0} of {main.PullsExpected:N0} expected pulls; " +
             $"{main.PullsAfterRelease} pulls of a held image finished after its hold was released (a release before warm would show here); " +
