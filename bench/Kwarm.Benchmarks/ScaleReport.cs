@@ -23,7 +23,7 @@ internal static class ScaleReport
         var peakMib = main.End.PeakRssBytes / 1024.0 / 1024.0;
         var webhook = Percentiles([.. main.WebhookImageChangeMs]);
         var webhookAll = Percentiles([.. main.WebhookAllMs]);
-        var quietNonLease = main.QuietRequests.ByVerbAndResource.Where(pair => !pair.Key.Contains("leases", StringComparison.Ordinal)).Sum(pair => pair.Value);
+        var quietNonLease = IdleWork(main);
         var complete = main.Released == w.Held && main.PullsDone == main.PullsExpected;
 
         var text = new StringBuilder();
@@ -39,7 +39,10 @@ internal static class ScaleReport
         text.AppendLine(invariant, $"| pre-pull wall time ≤ {WallTarget}× the ideal schedule the caps allow | {Seconds(main.PrePullWall)} against an ideal of {Seconds(main.Ideal.Value)}: **{ratio:0.00}×** | {Verdict(complete && ratio <= WallTarget)} |");
         text.AppendLine(invariant, $"| release after the hold's last pull: median ≤ {ReleaseMedianTargetMs:0} ms | median **{release.P50:0} ms**, p90 {release.P90:0} ms, max {release.Max:0} ms over {releases.Length} holds | {Verdict(complete && release.P50 <= ReleaseMedianTargetMs)} |");
         text.AppendLine(invariant, $"| Kwarm RSS ≤ {MemoryTargetMib:0} MiB with {w.Nodes:N0} nodes and {w.Deployments:N0} Deployments cached | peak (VmHWM, whole run) **{peakMib:0.0} MiB**; {ProcessStats.Mib(main.Cached.RssBytes)} MiB with everything cached before the holds, {ProcessStats.Mib(main.AfterHolds.RssBytes)} MiB after them | {Verdict(peakMib <= MemoryTargetMib)} |");
-        text.AppendLine(invariant, $"| API requests per hold proportional to target nodes, no polling | {PerHold(main.HoldRequests, w):0.0} requests per hold for {w.TargetNodesPerHold:0.#} target nodes × {w.ImagesPerHold:0.##} images; growth table below; {quietNonLease} requests other than Lease renewals in {main.QuietPeriod.TotalSeconds:0} s idle | {Verdict(quietNonLease == 0 && Proportional(results))} |");
+        var fitText = Fit(results) is { } line
+            ? string.Create(invariant, $"across the growth runs, requests per hold = {line.Fixed:0.0} + {line.PerNode:0.00} × target nodes, every size within {line.WorstDeviation:0%} of that line")
+            : "run with --growth for the fit across node counts";
+        text.AppendLine(invariant, $"| API requests per hold proportional to target nodes, no polling | {PerHold(main.HoldRequests, w):0.0} requests per hold for {w.TargetNodesPerHold:0.#} target nodes × {w.ImagesPerHold:0.##} images; {fitText}; {quietNonLease} requests other than Lease renewals and watches in {main.QuietPeriod.TotalSeconds:0} s idle | {Verdict(quietNonLease == 0 && Proportional(results))} |");
         text.AppendLine(invariant, $"| webhook p99 ≤ {WebhookP99TargetMs:0} ms (as in the webhook benchmark), measured during this run | image changes of the holds: p50 {webhook.P50:0.0} ms, **p99 {webhook.P99:0.0} ms** ({main.WebhookImageChangeMs.Count} calls); every call of the run: p50 {webhookAll.P50:0.0} ms, p99 {webhookAll.P99:0.0} ms ({main.WebhookAllMs.Count} calls), {main.WebhookUnanswered} unanswered | {Verdict(webhook.P99 <= WebhookP99TargetMs && main.WebhookUnanswered == 0)} |");
         text.AppendLine();
 
@@ -77,12 +80,12 @@ internal static class ScaleReport
         {
             text.AppendLine("### Growth").AppendLine();
             text.AppendLine(invariant, $"The same workload ({w.Deployments:N0} Deployments, {w.Held} held, {w.Pools} pools) at each node count; more nodes means more nodes per pool, so more target nodes per hold.").AppendLine();
-            text.AppendLine("| nodes | target nodes per hold | pull Jobs | ideal | wall time | wall ÷ ideal | release median / max | RSS cached / peak (MiB) | CPU s (whole run / holds) | requests per hold | requests per pull | idle requests (non-Lease) |");
+            text.AppendLine("| nodes | target nodes per hold | pull Jobs | ideal | wall time | wall ÷ ideal | release median / max | RSS cached / peak (MiB) | CPU s (whole run / holds) | requests per hold | requests per pull | idle requests (not Lease, not watch) |");
             text.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
             foreach (var result in results)
             {
                 var latency = Percentiles([.. result.ReleaseLatencies.Select(value => value.TotalMilliseconds)]);
-                var idle = result.QuietRequests.ByVerbAndResource.Where(pair => !pair.Key.Contains("leases", StringComparison.Ordinal)).Sum(pair => pair.Value);
+                var idle = IdleWork(result);
                 text.AppendLine(invariant, $"| {result.Workload.Nodes:N0} | {result.Workload.TargetNodesPerHold:0.#} | {result.PullsExpected:N0} | {Seconds(result.Ideal.Value)} | {Seconds(result.PrePullWall)} | {Ratio(result):0.00} | {latency.P50:0} / {latency.Max:0} ms | " +
                     $"{ProcessStats.Mib(result.Cached.RssBytes)} / {ProcessStats.Mib(result.End.PeakRssBytes)} | {result.End.Cpu.TotalSeconds:0.0} / {(result.AfterHolds.Cpu - result.Cached.Cpu).TotalSeconds:0.0} | " +
                     $"{PerHold(result.HoldRequests, result.Workload):0.0} | {result.HoldRequests.Total / (double)Math.Max(1, result.PullsExpected):0.00} | {idle} |");
@@ -112,14 +115,35 @@ internal static class ScaleReport
 
     private static double Ratio(ScaleResult result) => result.Ideal.Value > TimeSpan.Zero ? result.PrePullWall / result.Ideal.Value : double.NaN;
 
+    /// <summary>Requests in the idle period other than Lease renewals and watches (a watch the server timed out is re-opened, which is not polling).</summary>
+    private static long IdleWork(ScaleResult result) => result.QuietRequests.ByVerbAndResource
+        .Where(pair => !pair.Key.Contains("leases", StringComparison.Ordinal) && !pair.Key.StartsWith("watch ", StringComparison.Ordinal))
+        .Sum(pair => pair.Value);
+
     private static double PerHold(RequestCounts requests, ScaleWorkload workload) => requests.Total / (double)workload.Held;
 
-    /// <summary>Requests per pull stay within a factor of 1.5 across sizes while pulls per hold grow: they follow target nodes, not time.</summary>
-    private static bool Proportional(IReadOnlyList<ScaleResult> results)
+    /// <summary>
+    /// Requests per hold against target nodes per hold, fitted as a fixed part plus a part per target node (least
+    /// squares): the work of a hold is linear in its target nodes when every size lies within 10% of that line.
+    /// </summary>
+    internal static (double Fixed, double PerNode, double WorstDeviation)? Fit(IReadOnlyList<ScaleResult> results)
     {
-        var perPull = results.Select(result => result.HoldRequests.Total / (double)Math.Max(1, result.PullsExpected)).ToList();
-        return perPull.Max() <= 1.5 * perPull.Min();
+        var points = results.Select(result => (X: result.Workload.TargetNodesPerHold, Y: PerHold(result.HoldRequests, result.Workload))).ToList();
+        if (points.Select(point => point.X).Distinct().Count() < 2)
+        {
+            return null;
+        }
+
+        var meanX = points.Average(point => point.X);
+        var meanY = points.Average(point => point.Y);
+        var slope = points.Sum(point => (point.X - meanX) * (point.Y - meanY)) / points.Sum(point => (point.X - meanX) * (point.X - meanX));
+        var intercept = meanY - slope * meanX;
+        var worst = points.Max(point => Math.Abs(point.Y - (intercept + slope * point.X)) / point.Y);
+        return (intercept, slope, worst);
     }
+
+    private static bool Proportional(IReadOnlyList<ScaleResult> results) =>
+        Fit(results) is not { } fit || (fit.PerNode > 0 && fit.WorstDeviation <= 0.1);
 
     private static double Mean(IReadOnlyList<TimeSpan> values) => values.Count == 0 ? double.NaN : values.Average(value => value.TotalMilliseconds);
 
