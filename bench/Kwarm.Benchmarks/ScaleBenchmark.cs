@@ -59,6 +59,9 @@ internal sealed record RequestCounts(IReadOnlyDictionary<string, long> ByVerbAnd
     }
 }
 
+/// <summary>One successful pull: the node, the normalised reference, when the kubelet was asked for it (waiting behind another pull on the node included) and when it ended.</summary>
+internal sealed record FinishedPull(string Node, string Image, DateTimeOffset StartedAt, DateTimeOffset FinishedAt);
+
 internal sealed record ScaleResult
 {
     public required ScaleWorkload Workload { get; init; }
@@ -213,7 +216,7 @@ internal static class ScaleBenchmark
 
             var pullsExpected = workload.Pulls().Count();
             var heldImages = workload.HeldDeployments.SelectMany(held => held.NewImages).Select(image => ImageRegistry.Normalize(image.Reference)).ToHashSet(StringComparer.Ordinal);
-            int PullsDone() => cluster.CompletedPulls.Snapshot().Count(pull => heldImages.Contains(pull.Image));
+            int PullsDone() => FinishedPulls(cluster).Count(pull => heldImages.Contains(pull.Image));
             var lastReport = TimeSpan.Zero;
             await WaitUntilAsync(() =>
             {
@@ -238,7 +241,7 @@ internal static class ScaleBenchmark
             var end = ProcessStats.Read(kwarm.ProcessId);
             Say($"settled{(settled ? "" : " (not fully: Jobs or rollouts left after 120 s)")}; {options.Quiet.TotalSeconds:0} s quiet period observed");
 
-            var pulls = cluster.CompletedPulls.Snapshot().Where(pull => heldImages.Contains(pull.Image)).ToList();
+            var pulls = FinishedPulls(cluster).Where(pull => heldImages.Contains(pull.Image)).ToList();
             var latencies = new List<TimeSpan>();
             var pullsAfterRelease = 0;
             foreach (var held in workload.HeldDeployments)
@@ -300,6 +303,10 @@ internal static class ScaleBenchmark
             }
         }
     }
+
+    /// <summary>The successful pulls of every node so far, from the simulator's kubelets, with normalised references.</summary>
+    private static IReadOnlyList<FinishedPull> FinishedPulls(SimulatedCluster cluster) =>
+        [.. cluster.CompletedPulls.Snapshot().Select(pull => new FinishedPull(pull.Node, ImageRegistry.Normalize(pull.Image), pull.StartedAt, pull.FinishedAt))];
 
     private static PrePullPolicy Policy() => new()
     {
@@ -442,7 +449,7 @@ internal static class ScaleBenchmark
         /// Job creation with the latest pull that finished before it, when it came within a second, to time how fast a
         /// freed slot was refilled.
         /// </summary>
-        public (IReadOnlyList<TimeSpan> Startups, IReadOnlyList<TimeSpan> Refills) JobTimings(IReadOnlyList<CompletedPull> pulls)
+        public (IReadOnlyList<TimeSpan> Startups, IReadOnlyList<TimeSpan> Refills) JobTimings(IReadOnlyList<FinishedPull> pulls)
         {
             var byTarget = pulls.GroupBy(pull => (pull.Node, pull.Image)).ToDictionary(group => group.Key, group => group.Min(pull => pull.StartedAt));
             var finished = pulls.Select(pull => pull.FinishedAt).Order().ToArray();
