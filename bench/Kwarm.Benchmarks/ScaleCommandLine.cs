@@ -26,6 +26,12 @@ internal static class ScaleCommandLine
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, CancellationToken cancellationToken)
     {
+        if (args.Any(argument => argument is "-h" or "--help"))
+        {
+            await output.WriteLineAsync(Usage).ConfigureAwait(false);
+            return 0;
+        }
+
         ScaleOptions options;
         try
         {
