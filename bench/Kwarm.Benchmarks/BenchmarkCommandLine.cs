@@ -31,6 +31,11 @@ internal static class BenchmarkCommandLine
             return await LoadGenerator.RunAsync(loadArguments, output, cancellationToken).ConfigureAwait(false);
         }
 
+        if (args is ["scale", .. var scaleArguments])
+        {
+            return await ScaleCommandLine.RunAsync(scaleArguments, output, cancellationToken).ConfigureAwait(false);
+        }
+
         if (args.Length == 0 || args[0] != "webhook")
         {
             await output.WriteLineAsync(Usage).ConfigureAwait(false);
@@ -93,7 +98,7 @@ internal static class BenchmarkCommandLine
             ? number
             : throw new FormatException($"{name} must be a {(allowZero ? "non-negative" : "positive")} whole number, got '{value}'");
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
         {

@@ -22,6 +22,7 @@ public sealed class WebhookDispatcher : IAdmission, IDisposable
     private readonly ResourceCatalog _catalog;
     private readonly ConcurrentDictionary<string, HttpClient> _clients = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, IPEndPoint> _services;
+    private readonly TimeProvider _time;
     private long _calls;
 
     public WebhookDispatcher(ObjectStore store, ResourceCatalog catalog, SimulatorOptions options)
@@ -29,6 +30,7 @@ public sealed class WebhookDispatcher : IAdmission, IDisposable
         _store = store;
         _catalog = catalog;
         _services = new ConcurrentDictionary<string, IPEndPoint>(options.WebhookServices, StringComparer.Ordinal);
+        _time = options.Time;
     }
 
     /// <summary>Routes calls for the Service <paramref name="namespaceAndName"/> (<c>ns/name</c>) to a loopback endpoint.</summary>
@@ -45,6 +47,9 @@ public sealed class WebhookDispatcher : IAdmission, IDisposable
 
     /// <summary>Webhook calls made so far (tests assert that a webhook was or was not called).</summary>
     public long Calls => Interlocked.Read(ref _calls);
+
+    /// <summary>Each call with its latency as the API server saw it.</summary>
+    public WebhookCallLog CallLog { get; } = new();
 
     public async Task<JsonObject> AdmitAsync(AdmissionAttributes attributes, CancellationToken cancellationToken)
     {
@@ -155,6 +160,8 @@ public sealed class WebhookDispatcher : IAdmission, IDisposable
         var review = Review(attributes, uid);
         Interlocked.Increment(ref _calls);
         JsonObject? response;
+        var sentAt = _time.GetUtcNow();
+        var sent = _time.GetTimestamp();
         try
         {
             using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -174,9 +181,12 @@ public sealed class WebhookDispatcher : IAdmission, IDisposable
             {
                 throw new HttpRequestException($"expected response.uid=\"{uid}\", got \"{response.Str("uid")}\"");
             }
+
+            CallLog.Record(new WebhookCall(name, attributes.Operation, attributes.Namespace, attributes.Name, sentAt, _time.GetElapsedTime(sent), Answered: true));
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException or JsonException or IOException)
         {
+            CallLog.Record(new WebhookCall(name, attributes.Operation, attributes.Namespace, attributes.Name, sentAt, _time.GetElapsedTime(sent), Answered: false));
             if (cancellationToken.IsCancellationRequested)
             {
                 throw;

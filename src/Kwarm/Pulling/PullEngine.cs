@@ -138,26 +138,49 @@ public sealed class PullEngine
             _enqueue(ResourceKeys.For(pod.Metadata.NamespaceProperty, name));
         }
 
-        // The pod of a deleted Job occupies its node until it goes or finishes: that may open a slot.
-        if (job is null && Scheduler.HasDemand && (change.Type == ResourceEventType.Deleted || pod.Status?.Phase is "Succeeded" or "Failed"))
+        // The pod of a deleted Job occupies its node until it goes or finishes: that may open a slot. So does a pull
+        // that just reported its imageID, without waiting for its Job to be deleted.
+        var justPulled = PullScheduler.HasPulled(pod) && (change.Previous is null || !PullScheduler.HasPulled(change.Previous));
+        if (Scheduler.HasDemand && ((job is null && (change.Type == ResourceEventType.Deleted || pod.Status?.Phase is "Succeeded" or "Failed"))
+            || (change.Type != ResourceEventType.Deleted && justPulled)))
         {
             _enqueue(ScheduleKey);
         }
     }
 
-    /// <summary>A node that appears, goes, or changes what targeting reads wakes every unfinished PrePullImage.</summary>
+    /// <summary>
+    /// A node that appears, goes, or changes what targeting reads wakes every unfinished PrePullImage. A node that only
+    /// lists new images wakes just the unfinished PrePullImages of those references (they may skip it now): every pull
+    /// a kubelet finishes changes its node's image list, and waking every PrePullImage for each would make the work
+    /// of a pre-pull grow with pulls × PrePullImages and starve the scheduling pass in the queue.
+    /// </summary>
     public void OnNode(ResourceEvent<V1Node> change)
     {
         ArgumentNullException.ThrowIfNull(change);
-        if (change.Type == ResourceEventType.Updated && change.Previous is { } previous && !TargetingChanged(previous, change.Resource))
+        HashSet<string>? added = null;
+        if (change.Type == ResourceEventType.Updated && change.Previous is { } previous)
         {
-            return;
+            if (!TargetingChanged(previous, change.Resource))
+            {
+                return;
+            }
+
+            if (OnlyImagesChanged(previous, change.Resource))
+            {
+                added = ImageNames(change.Resource).Except(ImageNames(previous), StringComparer.Ordinal).ToHashSet(StringComparer.Ordinal);
+                if (added.Count == 0)
+                {
+                    // Only removals (garbage-collected images): a node already skipped stays done, one still to pull is pulled anyway.
+                    return;
+                }
+            }
         }
 
         foreach (var image in _images.List())
         {
-            if (image.Status?.Phase is not (PrePullImagePhase.Completed or PrePullImagePhase.Failed)
-                || image.Status.ObservedGeneration != image.Metadata?.Generation)
+            if ((image.Status?.Phase is not (PrePullImagePhase.Completed or PrePullImagePhase.Failed)
+                    || image.Status.ObservedGeneration != image.Metadata?.Generation)
+                && (added is null || (image.Spec?.Image is not null && added.Contains(image.Spec.PullReference))))
             {
                 _enqueue(ResourceKeys.For(image));
             }
@@ -491,6 +514,12 @@ public sealed class PullEngine
         || !Taints(before).SequenceEqual(Taints(after))
         || !Labels(before).SequenceEqual(Labels(after))
         || !ImageNames(before).SequenceEqual(ImageNames(after), StringComparer.Ordinal);
+
+    private static bool OnlyImagesChanged(V1Node before, V1Node after) =>
+        NodeEligibility.IsReady(before) == NodeEligibility.IsReady(after)
+        && before.Spec?.Unschedulable == after.Spec?.Unschedulable
+        && Taints(before).SequenceEqual(Taints(after))
+        && Labels(before).SequenceEqual(Labels(after));
 
     private static IEnumerable<(string? Key, string? Value, string? Effect)> Taints(V1Node node) =>
         (node.Spec?.Taints ?? []).Select(taint => ((string?)taint.Key, (string?)taint.Value, (string?)taint.Effect));

@@ -19,6 +19,7 @@ public sealed record PullDemand(string Key, DateTime CreatedAt, IReadOnlyList<Pu
 /// <para>
 /// Fairness: PrePullImages are ordered by age (then key) and served round-robin, one attempt each per round; the
 /// next pass starts after the last PrePullImage served, so a young PrePullImage is never starved by an old, big one.
+/// Idle nodes are served before a node gets a second pull (see <see cref="Plan"/>).
 /// </para>
 /// </summary>
 public sealed class PullScheduler
@@ -105,51 +106,16 @@ public sealed class PullScheduler
                 return grants;
             }
 
-            var ordered = _demands.Values.OrderBy(demand => demand.CreatedAt).ThenBy(demand => demand.Key, StringComparer.Ordinal).ToList();
-            if (_lastServed is { } last)
+            var byAge = _demands.Values.OrderBy(demand => demand.CreatedAt).ThenBy(demand => demand.Key, StringComparer.Ordinal).ToList();
+
+            // Idle nodes first: a kubelet pulls one image at a time (serializeImagePulls, the default), so a second pull
+            // on a busy node waits behind the first and holds a cluster-wide slot for nothing while another node idles.
+            // Only when no attempt fits an idle node does a node get its second (up to --max-pulls-per-node) pull; each
+            // round-robin resumes after the PrePullImage served last.
+            int[] nodeLimits = MaxPullsPerNode > 1 ? [1, MaxPullsPerNode] : [MaxPullsPerNode];
+            foreach (var nodeLimit in nodeLimits)
             {
-                var next = ordered.FindIndex(demand => demand.CreatedAt > last.CreatedAt
-                    || (demand.CreatedAt == last.CreatedAt && string.CompareOrdinal(demand.Key, last.Key) > 0));
-                if (next > 0)
-                {
-                    ordered = [.. ordered.Skip(next), .. ordered.Take(next)];
-                }
-            }
-
-            var cursors = new int[ordered.Count];
-            var progress = true;
-            while (progress && total < MaxConcurrentPulls)
-            {
-                progress = false;
-                for (var i = 0; i < ordered.Count && total < MaxConcurrentPulls; i++)
-                {
-                    // This PrePullImage's next attempt that may start: on a node below its cap, not started already,
-                    // not backing off after a refused create, and still wanted.
-                    var attempts = ordered[i].Attempts;
-                    while (cursors[i] < attempts.Count)
-                    {
-                        var attempt = attempts[cursors[i]++];
-                        if (perNode.GetValueOrDefault(attempt.Node) >= MaxPullsPerNode)
-                        {
-                            continue;
-                        }
-
-                        var job = build(attempt);
-                        var key = ResourceKeys.For(job);
-                        if (_reserved.ContainsKey(key) || existingKeys.Contains(key) || InCreateBackoff(key) || stillWanted?.Invoke(attempt) == false)
-                        {
-                            continue;
-                        }
-
-                        _reserved[key] = new Reservation(job, attempt.Node, _timeProvider.GetUtcNow());
-                        perNode[attempt.Node] = perNode.GetValueOrDefault(attempt.Node) + 1;
-                        total++;
-                        grants.Add((attempt, job));
-                        _lastServed = (ordered[i].CreatedAt, ordered[i].Key);
-                        progress = true;
-                        break;
-                    }
-                }
+                GrantRounds(AfterLastServed(byAge), nodeLimit, perNode, existingKeys, build, stillWanted, grants, ref total);
             }
 
             foreach (var (attempt, _) in grants)
@@ -162,6 +128,66 @@ public sealed class PullScheduler
             }
 
             return grants;
+        }
+    }
+
+    private List<PullDemand> AfterLastServed(List<PullDemand> byAge)
+    {
+        if (_lastServed is not { } last)
+        {
+            return byAge;
+        }
+
+        var next = byAge.FindIndex(demand => demand.CreatedAt > last.CreatedAt
+            || (demand.CreatedAt == last.CreatedAt && string.CompareOrdinal(demand.Key, last.Key) > 0));
+        return next > 0 ? [.. byAge.Skip(next), .. byAge.Take(next)] : byAge;
+    }
+
+    /// <summary>Round-robin over the demands, one attempt each per round, on nodes running fewer than <paramref name="nodeLimit"/> pulls.</summary>
+    private void GrantRounds(
+        List<PullDemand> ordered,
+        int nodeLimit,
+        Dictionary<string, int> perNode,
+        HashSet<string> existingKeys,
+        Func<PullAttempt, V1Job> build,
+        Func<PullAttempt, bool>? stillWanted,
+        List<(PullAttempt, V1Job)> grants,
+        ref int total)
+    {
+        var cursors = new int[ordered.Count];
+        var progress = true;
+        while (progress && total < MaxConcurrentPulls)
+        {
+            progress = false;
+            for (var i = 0; i < ordered.Count && total < MaxConcurrentPulls; i++)
+            {
+                // This PrePullImage's next attempt that may start: on a node below the limit, not started already,
+                // not backing off after a refused create, and still wanted.
+                var attempts = ordered[i].Attempts;
+                while (cursors[i] < attempts.Count)
+                {
+                    var attempt = attempts[cursors[i]++];
+                    if (perNode.GetValueOrDefault(attempt.Node) >= nodeLimit)
+                    {
+                        continue;
+                    }
+
+                    var job = build(attempt);
+                    var key = ResourceKeys.For(job);
+                    if (_reserved.ContainsKey(key) || existingKeys.Contains(key) || InCreateBackoff(key) || stillWanted?.Invoke(attempt) == false)
+                    {
+                        continue;
+                    }
+
+                    _reserved[key] = new Reservation(job, attempt.Node, _timeProvider.GetUtcNow());
+                    perNode[attempt.Node] = perNode.GetValueOrDefault(attempt.Node) + 1;
+                    total++;
+                    grants.Add((attempt, job));
+                    _lastServed = (ordered[i].CreatedAt, ordered[i].Key);
+                    progress = true;
+                    break;
+                }
+            }
         }
     }
 
@@ -302,13 +328,20 @@ public sealed class PullScheduler
         var perNode = new Dictionary<string, int>(StringComparer.Ordinal);
         var total = 0;
         var seen = new HashSet<string>(StringComparer.Ordinal);
+
+        // A pull whose container reports an imageID is over (DESIGN §5: the attempt has succeeded): its Job and pod
+        // may linger until the status is written, the Job deleted and the pod collected, but they pull nothing.
+        var pulled = pods.Where(HasPulled)
+            .Select(pod => pod.Metadata?.OwnerReferences?.FirstOrDefault(owner => owner.Kind == "Job")?.Name is { } job ? ResourceKeys.For(pod.Metadata.NamespaceProperty, job) : null)
+            .OfType<string>()
+            .ToHashSet(StringComparer.Ordinal);
         foreach (var job in existingJobs)
         {
             var key = ResourceKeys.For(job);
             seen.Add(key);
             // Every later list shows it too (until it is deleted): from now on it counts from the cache alone.
             _reserved.Remove(key);
-            if (!IsActive(job) || PullPlanner.NodeOf(job) is not { } node)
+            if (!IsActive(job) || pulled.Contains(key) || PullPlanner.NodeOf(job) is not { } node)
             {
                 continue;
             }
@@ -349,7 +382,14 @@ public sealed class PullScheduler
     }
 
     private static bool IsRunning(V1Pod pod) =>
-        pod.Status?.Phase is not ("Succeeded" or "Failed") && pod.Metadata?.Labels?.ContainsKey(PullObjectNames.PrePullImageLabel) == true;
+        pod.Status?.Phase is not ("Succeeded" or "Failed") && pod.Metadata?.Labels?.ContainsKey(PullObjectNames.PrePullImageLabel) == true && !HasPulled(pod);
+
+    /// <summary>Whether a pull pod's pull container reports an imageID: the image is on the node, the pull no longer runs.</summary>
+    public static bool HasPulled(V1Pod pod)
+    {
+        ArgumentNullException.ThrowIfNull(pod);
+        return pod.Status?.ContainerStatuses?.Any(status => status.Name == PullJobTemplate.PullContainer && !string.IsNullOrEmpty(status.ImageID)) == true;
+    }
 
     private void SetDemandLocked(PullDemand demand)
     {

@@ -26,11 +26,13 @@ public sealed class PullSchedulerTests
 
         var first = scheduler.Plan([existing], Template.Build);
 
-        // 1 running + 4 granted = the cluster cap; node a gets one more, node b two (its cap), node c the last slot.
+        // 1 running + 4 granted = the cluster cap. Idle nodes b and c first (img-0, img-1); then second pulls, resuming
+        // the round-robin at img-2: node a (its cap, with the running one), then node c for img-0.
         Assert.Equal(4, first.Count);
         Assert.Equal(1, first.Count(grant => grant.Attempt.Node == "a"));
-        Assert.Equal(2, first.Count(grant => grant.Attempt.Node == "b"));
-        Assert.Equal(1, first.Count(grant => grant.Attempt.Node == "c"));
+        Assert.Equal(1, first.Count(grant => grant.Attempt.Node == "b"));
+        Assert.Equal(2, first.Count(grant => grant.Attempt.Node == "c"));
+        Assert.Equal(["b", "c"], first.Take(2).Select(grant => grant.Attempt.Node));
         Assert.Equal(3, first.Select(grant => grant.Attempt.PrePullImage.Metadata.Name).Distinct().Count());
         Assert.Equal(5, scheduler.CountActive([existing]));
 
@@ -124,6 +126,74 @@ public sealed class PullSchedulerTests
         var again = Assert.Single(scheduler.Plan([], Template.Build));
         Assert.Equal(TimeSpan.FromSeconds(2), scheduler.CreateFailed(Kwarm.Kubernetes.ResourceKeys.For(again.Job)));
     }
+
+    [Fact]
+    public void Idle_nodes_get_a_pull_before_any_node_gets_its_second()
+    {
+        var time = new FakeTimeProvider(Epoch);
+        var scheduler = new PullScheduler(maxConcurrentPulls: 4, maxPullsPerNode: 2, time);
+
+        // Two images wanting the same two nodes, a third wanting two other nodes: four slots, four nodes.
+        var web = Image("shop", "web", new PrePullImageSpec { Image = "r/web:1" }, Epoch);
+        var api = Image("shop", "api", new PrePullImageSpec { Image = "r/api:1" }, Epoch.AddMinutes(1));
+        var db = Image("shop", "db", new PrePullImageSpec { Image = "r/db:1" }, Epoch.AddMinutes(2));
+        scheduler.SetDemand(new PullDemand("shop/web", Epoch, [new PullAttempt(web, "a", 1), new PullAttempt(web, "b", 1)]));
+        scheduler.SetDemand(new PullDemand("shop/api", Epoch.AddMinutes(1), [new PullAttempt(api, "a", 1), new PullAttempt(api, "b", 1)]));
+        scheduler.SetDemand(new PullDemand("shop/db", Epoch.AddMinutes(2), [new PullAttempt(db, "c", 1), new PullAttempt(db, "d", 1)]));
+
+        var grants = scheduler.Plan([], Template.Build);
+
+        // Round-robin alone would give web→a, api→a, db→c, then web→b: node a pulling two images one after the other
+        // while node d idles. Spread, every node pulls one.
+        Assert.Equal(["a", "b", "c", "d"], grants.Select(grant => grant.Attempt.Node).Order(StringComparer.Ordinal));
+
+        // With every node busy, a second pull per node is still granted once slots free up elsewhere.
+        var second = new PullScheduler(maxConcurrentPulls: 4, maxPullsPerNode: 2, time);
+        second.SetDemand(new PullDemand("shop/web", Epoch, [new PullAttempt(web, "a", 1)]));
+        second.SetDemand(new PullDemand("shop/api", Epoch.AddMinutes(1), [new PullAttempt(api, "a", 1)]));
+        second.SetDemand(new PullDemand("shop/db", Epoch.AddMinutes(2), [new PullAttempt(db, "a", 1)]));
+        Assert.Equal(["a", "a"], second.Plan([], Template.Build).Select(grant => grant.Attempt.Node));
+    }
+
+    [Fact]
+    public void A_pull_that_reported_its_image_id_frees_its_slots_before_its_job_and_pod_are_gone()
+    {
+        var time = new FakeTimeProvider(Epoch);
+        var scheduler = new PullScheduler(maxConcurrentPulls: 1, maxPullsPerNode: 1, time);
+        var image = Image("shop", "web", new PrePullImageSpec { Image = "r/web:1" });
+        var running = Created(Template.Build(new PullAttempt(image, "a", 1)));
+        scheduler.SetDemand(new PullDemand("shop/web", Epoch, [new PullAttempt(image, "b", 1)]));
+
+        // Still pulling: the one slot is taken, by the Job and by its pod once the Job is gone.
+        Assert.Equal(1, scheduler.CountActive([running], [PodOf(running, imageId: "")]));
+        Assert.Empty(scheduler.Plan([running], Template.Build, [PodOf(running, imageId: "")]));
+        Assert.Equal(1, scheduler.CountActive([], [PodOf(running, imageId: "")]));
+
+        // The pull container reports its imageID: the image is on node a, nothing pulls any more.
+        var pulled = PodOf(running, imageId: "r/web@sha256:1");
+        Assert.True(PullScheduler.HasPulled(pulled));
+        Assert.Equal(0, scheduler.CountActive([running], [pulled]));
+        Assert.Equal(0, scheduler.CountActive([], [pulled]));
+        var grant = Assert.Single(scheduler.Plan([running], Template.Build, [pulled]));
+        Assert.Equal("b", grant.Attempt.Node);
+    }
+
+    private static V1Pod PodOf(V1Job job, string imageId) => new()
+    {
+        Metadata = new V1ObjectMeta
+        {
+            Name = job.Metadata.Name + "-x",
+            NamespaceProperty = job.Metadata.NamespaceProperty,
+            Labels = job.Spec.Template.Metadata.Labels,
+            OwnerReferences = [new V1OwnerReference { Kind = "Job", Name = job.Metadata.Name, Uid = job.Metadata.Uid, Controller = true }],
+        },
+        Spec = new V1PodSpec { NodeName = "a" },
+        Status = new V1PodStatus
+        {
+            Phase = "Running",
+            ContainerStatuses = [new V1ContainerStatus { Name = PullJobTemplate.PullContainer, Image = "r/web:1", ImageID = imageId }],
+        },
+    };
 
     private static V1Job Created(V1Job job)
     {
