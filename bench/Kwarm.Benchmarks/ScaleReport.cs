@@ -29,7 +29,7 @@ internal static class ScaleReport
         var text = new StringBuilder();
         text.AppendLine(Heading).AppendLine();
         text.AppendLine(invariant, $"Kwarm against the simulator at {w.Nodes:N0} nodes and {w.Deployments:N0} Deployments, {w.Held} of them held at once with 1–3 new images each " +
-            $"(caps: 10 pulls cluster-wide, 2 per node, Kwarm's defaults). Kwarm runs as its own process (`dotnet Kwarm.dll`, as `kwarm-demo` starts it) " +
+            $"(caps: 10 pulls cluster-wide, 2 per node, Kwarm's defaults). Kwarm runs as its own process (`dotnet Kwarm.dll`, as the README's run command starts it) " +
             $"connected as service account `kwarm-system/kwarm`, so memory, CPU and API requests below are Kwarm's alone.").AppendLine();
         text.AppendLine("Command:").AppendLine().AppendLine("```bash")
             .AppendLine(invariant, $"dotnet run -c Release --project bench/Kwarm.Benchmarks -- scale --nodes {options.Nodes} --deployments {options.Deployments} --held {options.Held}{(options.Growth.Count > 0 ? " --growth" : "")}")
