@@ -13,9 +13,6 @@ namespace Kwarm.Benchmarks;
 /// </summary>
 internal sealed class BenchmarkCluster : IAsyncDisposable
 {
-    private const string KwarmNamespace = "kwarm-system";
-    private const string WebhookService = "kwarm-webhook";
-
     private BenchmarkCluster(SimulatedCluster cluster, k8s.Kubernetes client, RolloutRecorder recorder)
     {
         Simulator = cluster;
@@ -54,24 +51,8 @@ internal sealed class BenchmarkCluster : IAsyncDisposable
 
     private async Task InstallKwarmAsync(string workDirectory, CancellationToken cancellationToken)
     {
-        foreach (var crd in new[] { "kwarm.io_prepullpolicies.yaml", "kwarm.io_prepullimages.yaml" })
-        {
-            await Client.ApiextensionsV1.CreateCustomResourceDefinitionAsync(Manifest<V1CustomResourceDefinition>(crd), cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-
-        await Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = KwarmNamespace } }, cancellationToken: cancellationToken).ConfigureAwait(false);
-        var certificates = Path.Combine(workDirectory, "serving-certs");
-        var caBundle = WebhookServingCertificate.Write(certificates, $"{WebhookService}.{KwarmNamespace}.svc", TimeProvider.System);
-        Kwarm = await KwarmProcess.StartAsync(Simulator.KubeconfigPath, certificates, Path.Combine(workDirectory, "kwarm.log"), cancellationToken).ConfigureAwait(false);
-        Simulator.MapWebhookService($"{KwarmNamespace}/{WebhookService}", Kwarm.WebhookEndPoint);
-        var webhook = Manifest<V1MutatingWebhookConfiguration>("mutating-webhook-configuration.yaml");
-        foreach (var entry in webhook.Webhooks)
-        {
-            entry.ClientConfig.CaBundle = System.Text.Encoding.ASCII.GetBytes(caBundle);
-        }
-
-        await Client.AdmissionregistrationV1.CreateMutatingWebhookConfigurationAsync(webhook, cancellationToken: cancellationToken).ConfigureAwait(false);
-        var policy = Manifest<PrePullPolicy>("prepullpolicy-basic.yaml");
+        Kwarm = await SimulatedKwarmInstall.InstallAsync(Simulator, Client, workDirectory, Simulator.KubeconfigPath, cancellationToken).ConfigureAwait(false);
+        var policy = SimulatedKwarmInstall.Manifest<PrePullPolicy>("prepullpolicy-basic.yaml");
         await Client.CustomObjects.CreateClusterCustomObjectAsync(policy, KwarmApi.Group, KwarmApi.Version, PrePullPolicy.KubePluralName, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
@@ -132,7 +113,4 @@ internal sealed class BenchmarkCluster : IAsyncDisposable
         Client.Dispose();
         await Simulator.DisposeAsync().ConfigureAwait(false);
     }
-
-    private static T Manifest<T>(string fileName) =>
-        KubernetesYaml.Deserialize<T>(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "manifests", fileName)));
 }

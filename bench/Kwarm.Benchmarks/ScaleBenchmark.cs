@@ -170,24 +170,8 @@ internal static class ScaleBenchmark
             Say($"simulator up: {nodes} nodes in {workload.Pools} pools, time factor {options.TimeFactor}");
 
             using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(cluster.KubeconfigPath));
-            foreach (var crd in Directory.GetFiles(Path.Combine(options.RepositoryRoot, "deploy", "crds"), "kwarm.io_*.yaml"))
-            {
-                await client.ApiextensionsV1.CreateCustomResourceDefinitionAsync(KubernetesYaml.Deserialize<V1CustomResourceDefinition>(await File.ReadAllTextAsync(crd, cancellationToken).ConfigureAwait(false)), cancellationToken: cancellationToken).ConfigureAwait(false);
-            }
-
-            await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "kwarm-system" } }, cancellationToken: cancellationToken).ConfigureAwait(false);
-            var certificates = Path.Combine(work, "serving-certs");
-            var caBundle = WebhookServingCertificate.Write(certificates, "kwarm-webhook.kwarm-system.svc", TimeProvider.System);
-            var kwarmKubeconfig = await cluster.CreateKubeconfigAsync(UserInfo.ServiceAccount("kwarm-system", "kwarm"), Path.Combine(work, "kwarm.kubeconfig"), cancellationToken).ConfigureAwait(false);
-            await using var kwarm = await KwarmProcess.StartAsync(kwarmKubeconfig, certificates, Path.Combine(work, "kwarm.log"), cancellationToken).ConfigureAwait(false);
-            cluster.MapWebhookService("kwarm-system/kwarm-webhook", kwarm.WebhookEndPoint);
-            var webhook = KubernetesYaml.Deserialize<V1MutatingWebhookConfiguration>(await File.ReadAllTextAsync(Path.Combine(options.RepositoryRoot, "deploy", "webhook", "mutating-webhook-configuration.yaml"), cancellationToken).ConfigureAwait(false));
-            foreach (var entry in webhook.Webhooks)
-            {
-                entry.ClientConfig.CaBundle = System.Text.Encoding.ASCII.GetBytes(caBundle);
-            }
-
-            await client.AdmissionregistrationV1.CreateMutatingWebhookConfigurationAsync(webhook, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var kwarmKubeconfig = await cluster.CreateKubeconfigAsync(UserInfo.ServiceAccount(SimulatedKwarmInstall.Namespace, "kwarm"), Path.Combine(work, "kwarm.kubeconfig"), cancellationToken).ConfigureAwait(false);
+            await using var kwarm = await SimulatedKwarmInstall.InstallAsync(cluster, client, work, kwarmKubeconfig, cancellationToken).ConfigureAwait(false);
             await client.CustomObjects.CreateClusterCustomObjectAsync(Policy(), KwarmApi.Group, KwarmApi.Version, PrePullPolicy.KubePluralName, cancellationToken: cancellationToken).ConfigureAwait(false);
             Say($"Kwarm running as pid {kwarm.ProcessId} (log {kwarm.LogPath}); CRDs, webhook and policy installed");
 

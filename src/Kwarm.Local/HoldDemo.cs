@@ -54,27 +54,12 @@ public sealed class HoldDemo(DemoSettings settings, TextWriter output)
         _timeline.Say($"simulated cluster up: {settings.Nodes} nodes at {cluster.ServerUri} (kubectl --kubeconfig {cluster.KubeconfigPath})");
 
         using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(cluster.KubeconfigPath));
-        foreach (var crd in new[] { "kwarm.io_prepullpolicies.yaml", "kwarm.io_prepullimages.yaml" })
-        {
-            await client.ApiextensionsV1.CreateCustomResourceDefinitionAsync(Manifest<V1CustomResourceDefinition>(crd), cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-
-        await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "kwarm-system" } }, cancellationToken: cancellationToken).ConfigureAwait(false);
-        var caBundle = WebhookServingCertificate.Write(Path.Combine(work, "serving-certs"), "kwarm-webhook.kwarm-system.svc", TimeProvider.System);
-        await using var kwarm = await KwarmProcess.StartAsync(cluster.KubeconfigPath, Path.Combine(work, "serving-certs"), Path.Combine(work, "kwarm.log"), cancellationToken).ConfigureAwait(false);
-        cluster.MapWebhookService("kwarm-system/kwarm-webhook", kwarm.WebhookEndPoint);
-        var webhook = Manifest<V1MutatingWebhookConfiguration>("mutating-webhook-configuration.yaml");
-        foreach (var entry in webhook.Webhooks)
-        {
-            entry.ClientConfig.CaBundle = System.Text.Encoding.ASCII.GetBytes(caBundle);
-        }
-
-        await client.AdmissionregistrationV1.CreateMutatingWebhookConfigurationAsync(webhook, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await using var kwarm = await SimulatedKwarmInstall.InstallAsync(cluster, client, work, cluster.KubeconfigPath, cancellationToken).ConfigureAwait(false);
         _timeline.Say($"Kwarm running (pid {kwarm.ProcessId}, log {kwarm.LogPath}); CRDs and webhook installed from deploy/");
 
-        var policy = Manifest<PrePullPolicy>("prepullpolicy-basic.yaml");
+        var policy = SimulatedKwarmInstall.Manifest<PrePullPolicy>("prepullpolicy-basic.yaml");
         await client.CustomObjects.CreateClusterCustomObjectAsync(policy, KwarmApi.Group, KwarmApi.Version, PrePullPolicy.KubePluralName, cancellationToken: cancellationToken).ConfigureAwait(false);
-        await client.AppsV1.CreateNamespacedDeploymentAsync(Manifest<V1Deployment>("deployment-example.yaml"), Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await client.AppsV1.CreateNamespacedDeploymentAsync(SimulatedKwarmInstall.Manifest<V1Deployment>("deployment-example.yaml"), Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
         _timeline.Say($"applied PrePullPolicy \"{policy.Metadata.Name}\" and Deployment \"{DeploymentName}\" ({OldImage})");
         await WaitForRolloutAsync(client, OldImage, cancellationToken).ConfigureAwait(false);
         _timeline.Say("first rollout complete: every replica available");
@@ -228,7 +213,4 @@ public sealed class HoldDemo(DemoSettings settings, TextWriter output)
         };
         return new V1Patch(patch.ToJsonString(), V1Patch.PatchType.StrategicMergePatch);
     }
-
-    private static T Manifest<T>(string fileName) =>
-        KubernetesYaml.Deserialize<T>(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "manifests", fileName)));
 }
