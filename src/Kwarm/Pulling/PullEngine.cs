@@ -372,8 +372,10 @@ public sealed class PullEngine
                 continue;
             }
 
-            // A reserved Job that is still being created is deleted once the cache shows it.
-            if (job.Metadata?.CreationTimestamp is null && _jobs.Get(key) is null)
+            // Only Jobs the cache shows. One it no longer shows is gone already: its Deleted event can land while the
+            // reconcile that listed it awaits its status write, and deleting again only earns a 404. One it does not
+            // show yet (a create still in flight) is deleted when it appears, since its event wakes its owner again.
+            if (_jobs.Get(key) is null)
             {
                 continue;
             }

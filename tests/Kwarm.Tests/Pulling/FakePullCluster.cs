@@ -262,12 +262,29 @@ internal sealed class FakePullCluster : IPullApi
 
     public Task DeleteJobAsync(string namespaceName, string name, CancellationToken cancellationToken)
     {
-        DeleteJob(ResourceKeys.For(namespaceName, name));
+        var key = ResourceKeys.For(namespaceName, name);
+        if (!_serverJobs.ContainsKey(key))
+        {
+            // The API server would answer 404: a delete the engine could have known was pointless.
+            DeletesOfMissingJobs++;
+        }
+
+        DeleteJob(key);
         return Task.CompletedTask;
     }
 
+    /// <summary>Deletes of Jobs that no longer existed (each a 404 from a real API server).</summary>
+    public int DeletesOfMissingJobs { get; private set; }
+
+    /// <summary>Runs at the start of every status write, before it is stored: a test's way to land watch events mid-write.</summary>
+    public Action<PrePullImage>? DuringStatusWrite { get; set; }
+
+    /// <summary>Someone other than Kwarm deletes a Job (a person, a TTL controller); the watch reports it.</summary>
+    public void DeleteJobElsewhere(string key) => DeleteJob(key);
+
     public Task<PrePullImage> ReplaceStatusAsync(PrePullImage image, CancellationToken cancellationToken)
     {
+        DuringStatusWrite?.Invoke(image);
         var key = ResourceKeys.For(image);
         if (!_serverImages.TryGetValue(key, out var current) || current.Metadata.ResourceVersion != image.Metadata.ResourceVersion)
         {

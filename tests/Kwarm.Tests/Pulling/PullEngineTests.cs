@@ -39,6 +39,34 @@ public sealed class PullEngineTests
     }
 
     [Fact]
+    public async Task A_job_whose_deletion_the_watch_reports_during_the_status_write_is_not_deleted_again()
+    {
+        var cluster = new FakePullCluster();
+        cluster.Registry["registry.local/web:2"] = new FakeImage(TimeSpan.FromSeconds(3));
+        cluster.AddNode(Node("node-1"));
+        cluster.AddImage(Image("shop", "web", new PrePullImageSpec { Image = "registry.local/web:2" }));
+        var deletedElsewhere = 0;
+        cluster.DuringStatusWrite = written =>
+        {
+            // The write that records the pull: its Job goes meanwhile (its Deleted event lands before the engine deletes it).
+            if (written.Status?.Nodes?.Any(node => node.Status == NodePullState.Completed) == true)
+            {
+                foreach (var job in cluster.Jobs.List())
+                {
+                    cluster.DeleteJobElsewhere(Kwarm.Kubernetes.ResourceKeys.For(job));
+                    deletedElsewhere++;
+                }
+            }
+        };
+
+        await cluster.AdvanceAsync(TimeSpan.FromSeconds(20), Second);
+
+        Assert.Equal(PrePullImagePhase.Completed, cluster.Image("shop", "web").Status!.Phase);
+        Assert.Equal(1, deletedElsewhere);
+        Assert.Equal(0, cluster.DeletesOfMissingJobs);
+    }
+
+    [Fact]
     public async Task A_private_image_pulls_with_the_namespaces_secret()
     {
         var cluster = new FakePullCluster();
