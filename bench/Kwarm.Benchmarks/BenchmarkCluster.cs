@@ -88,20 +88,9 @@ internal sealed class BenchmarkCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Polls in-memory state (no API reads) until <paramref name="condition"/> holds.</summary>
-    public static async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan within, CancellationToken cancellationToken)
-    {
-        var deadline = DateTimeOffset.UtcNow + within;
-        while (!condition())
-        {
-            if (DateTimeOffset.UtcNow > deadline)
-            {
-                throw new TimeoutException($"gave up after {within.TotalSeconds:0} s waiting for {what}");
-            }
-
-            await Task.Delay(10, cancellationToken).ConfigureAwait(false);
-        }
-    }
+    /// <summary>Polls in-memory state (no API reads) every 10 ms until <paramref name="condition"/> holds.</summary>
+    public static Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan within, CancellationToken cancellationToken) =>
+        Polling.UntilAsync(condition, what, within, TimeSpan.FromMilliseconds(10), cancellationToken);
 
     public async ValueTask DisposeAsync()
     {

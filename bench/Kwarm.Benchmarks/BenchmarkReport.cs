@@ -80,8 +80,7 @@ internal static class BenchmarkReport
         }
 
         var sorted = values.Order().ToArray();
-        double At(double quantile) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(quantile * sorted.Length) - 1)];
-        return new Summary(At(0.50), At(0.90), At(0.99), At(0.999), sorted[^1]);
+        return new Summary(NearestRank.Of(sorted, 0.50), NearestRank.Of(sorted, 0.90), NearestRank.Of(sorted, 0.99), NearestRank.Of(sorted, 0.999), sorted[^1]);
     }
 
     private static string Truncate(string text) => (text.Length > 160 ? text[..160] + "…" : text).Replace('\n', ' ').Replace('`', '\'');

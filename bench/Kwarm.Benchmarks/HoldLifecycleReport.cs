@@ -131,8 +131,7 @@ internal static class HoldLifecycleReport
                 return new Summary(double.NaN, double.NaN, double.NaN);
             }
 
-            double At(double quantile) => sorted[Math.Max(0, Math.Min(sorted.Length - 1, (int)Math.Ceiling(quantile * sorted.Length) - 1))];
-            return new Summary(At(0.5), At(0.9), sorted[^1]);
+            return new Summary(NearestRank.Of(sorted, 0.5), NearestRank.Of(sorted, 0.9), sorted[^1]);
         }
     }
 }

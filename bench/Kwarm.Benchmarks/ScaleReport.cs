@@ -161,7 +161,6 @@ internal static class ScaleReport
         }
 
         var sorted = values.Order().ToArray();
-        double At(double quantile) => sorted[Math.Clamp((int)Math.Ceiling(quantile * sorted.Length) - 1, 0, sorted.Length - 1)];
-        return new Summary(At(0.50), At(0.90), At(0.99), sorted[^1]);
+        return new Summary(NearestRank.Of(sorted, 0.50), NearestRank.Of(sorted, 0.90), NearestRank.Of(sorted, 0.99), sorted[^1]);
     }
 }
