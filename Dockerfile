@@ -4,12 +4,18 @@
 #
 #   docker buildx build --platform linux/amd64,linux/arm64 -t ghcr.io/kwarm-io/kwarm:v0.1.0 --push .
 #
-# Both build stages run on the builder's own platform (no emulation): the SDK cross-targets with -a and the
-# noop helper is cross-compiled for both architectures at once. The publish commands below are run as they are,
-# outside a container engine, by tests/Kwarm.Tests/Deploy/DockerfileTests.cs.
+# Kwarm is compiled ahead of time (NativeAOT), which links natively and cannot cross-compile without a cross
+# toolchain: the build stage runs on the target platform (under emulation for the other architecture). The noop
+# helper is cross-compiled for both architectures at once on the builder's own platform. The build stage's commands
+# below are run as they are, outside a container engine, by tests/Kwarm.Tests/Deploy/DockerfileTests.cs, which then
+# runs the binary they publish through a held, warmed and released rollout on the simulator.
 
-FROM --platform=$BUILDPLATFORM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 ARG TARGETARCH
+# NativeAOT's platform linker and the zlib it links against.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends clang zlib1g-dev \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Restore first so the package layer is reused until the project file changes.
 COPY Directory.Build.props ./
@@ -25,12 +31,12 @@ RUN apt-get update \
 COPY src/Kwarm.Noop/ /src/Kwarm.Noop/
 RUN /src/Kwarm.Noop/build.sh /out all
 
-# Framework-dependent on the chiseled ASP.NET runtime: no shell, no package manager, nothing to patch but .NET.
-FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble-chiseled AS final
+# A native binary on the chiseled runtime-deps image: no .NET runtime, no shell, no package manager.
+FROM mcr.microsoft.com/dotnet/runtime-deps:10.0-noble-chiseled AS final
 ARG TARGETARCH
 WORKDIR /app
-COPY --from=build /app ./
+COPY --from=build /app/Kwarm ./
 COPY --from=noop /out/noop-${TARGETARCH} /kwarm/bin/noop
 USER 65532:65532
 EXPOSE 8080 8081 9443
-ENTRYPOINT ["dotnet", "Kwarm.dll"]
+ENTRYPOINT ["/app/Kwarm"]

@@ -51,7 +51,7 @@ internal sealed class BenchmarkCluster : IAsyncDisposable
 
     private async Task InstallKwarmAsync(string workDirectory, CancellationToken cancellationToken)
     {
-        Kwarm = await SimulatedKwarmInstall.InstallAsync(Simulator, Client, workDirectory, Simulator.KubeconfigPath, cancellationToken).ConfigureAwait(false);
+        Kwarm = await SimulatedKwarmInstall.InstallAsync(Simulator, Client, KwarmCommand.Built, workDirectory, Simulator.KubeconfigPath, cancellationToken).ConfigureAwait(false);
         var policy = SimulatedKwarmInstall.Manifest<PrePullPolicy>("prepullpolicy-basic.yaml");
         await Client.CustomObjects.CreateClusterCustomObjectAsync(policy, KwarmApi.Group, KwarmApi.Version, PrePullPolicy.KubePluralName, cancellationToken: cancellationToken).ConfigureAwait(false);
     }

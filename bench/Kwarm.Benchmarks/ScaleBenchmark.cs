@@ -35,6 +35,12 @@ internal sealed record ScaleOptions
 
     public int Seed { get; init; } = 8;
 
+    /// <summary>Which Kwarm runs: <c>dotnet Kwarm.dll</c> unless <c>--kwarm</c> names the native binary the image ships.</summary>
+    public KwarmCommand Kwarm { get; init; } = KwarmCommand.Built;
+
+    /// <summary>The <c>--kwarm</c> argument as given, for the report's command line.</summary>
+    public string? KwarmArgument { get; init; }
+
     public required string ReportPath { get; init; }
 
     public required string RepositoryRoot { get; init; }
@@ -171,7 +177,7 @@ internal static class ScaleBenchmark
 
             using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(cluster.KubeconfigPath));
             var kwarmKubeconfig = await cluster.CreateKubeconfigAsync(UserInfo.ServiceAccount(SimulatedKwarmInstall.Namespace, "kwarm"), Path.Combine(work, "kwarm.kubeconfig"), cancellationToken).ConfigureAwait(false);
-            await using var kwarm = await SimulatedKwarmInstall.InstallAsync(cluster, client, work, kwarmKubeconfig, cancellationToken).ConfigureAwait(false);
+            await using var kwarm = await SimulatedKwarmInstall.InstallAsync(cluster, client, options.Kwarm, work, kwarmKubeconfig, cancellationToken).ConfigureAwait(false);
             await client.CustomObjects.CreateClusterCustomObjectAsync(Policy(), KwarmApi.Group, KwarmApi.Version, PrePullPolicy.KubePluralName, cancellationToken: cancellationToken).ConfigureAwait(false);
             Say($"Kwarm running as pid {kwarm.ProcessId} (log {kwarm.LogPath}); CRDs, webhook and policy installed");
 

@@ -1,10 +1,11 @@
 using System.Globalization;
+using Kwarm.Local;
 
 namespace Kwarm.Benchmarks;
 
 /// <summary>
 /// <c>dotnet run -c Release --project bench/Kwarm.Benchmarks -- scale [--nodes 1000] [--deployments 5000] [--held 200]
-/// [--pools 100] [--time-factor 0.1] [--quiet 20] [--growth] [--report docs/benchmarks.md]</c>
+/// [--pools 100] [--time-factor 0.1] [--quiet 20] [--growth] [--kwarm PATH] [--report docs/benchmarks.md]</c>
 /// </summary>
 internal static class ScaleCommandLine
 {
@@ -21,6 +22,8 @@ internal static class ScaleCommandLine
           --quiet S          seconds of the idle period whose requests are counted (default 20)
           --growth           run at 100, 300 and --nodes nodes and add the growth table
           --timeout S        give up if the holds are not all released by then (default 1800)
+          --kwarm PATH       run this native Kwarm binary (`dotnet publish src/Kwarm -c Release -o DIR` writes DIR/Kwarm,
+                             as the image ships it) instead of `dotnet Kwarm.dll`
           --report PATH      markdown file whose "## Scale" section is rewritten (default docs/benchmarks.md)
         """;
 
@@ -58,6 +61,18 @@ internal static class ScaleCommandLine
         return 0;
     }
 
+    private static ScaleOptions WithKwarm(ScaleOptions options, string path)
+    {
+        try
+        {
+            return options with { Kwarm = KwarmCommand.Native(path), KwarmArgument = path };
+        }
+        catch (FileNotFoundException missing)
+        {
+            throw new FormatException(missing.Message, missing);
+        }
+    }
+
     internal static ScaleOptions Parse(string[] args)
     {
         var root = BenchmarkCommandLine.RepositoryRoot();
@@ -76,6 +91,7 @@ internal static class ScaleCommandLine
                 "--quiet" => options with { Quiet = TimeSpan.FromSeconds(Positive(Value(), "--quiet")) },
                 "--timeout" => options with { Timeout = TimeSpan.FromSeconds(Positive(Value(), "--timeout")) },
                 "--report" => options with { ReportPath = Path.GetFullPath(Value()) },
+                "--kwarm" => WithKwarm(options, Value()),
                 "--growth" => options,
                 var unknown => throw new FormatException($"unknown option {unknown}"),
             };

@@ -54,7 +54,7 @@ public sealed class HoldDemo(DemoSettings settings, TextWriter output)
         _timeline.Say($"simulated cluster up: {settings.Nodes} nodes at {cluster.ServerUri} (kubectl --kubeconfig {cluster.KubeconfigPath})");
 
         using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(cluster.KubeconfigPath));
-        await using var kwarm = await SimulatedKwarmInstall.InstallAsync(cluster, client, work, cluster.KubeconfigPath, cancellationToken).ConfigureAwait(false);
+        await using var kwarm = await SimulatedKwarmInstall.InstallAsync(cluster, client, settings.Kwarm, work, cluster.KubeconfigPath, cancellationToken).ConfigureAwait(false);
         _timeline.Say($"Kwarm running (pid {kwarm.ProcessId}, log {kwarm.LogPath}); CRDs and webhook installed from deploy/");
 
         var policy = SimulatedKwarmInstall.Manifest<PrePullPolicy>("prepullpolicy-basic.yaml");

@@ -5,7 +5,7 @@ using System.Net.Sockets;
 namespace Kwarm.Local;
 
 /// <summary>
-/// Kwarm as its own process (<c>dotnet Kwarm.dll</c>), as it runs in a pod: its logs go to a file so the guided
+/// Kwarm as its own process (<c>dotnet Kwarm.dll</c> or the native binary, see <see cref="KwarmCommand"/>), as it runs in a pod: its logs go to a file so the guided
 /// run's timeline stays readable, and stopping it is a SIGTERM.
 /// </summary>
 public sealed class KwarmProcess : IAsyncDisposable
@@ -32,17 +32,19 @@ public sealed class KwarmProcess : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
-    public static async Task<KwarmProcess> StartAsync(string kubeconfig, string certificateDirectory, string logPath, CancellationToken cancellationToken)
+    public static async Task<KwarmProcess> StartAsync(
+        KwarmCommand command, string kubeconfig, string certificateDirectory, string logPath, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(command);
         var (webhook, metrics, probes) = (FreePort(), FreePort(), FreePort());
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(command.FileName)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
         foreach (var argument in (string[])[
-            Path.Combine(AppContext.BaseDirectory, "Kwarm.dll"),
+            .. command.LeadingArguments,
             "--kubeconfig", kubeconfig,
             "--webhook-cert-dir", certificateDirectory,
             "--webhook-bind-address", $"127.0.0.1:{webhook}",
@@ -54,7 +56,7 @@ public sealed class KwarmProcess : IAsyncDisposable
             start.ArgumentList.Add(argument);
         }
 
-        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start dotnet Kwarm.dll");
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {command}");
         var log = new StreamWriter(logPath) { AutoFlush = true };
         var kwarm = new KwarmProcess(process, log, logPath, new IPEndPoint(IPAddress.Loopback, webhook), new Uri($"http://127.0.0.1:{probes}/"));
         await kwarm.WaitReadyAsync(TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);

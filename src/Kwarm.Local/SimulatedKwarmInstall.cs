@@ -16,9 +16,9 @@ public static class SimulatedKwarmInstall
     public const string Namespace = "kwarm-system";
     public const string WebhookService = "kwarm-webhook";
 
-    /// <summary>Installs and starts Kwarm, connected with <paramref name="kwarmKubeconfig"/>; the caller owns the process.</summary>
+    /// <summary>Installs and starts Kwarm (<paramref name="command"/>), connected with <paramref name="kwarmKubeconfig"/>; the caller owns the process.</summary>
     public static async Task<KwarmProcess> InstallAsync(
-        SimulatedCluster cluster, IKubernetes client, string workDirectory, string kwarmKubeconfig, CancellationToken cancellationToken)
+        SimulatedCluster cluster, IKubernetes client, KwarmCommand command, string workDirectory, string kwarmKubeconfig, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(cluster);
         ArgumentNullException.ThrowIfNull(client);
@@ -30,7 +30,7 @@ public static class SimulatedKwarmInstall
         await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = Namespace } }, cancellationToken: cancellationToken).ConfigureAwait(false);
         var certificates = Path.Combine(workDirectory, "serving-certs");
         var caBundle = WebhookServingCertificate.Write(certificates, $"{WebhookService}.{Namespace}.svc", TimeProvider.System);
-        var kwarm = await KwarmProcess.StartAsync(kwarmKubeconfig, certificates, Path.Combine(workDirectory, "kwarm.log"), cancellationToken).ConfigureAwait(false);
+        var kwarm = await KwarmProcess.StartAsync(command, kwarmKubeconfig, certificates, Path.Combine(workDirectory, "kwarm.log"), cancellationToken).ConfigureAwait(false);
         try
         {
             cluster.MapWebhookService($"{Namespace}/{WebhookService}", kwarm.WebhookEndPoint);

@@ -84,7 +84,7 @@ public sealed class KubernetesHoldApi : IHoldApi
     public async Task PatchPolicyStatusAsync(string name, PrePullPolicyStatus status, CancellationToken cancellationToken)
     {
         // A merge patch of the whole status: lists (conditions) are replaced whole, absent fields untouched.
-        var body = new V1Patch(KubernetesJson.Serialize(new { status }), V1Patch.PatchType.MergePatch);
+        var body = new V1Patch(KwarmJson.Serialize(new PolicyStatusPatch(status)), V1Patch.PatchType.MergePatch);
         try
         {
             await _writes.ExecuteAsync(

@@ -27,7 +27,7 @@ public static class ApiErrors
             case HttpOperationException { Response.Content: { Length: > 0 } content }:
                 try
                 {
-                    var status = KubernetesJson.Deserialize<V1Status>(content);
+                    var status = KwarmJson.Deserialize<V1Status>(content);
                     return status?.Kind == "Status" ? status : null;
                 }
                 catch (JsonException)

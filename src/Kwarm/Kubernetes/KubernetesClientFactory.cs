@@ -142,7 +142,7 @@ public sealed class KubernetesClientFactory
     /// <summary>kubectl's merge rule for a KUBECONFIG list: the first file that names a cluster, user or context wins.</summary>
     private static K8SConfiguration Merge(string[] paths)
     {
-        var configs = paths.Select(path => KubernetesClientConfiguration.LoadKubeConfig(new FileInfo(path))).ToList();
+        var configs = paths.Select(KubeconfigReader.Read).ToList();
         var merged = configs[0];
         merged.Clusters = configs.SelectMany(config => config.Clusters ?? []).DistinctBy(cluster => cluster.Name).ToList();
         merged.Users = configs.SelectMany(config => config.Users ?? []).DistinctBy(user => user.Name).ToList();
@@ -155,9 +155,7 @@ public sealed class KubernetesClientFactory
     {
         try
         {
-            var configuration = paths.Length == 1
-                ? KubernetesClientConfiguration.BuildConfigFromConfigFile(paths[0])
-                : KubernetesClientConfiguration.BuildConfigFromConfigObject(Merge(paths));
+            var configuration = KubernetesClientConfiguration.BuildConfigFromConfigObject(Merge(paths));
             ChosenSource = description;
             return configuration;
         }

@@ -38,6 +38,10 @@ public sealed class KubernetesListWatcher<T> : IResourceListWatcher<T>
     {
         _client = client;
         Kind = kind;
+
+        // Fail at start, naming the type, rather than at the first LIST: KwarmJson's context must know T.
+        _ = KwarmJson.TypeInfo<T>();
+        _ = KwarmJson.TypeInfo<WatchLine<T>>();
         _namespace = @namespace;
         _logger = logger ?? NullLogger.Instance;
     }
@@ -57,7 +61,7 @@ public sealed class KubernetesListWatcher<T> : IResourceListWatcher<T>
         using var response = await SendAsync(query, timeout.Token).ConfigureAwait(false);
         await response.Content.LoadIntoBufferAsync(timeout.Token).ConfigureAwait(false);
         var body = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
-        var list = KubernetesJson.Deserialize<ResourceList>(body)
+        var list = KwarmJson.Deserialize<ResourceListBody>(body)
             ?? throw new InvalidDataException($"LIST {Kind.Plural} returned an empty body");
 
         var items = new List<T>(list.Items?.Count ?? 0);
@@ -66,7 +70,7 @@ public sealed class KubernetesListWatcher<T> : IResourceListWatcher<T>
             T? item;
             try
             {
-                item = KubernetesJson.Deserialize<T>(element.GetRawText());
+                item = KwarmJson.Deserialize<T>(element);
             }
             catch (JsonException ex)
             {
@@ -140,14 +144,14 @@ public sealed class KubernetesListWatcher<T> : IResourceListWatcher<T>
 
         if (type == WatchEventType.Error)
         {
-            var status = KubernetesJson.Deserialize<WatchLine<V1Status>>(line)?.Object;
+            var status = KwarmJson.Deserialize<WatchLine<V1Status>>(line)?.Resource;
             return new ResourceWatchEvent<T>(type, null, status);
         }
 
         T? resource;
         try
         {
-            resource = KubernetesJson.Deserialize<WatchLine<T>>(line)?.Object;
+            resource = KwarmJson.Deserialize<WatchLine<T>>(line)?.Resource;
         }
         catch (JsonException ex) when (ReadObject(line) is { } element)
         {
@@ -253,22 +257,4 @@ public sealed class KubernetesListWatcher<T> : IResourceListWatcher<T>
     }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
-
-    private sealed class ResourceList
-    {
-        [JsonPropertyName("metadata")]
-        public V1ListMeta? Metadata { get; set; }
-
-        [JsonPropertyName("items")]
-        public List<JsonElement>? Items { get; set; }
-    }
-
-    private sealed class WatchLine<TObject>
-    {
-        [JsonPropertyName("type")]
-        public string? Type { get; set; }
-
-        [JsonPropertyName("object")]
-        public TObject? Object { get; set; }
-    }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using k8s;
 using k8s.LeaderElection;
 using k8s.LeaderElection.ResourceLock;
@@ -86,7 +87,7 @@ public static class KubernetesServiceCollectionExtensions
     }
 
     /// <summary>Registers work that runs only while this replica leads.</summary>
-    public static IServiceCollection AddLeaderOnlyWorker<TWorker>(this IServiceCollection services)
+    public static IServiceCollection AddLeaderOnlyWorker<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TWorker>(this IServiceCollection services)
         where TWorker : class, ILeaderOnlyWorker
     {
         services.AddSingleton<ILeaderOnlyWorker, TWorker>();

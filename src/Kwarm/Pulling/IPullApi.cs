@@ -1,3 +1,4 @@
+using System.Text.Json;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
@@ -65,7 +66,9 @@ public sealed class KubernetesPullApi : IPullApi
                 image, PrePullImage.KubeGroup, PrePullImage.KubeVersion, image.Metadata.NamespaceProperty, PrePullImage.KubePluralName,
                 image.Metadata.Name, cancellationToken: token),
             cancellationToken).ConfigureAwait(false);
-        return KubernetesJson.Deserialize<PrePullImage>(KubernetesJson.Serialize(result));
+        return result is JsonElement element
+            ? KwarmJson.Deserialize<PrePullImage>(element) ?? throw new InvalidDataException("The status write answered with an empty body")
+            : throw new InvalidDataException($"The status write answered with {result?.GetType().Name ?? "nothing"}, not a JSON object");
     }
 
     public async Task DeletePrePullImageAsync(string namespaceName, string name, string uid, CancellationToken cancellationToken)

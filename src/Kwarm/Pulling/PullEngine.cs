@@ -505,7 +505,7 @@ public sealed class PullEngine
         image.Metadata?.OwnerReferences?.Any(owner => owner.Kind == "Deployment" && owner.ApiVersion == "apps/v1") == true;
 
     private static bool SameStatus(PrePullImageStatus? current, PrePullImageStatus next) =>
-        current is not null && KubernetesJson.Serialize(current) == KubernetesJson.Serialize(next);
+        current is not null && KwarmJson.Serialize(current) == KwarmJson.Serialize(next);
 
     /// <summary>The last status this engine wrote for an object, and the resourceVersions it made obsolete.</summary>
     private sealed record WrittenVersions(PrePullImage Latest, System.Collections.Immutable.ImmutableHashSet<string> Superseded);

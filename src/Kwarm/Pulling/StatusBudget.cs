@@ -1,5 +1,5 @@
 using System.Text;
-using k8s;
+using Kwarm.Kubernetes;
 using Kwarm.Resources;
 
 namespace Kwarm.Pulling;
@@ -99,7 +99,7 @@ public static class StatusBudget
                 break;
             }
 
-            size -= Encoding.UTF8.GetByteCount(KubernetesJson.Serialize(entry)) + 1;
+            size -= Encoding.UTF8.GetByteCount(KwarmJson.Serialize(entry)) + 1;
             omitted.Add(index);
         }
 
@@ -108,7 +108,7 @@ public static class StatusBudget
         return new BudgetedStatus(Compose(status, kept, notes), Changed(original, nodes, omitted), omitted.Count);
     }
 
-    public static int Size(PrePullImageStatus status) => Encoding.UTF8.GetByteCount(KubernetesJson.Serialize(status));
+    public static int Size(PrePullImageStatus status) => Encoding.UTF8.GetByteCount(KwarmJson.Serialize(status));
 
     private static BudgetedStatus? TryFinish(PrePullImageStatus status, List<NodePullStatus> original, List<NodePullStatus> nodes, List<string> notes, int budgetBytes)
     {
