@@ -112,6 +112,9 @@ internal sealed record ScaleResult
 
     public required int WebhookUnanswered { get; init; }
 
+    /// <summary>Kwarm's own handling time of the webhook calls from the image changes to the last release.</summary>
+    public required WebhookHandlingHistogram WebhookHandling { get; init; }
+
     public required string Machine { get; init; }
 
     public required string LoadAfter { get; init; }
@@ -196,6 +199,8 @@ internal static class ScaleBenchmark
             var setup = clock.Elapsed;
             var cached = ProcessStats.Read(kwarm.ProcessId);
             var auditCached = cluster.Audit.Snapshot();
+            using var metricsClient = new HttpClient();
+            var handlingBefore = await WebhookHandlingHistogram.ScrapeAsync(metricsClient, kwarm.MetricsUri, cancellationToken).ConfigureAwait(false);
             Say($"{workload.Deployments} pods running, Kwarm caught up: RSS {ProcessStats.Mib(cached.RssBytes)} MiB, {cached.Cpu.TotalSeconds:0.0} CPU s so far");
 
             // The image changes, as fast as 20 clients can send them: the holds overlap as in a big release.
@@ -219,6 +224,7 @@ internal static class ScaleBenchmark
                 return observer.ReleasedCount == workload.Held;
             }, options.Timeout, "every hold released", cancellationToken).ConfigureAwait(false);
             var afterHolds = ProcessStats.Read(kwarm.ProcessId);
+            var handling = (await WebhookHandlingHistogram.ScrapeAsync(metricsClient, kwarm.MetricsUri, cancellationToken).ConfigureAwait(false)).Since(handlingBefore);
             Say($"all {workload.Held} holds released");
 
             // At rest: pull Jobs gone, the released rollouts done; then a quiet period in which Kwarm has nothing to do.
@@ -274,6 +280,7 @@ internal static class ScaleBenchmark
                 WebhookImageChangeMs = [.. imageChanges.Where(call => call.Answered).Select(call => call.Duration.TotalMilliseconds)],
                 WebhookAllMs = [.. calls.Where(call => call.Answered).Select(call => call.Duration.TotalMilliseconds)],
                 WebhookUnanswered = calls.Count(call => !call.Answered),
+                WebhookHandling = handling,
                 Machine = machine,
                 LoadAfter = MachineDescription.LoadAverage(),
                 JobStartups = startups,

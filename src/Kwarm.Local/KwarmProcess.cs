@@ -14,8 +14,9 @@ public sealed class KwarmProcess : IAsyncDisposable
     private readonly StreamWriter _log;
     private readonly Task _pump;
 
-    private KwarmProcess(Process process, StreamWriter log, string logPath, IPEndPoint webhook, Uri probes)
+    private KwarmProcess(Process process, StreamWriter log, string logPath, IPEndPoint webhook, Uri probes, Uri metrics)
     {
+        MetricsUri = metrics;
         _process = process;
         _log = log;
         LogPath = logPath;
@@ -29,6 +30,9 @@ public sealed class KwarmProcess : IAsyncDisposable
     public IPEndPoint WebhookEndPoint { get; }
 
     public Uri ProbesUri { get; }
+
+    /// <summary>Kwarm's Prometheus endpoint (<c>/metrics</c>).</summary>
+    public Uri MetricsUri { get; }
 
     public int ProcessId => _process.Id;
 
@@ -58,7 +62,7 @@ public sealed class KwarmProcess : IAsyncDisposable
 
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {command}");
         var log = new StreamWriter(logPath) { AutoFlush = true };
-        var kwarm = new KwarmProcess(process, log, logPath, new IPEndPoint(IPAddress.Loopback, webhook), new Uri($"http://127.0.0.1:{probes}/"));
+        var kwarm = new KwarmProcess(process, log, logPath, new IPEndPoint(IPAddress.Loopback, webhook), new Uri($"http://127.0.0.1:{probes}/"), new Uri($"http://127.0.0.1:{metrics}/metrics"));
         await kwarm.WaitReadyAsync(TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
         return kwarm;
     }
