@@ -13,8 +13,8 @@ namespace Kwarm.Kubernetes;
 ///   timestamps, labels, annotations, owner references, finalizers); spec.replicas, paused, selector; the pod
 ///   template's labels and, of its spec, containers and initContainers (name, image, imagePullPolicy),
 ///   nodeSelector, the required terms of nodeAffinity, tolerations, imagePullSecrets, serviceAccountName;
-///   status replica counts, conditions and observedGeneration. Template annotations, resources, probes,
-///   env, volumes and the strategy are dropped.</item>
+///   status replica counts and observedGeneration. Template annotations, resources, probes, env, volumes, the
+///   strategy and the status conditions (which Kwarm never reads) are dropped.</item>
 /// <item>Node: name, uid, resourceVersion, labels, timestamps; taints and unschedulable; only the Ready
 ///   condition; the names (not sizes) of status.images; nodeInfo operatingSystem and architecture.</item>
 /// <item>Job: metadata with annotations; activeDeadlineSeconds, backoffLimit, ttlSecondsAfterFinished; the
@@ -57,7 +57,6 @@ public static class ResourceTrimmers
                 AvailableReplicas = status.AvailableReplicas,
                 UnavailableReplicas = status.UnavailableReplicas,
                 ObservedGeneration = status.ObservedGeneration,
-                Conditions = status.Conditions,
             },
         };
     }

@@ -24,7 +24,7 @@ public sealed class RuntimeSettingsTests
     public void The_gen0_budget_is_capped_so_a_large_reported_cache_does_not_size_it_at_128_MiB()
     {
         var budget = Settings()["System.GC.Gen0MaxBudget"]!.GetValue<long>();
-        Assert.InRange(budget, 1L << 20, 16L << 20);
+        Assert.InRange(budget, 1L << 20, 8L << 20);
     }
 
     [Fact]
@@ -32,6 +32,6 @@ public sealed class RuntimeSettingsTests
     {
         var settings = Settings();
         Assert.False(settings["System.Runtime.TieredPGO"]!.GetValue<bool>());
-        Assert.Equal(5, settings["System.GC.ConserveMemory"]!.GetValue<int>());
+        Assert.Equal(9, settings["System.GC.ConserveMemory"]!.GetValue<int>());
     }
 }

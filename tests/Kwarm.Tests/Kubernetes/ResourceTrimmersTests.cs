@@ -68,7 +68,8 @@ public sealed class ResourceTrimmersTests
 
         Assert.Equal(recorded.Status.ObservedGeneration, trimmed.Status.ObservedGeneration);
         Assert.Equal(recorded.Status.Replicas, trimmed.Status.Replicas);
-        Assert.Equal(recorded.Status.Conditions.Count, trimmed.Status.Conditions.Count);
+        Assert.NotEmpty(recorded.Status.Conditions);
+        Assert.Null(trimmed.Status.Conditions);
         Assert.True(KubernetesJson.Serialize(trimmed).Length < KubernetesJson.Serialize(recorded).Length / 2);
     }
 
