@@ -43,7 +43,7 @@ internal static class KubeconfigReader
                     CertificateAuthority = Scalar(cluster, "certificate-authority"),
                     CertificateAuthorityData = Scalar(cluster, "certificate-authority-data"),
                     TlsServerName = Scalar(cluster, "tls-server-name"),
-                    SkipTlsVerify = Scalar(cluster, "insecure-skip-tls-verify") is { } skip && bool.Parse(skip),
+                    SkipTlsVerify = Flag(cluster, "insecure-skip-tls-verify"),
                 },
             }),
             Users = Named(root, "users", "user", (name, user) => new User
@@ -87,7 +87,7 @@ internal static class KubeconfigReader
             })
             .ToList(),
         InstallHint = Scalar(exec, "installHint"),
-        ProvideClusterInfo = Scalar(exec, "provideClusterInfo") is { } provide && bool.Parse(provide),
+        ProvideClusterInfo = Flag(exec, "provideClusterInfo"),
     };
 
     private static List<T> Named<T>(YamlMappingNode root, string listKey, string bodyKey, Func<string?, YamlMappingNode, T> read) =>
@@ -99,6 +99,14 @@ internal static class KubeconfigReader
         node.Children.TryGetValue(new YamlScalarNode(key), out var value) && value is YamlScalarNode { Value: { Length: > 0 } text }
             ? text
             : null;
+
+    /// <summary>A YAML boolean; anything but true or false is an error that names the field (the factory reports it).</summary>
+    private static bool Flag(YamlMappingNode node, string key) => Scalar(node, key) switch
+    {
+        null => false,
+        var text when bool.TryParse(text, out var value) => value,
+        var text => throw new InvalidOperationException($"{key} must be true or false, not '{text}'"),
+    };
 
     private static YamlMappingNode? Mapping(YamlMappingNode node, string key) =>
         node.Children.TryGetValue(new YamlScalarNode(key), out var value) ? value as YamlMappingNode : null;

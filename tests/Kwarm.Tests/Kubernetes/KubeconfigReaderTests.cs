@@ -137,6 +137,9 @@ public sealed class KubeconfigReaderTests : IDisposable
 
         var error = Assert.Throws<InvalidOperationException>(() => KubeconfigReader.Read(Write("- just\n- a list\n")));
         Assert.Contains("is not a YAML mapping", error.Message, StringComparison.Ordinal);
+
+        var notBoolean = Assert.Throws<InvalidOperationException>(() => KubeconfigReader.Read(Write("clusters:\n- name: c\n  cluster:\n    insecure-skip-tls-verify: maybe\n")));
+        Assert.Equal("insecure-skip-tls-verify must be true or false, not 'maybe'", notBoolean.Message);
     }
 
     private string Write(string text)
