@@ -125,9 +125,7 @@ public sealed class PullEngine
         ArgumentNullException.ThrowIfNull(change);
         _kubeletErrors.Observe(change);
         var pod = change.Resource;
-        var job = pod.Metadata?.OwnerReferences?.FirstOrDefault(owner => owner.Kind == "Job") is { } owner
-            ? _jobs.Get(pod.Metadata.NamespaceProperty, owner.Name)
-            : null;
+        var job = PullScheduler.JobKeyOf(pod) is { } jobKey ? _jobs.Get(jobKey) : null;
         if (job is not null && OwnerKey(job) is { } key)
         {
             _enqueue(key);

@@ -331,10 +331,7 @@ public sealed class PullScheduler
 
         // A pull whose container reports an imageID is over (DESIGN §5: the attempt has succeeded): its Job and pod
         // may linger until the status is written, the Job deleted and the pod collected, but they pull nothing.
-        var pulled = pods.Where(HasPulled)
-            .Select(pod => pod.Metadata?.OwnerReferences?.FirstOrDefault(owner => owner.Kind == "Job")?.Name is { } job ? ResourceKeys.For(pod.Metadata.NamespaceProperty, job) : null)
-            .OfType<string>()
-            .ToHashSet(StringComparer.Ordinal);
+        var pulled = pods.Where(HasPulled).Select(JobKeyOf).OfType<string>().ToHashSet(StringComparer.Ordinal);
         foreach (var job in existingJobs)
         {
             var key = ResourceKeys.For(job);
@@ -364,8 +361,7 @@ public sealed class PullScheduler
 
         foreach (var pod in pods)
         {
-            var job = pod.Metadata?.OwnerReferences?.FirstOrDefault(owner => owner.Kind == "Job")?.Name;
-            if (job is null || seen.Contains(ResourceKeys.For(pod.Metadata!.NamespaceProperty, job)) || !IsRunning(pod))
+            if (JobKeyOf(pod) is not { } job || seen.Contains(job) || !IsRunning(pod))
             {
                 continue;
             }
@@ -383,6 +379,15 @@ public sealed class PullScheduler
 
     private static bool IsRunning(V1Pod pod) =>
         pod.Status?.Phase is not ("Succeeded" or "Failed") && pod.Metadata?.Labels?.ContainsKey(PullObjectNames.PrePullImageLabel) == true && !HasPulled(pod);
+
+    /// <summary>The key of the Job that owns a pod, when a Job does.</summary>
+    public static string? JobKeyOf(V1Pod pod)
+    {
+        ArgumentNullException.ThrowIfNull(pod);
+        return pod.Metadata?.OwnerReferences?.FirstOrDefault(owner => owner.Kind == "Job")?.Name is { } job
+            ? ResourceKeys.For(pod.Metadata.NamespaceProperty, job)
+            : null;
+    }
 
     /// <summary>Whether a pull pod's pull container reports an imageID: the image is on the node, the pull no longer runs.</summary>
     public static bool HasPulled(V1Pod pod)
