@@ -26,10 +26,12 @@ internal static class ScaleReport
         var quietNonLease = IdleWork(main);
         var complete = main.Released == w.Held && main.PullsDone == main.PullsExpected;
 
+        // The native binary that `dotnet publish` writes (--kwarm), or `dotnet Kwarm.dll`.
+        var native = options.KwarmArgument is not null;
         var text = new StringBuilder();
         text.AppendLine(Heading).AppendLine();
         text.AppendLine(invariant, $"Kwarm against the simulator at {w.Nodes:N0} nodes and {w.Deployments:N0} Deployments, {w.Held} of them held at once with 1–3 new images each " +
-            $"(caps: 10 pulls cluster-wide, 2 per node, Kwarm's defaults). Kwarm runs as its own process ({(options.KwarmArgument is null ? "`dotnet Kwarm.dll`, the framework-dependent build" : "the native binary that `dotnet publish src/Kwarm -c Release` writes, as the image ships it")}) " +
+            $"(caps: 10 pulls cluster-wide, 2 per node, Kwarm's defaults). Kwarm runs as its own process ({(native ? "the native binary that `dotnet publish src/Kwarm -c Release` writes, as the image ships it" : "`dotnet Kwarm.dll`, the framework-dependent build")}) " +
             $"connected as service account `kwarm-system/kwarm`, so memory, CPU and API requests below are Kwarm's alone.").AppendLine();
         text.AppendLine("Command:").AppendLine().AppendLine("```bash");
         if (options.KwarmArgument is { } kwarmPath)
@@ -38,7 +40,7 @@ internal static class ScaleReport
         }
 
         text
-            .AppendLine(invariant, $"dotnet run -c Release --project bench/Kwarm.Benchmarks -- scale --nodes {options.Nodes} --deployments {options.Deployments} --held {options.Held}{(options.Growth.Count > 0 ? " --growth" : "")}{(options.KwarmArgument is null ? "" : " --kwarm " + options.KwarmArgument)}")
+            .AppendLine(invariant, $"dotnet run -c Release --project bench/Kwarm.Benchmarks -- scale --nodes {options.Nodes} --deployments {options.Deployments} --held {options.Held}{(options.Growth.Count > 0 ? " --growth" : "")}{(native ? " --kwarm " + options.KwarmArgument : "")}")
             .AppendLine("```").AppendLine();
 
         text.AppendLine("| target (DESIGN §9) | measured | verdict |").AppendLine("| --- | --- | --- |");
@@ -66,7 +68,7 @@ internal static class ScaleReport
             $"and a slot freed by a finished pull was refilled with a new Job p50 {refill.P50:0} ms (mean {Mean(main.SlotRefills):0} ms, p90 {refill.P90:0} ms) after the pull ended: the kubelet's status write, the watch to Kwarm, the scheduling pass and the Job create. " +
             $"Both are spent inside the slot (the caps count Jobs that exist), so each pull Job costs its pull time plus about their sum; the ideal counts neither.").AppendLine();
         text.AppendLine(invariant, $"Kwarm's resident memory at the end of the run, {ProcessStats.Mib(main.End.RssBytes)} MiB: {ProcessStats.Mib(main.End.AnonBytes)} MiB anonymous (the GC heap — the caches and what the last collection left — and native allocations), " +
-            $"{ProcessStats.Mib(main.End.FileBytes)} MiB file-backed ({(options.KwarmArgument is null ? "the runtime's, ASP.NET Core's, KubernetesClient's and OpenTelemetry's assemblies and libraries" : "the native binary and the system libraries it loads")} as mapped), {ProcessStats.Mib(main.End.SharedBytes)} MiB shared (JIT-compiled code{(options.KwarmArgument is null ? "" : ", none in a native binary")}). " +
+            $"{ProcessStats.Mib(main.End.FileBytes)} MiB file-backed ({(native ? "the native binary and the system libraries it loads" : "the runtime's, ASP.NET Core's, KubernetesClient's and OpenTelemetry's assemblies and libraries")} as mapped), {ProcessStats.Mib(main.End.SharedBytes)} MiB shared (JIT-compiled code{(native ? ", none in a native binary" : "")}). " +
             $"Before the first hold, with {w.Nodes:N0} nodes and {w.Deployments:N0} Deployments cached: {ProcessStats.Mib(main.Cached.RssBytes)} MiB ({ProcessStats.Mib(main.Cached.AnonBytes)} anonymous, {ProcessStats.Mib(main.Cached.FileBytes)} file-backed, {ProcessStats.Mib(main.Cached.SharedBytes)} shared).").AppendLine();
 
         text.AppendLine("### Kwarm's API requests during the holds").AppendLine();

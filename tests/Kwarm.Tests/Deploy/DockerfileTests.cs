@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using Kwarm.Tests.Noop;
 
 namespace Kwarm.Tests.Deploy;
 
@@ -112,7 +113,7 @@ public sealed class DockerfileTests
                         break;
                     case "RUN" when instruction.Arguments == LinkerInstall:
                         // Not run here: this machine's compiler must do (NativeAOT takes clang, or gcc when clang is absent).
-                        Assert.True(OnPath("clang") || OnPath("gcc"), "NativeAOT needs clang or gcc on PATH (and zlib1g-dev)");
+                        Assert.True(ProcessRun.FindOnPath("clang") is not null || ProcessRun.FindOnPath("gcc") is not null, "NativeAOT needs clang or gcc on PATH (and zlib1g-dev)");
                         break;
                     case "RUN":
                         var command = instruction.Arguments.Replace("$TARGETARCH", architecture, StringComparison.Ordinal);
@@ -183,10 +184,6 @@ public sealed class DockerfileTests
 
     /// <summary>Debug or Release: the configuration this test assembly (and so the solution) was built in.</summary>
     private static string BuildConfiguration => new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
-
-    private static bool OnPath(string program) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
-            .Any(directory => directory.Length > 0 && File.Exists(Path.Combine(directory, program)));
 
     private static string? ProjectProperty(string name) =>
         System.Xml.Linq.XDocument.Load(Manifests.InRepository("src", "Kwarm", "Kwarm.csproj"))
