@@ -201,6 +201,8 @@ public sealed class ControllerTests
             new NodeSpec("cordoned") { Unschedulable = true },
         ]);
         await cluster.CreateNamespaceAsync("shop");
+        // Pods are refused until the service-account controller has made the namespace's default account, as on a real cluster.
+        await TestCluster.WaitUntilAsync(() => cluster.Get("", "serviceaccounts", "shop", "default") is not null, "service account shop/default");
         await cluster.CreateAsync("/api/v1/namespaces/shop/pods", Pod("anywhere", null));
         await cluster.CreateAsync("/api/v1/namespaces/shop/pods", Pod("gpu-untolerated", JsonNode.Parse("""{"nodeSelector":{"pool":"gpu"}}""")));
         await cluster.CreateAsync("/api/v1/namespaces/shop/pods", Pod("gpu-tolerated", JsonNode.Parse("""{"nodeSelector":{"pool":"gpu"},"tolerations":[{"key":"dedicated","operator":"Equal","value":"gpu","effect":"NoSchedule"}]}""")));
