@@ -37,6 +37,9 @@ public sealed record DeploymentSnapshot
 
     public string? ReleasedHoldId => Annotation(KwarmApi.ReleasedAnnotation);
 
+    /// <summary>The hold controller's record of when the hold began (<c>kwarm.io/hold-started</c>), verbatim.</summary>
+    public string? HoldStarted => Annotation(KwarmApi.HoldStartedAnnotation);
+
     public bool Skipped => string.Equals(Annotation(KwarmApi.SkipAnnotation), "true", StringComparison.Ordinal);
 
     /// <summary>A hold Kwarm placed and has not released: paused, with the hold annotation.</summary>
@@ -54,7 +57,7 @@ public sealed record DeploymentSnapshot
     private string? Annotation(string key) => KwarmAnnotations.TryGetValue(key, out var value) ? value : null;
 
     private static readonly string[] ReadAnnotations =
-        [KwarmApi.HoldAnnotation, KwarmApi.PolicyAnnotation, KwarmApi.ReleasedAnnotation, KwarmApi.SkipAnnotation];
+        [KwarmApi.HoldAnnotation, KwarmApi.PolicyAnnotation, KwarmApi.ReleasedAnnotation, KwarmApi.SkipAnnotation, KwarmApi.HoldStartedAnnotation];
 
     private static readonly IDictionary<string, string> Empty = FrozenDictionary<string, string>.Empty;
 

@@ -113,7 +113,7 @@ public sealed record HoldDecision(HoldReason Reason, IReadOnlyList<JsonPatchOper
             // A full replace (kubectl replace, Argo CD Replace=true) drops fields no manager owns, the webhook's
             // included; without this the rollout would start with images that are not on the nodes yet.
             return holdEnabled
-                ? Place(updated, previousHold, policy, HoldReason.HoldRestored)
+                ? Place(updated, previous, previousHold, policy, HoldReason.HoldRestored)
                 : Allow(HoldReason.HoldDisabled);
         }
 
@@ -148,25 +148,42 @@ public sealed record HoldDecision(HoldReason Reason, IReadOnlyList<JsonPatchOper
             return Allow(HoldReason.HoldDisabled);
         }
 
-        return Place(updated, Kwarm.Admission.HoldId.For(updated.Images), policy, HoldReason.ImagesChanged);
+        return Place(updated, previous, Kwarm.Admission.HoldId.For(updated.Images), policy, HoldReason.ImagesChanged);
     }
 
-    private static HoldDecision Place(DeploymentSnapshot updated, string holdId, PrePullPolicy policy, HoldReason reason)
+    /// <summary>
+    /// Holds: paused, hold id and policy. When the write dropped the hold controller's <c>kwarm.io/hold-started</c>
+    /// record (a full replace), it is carried over from the old object: it is the only record of when the current (or,
+    /// for an image change, the superseded) hold began, which its deadline and its HoldReleased event depend on.
+    /// Copied, never made up here: the answer stays free of clocks.
+    /// </summary>
+    private static HoldDecision Place(DeploymentSnapshot updated, DeploymentSnapshot? previous, string holdId, PrePullPolicy policy, HoldReason reason)
     {
         var policyName = policy.Metadata?.Name ?? "";
+        var carriedStart = updated.HoldStarted is null && previous?.HoldId is not null ? previous.HoldStarted : null;
         List<JsonPatchOperation> patch = [JsonPatchOperation.Add(PausedPath, true)];
         if (updated.HasAnnotationsMap)
         {
             patch.Add(JsonPatchOperation.Add(AnnotationPath(KwarmApi.HoldAnnotation), holdId));
             patch.Add(JsonPatchOperation.Add(AnnotationPath(KwarmApi.PolicyAnnotation), policyName));
+            if (carriedStart is not null)
+            {
+                patch.Add(JsonPatchOperation.Add(AnnotationPath(KwarmApi.HoldStartedAnnotation), carriedStart));
+            }
         }
         else
         {
-            patch.Add(JsonPatchOperation.Add(AnnotationsPath, new Dictionary<string, string>(StringComparer.Ordinal)
+            var annotations = new Dictionary<string, string>(StringComparer.Ordinal)
             {
                 [KwarmApi.HoldAnnotation] = holdId,
                 [KwarmApi.PolicyAnnotation] = policyName,
-            }));
+            };
+            if (carriedStart is not null)
+            {
+                annotations[KwarmApi.HoldStartedAnnotation] = carriedStart;
+            }
+
+            patch.Add(JsonPatchOperation.Add(AnnotationsPath, annotations));
         }
 
         return new HoldDecision(reason, patch, holdId, policyName);

@@ -5,7 +5,9 @@ namespace Kwarm.Holds;
 /// <summary>
 /// The events the hold controller records on a Deployment (core/v1 Events, source and reporting controller
 /// <c>kwarm</c>). Each name is derived from its content, so recording the same fact again — in a later reconcile,
-/// or after a restart or failover — is refused by the API server with 409 instead of duplicating it.
+/// or after a restart or failover — is refused by the API server with 409 instead of duplicating it. The content
+/// includes the hold's recorded start (<see cref="HoldStart"/>), so a hold id seen again later (an image set changed
+/// back to) is a new hold with events of its own.
 /// </summary>
 public static class HoldEvents
 {
@@ -14,23 +16,30 @@ public static class HoldEvents
     public const string HoldReleased = "HoldReleased";
     public const string PullFailed = "PullFailed";
 
-    public static Corev1Event Started(V1Deployment deployment, string holdId, int images, string policy, DateTime now, string instance) =>
-        Create(deployment, HoldStarted, "Normal",
-            $"Rollout held (hold {holdId}, policy {policy}): pre-pulling {images} image(s) before new pods start",
-            now, instance, holdId);
+    public static Corev1Event Started(V1Deployment deployment, HoldStart start, int images, string policy, TimeSpan maxDuration, DateTime now, string instance)
+    {
+        ArgumentNullException.ThrowIfNull(start);
+        return Create(deployment, HoldStarted, "Normal",
+            $"Rollout held (hold {start.HoldId}, policy {policy}): pre-pulling {images} image(s) before new pods start (hold.maxDuration {Kwarm.Resources.GoDuration.Format(maxDuration)} from {start.AtText})",
+            now, instance, start.HoldId, start.AtText);
+    }
 
     /// <summary>The release reason is the event's <c>action</c> and the word in parentheses of its message.</summary>
-    public static Corev1Event Released(V1Deployment deployment, string holdId, ReleaseReason reason, string detail, DateTime now, string instance)
+    public static Corev1Event Released(V1Deployment deployment, HoldStart start, ReleaseReason reason, string detail, DateTime now, string instance)
     {
-        var released = Create(deployment, HoldReleased, reason is ReleaseReason.Warm or ReleaseReason.Released ? "Normal" : "Warning",
-            $"Hold {holdId} released ({reason}): {detail}", now, instance, holdId);
+        ArgumentNullException.ThrowIfNull(start);
+        var released = Create(deployment, HoldReleased, reason is ReleaseReason.Warm or ReleaseReason.Released or ReleaseReason.Superseded ? "Normal" : "Warning",
+            $"Hold {start.HoldId} released ({reason}): {detail}", now, instance, start.HoldId, start.AtText);
         released.Action = reason.ToString();
         return released;
     }
 
     /// <summary>One event per failed image of a hold, carrying the kubelet's own message.</summary>
-    public static Corev1Event Failed(V1Deployment deployment, string holdId, string image, string message, DateTime now, string instance) =>
-        Create(deployment, PullFailed, "Warning", $"Pre-pull of {image} failed: {message}", now, instance, holdId, image);
+    public static Corev1Event Failed(V1Deployment deployment, HoldStart start, string image, string message, DateTime now, string instance)
+    {
+        ArgumentNullException.ThrowIfNull(start);
+        return Create(deployment, PullFailed, "Warning", $"Pre-pull of {image} failed: {message}", now, instance, start.HoldId, start.AtText, image);
+    }
 
     private static Corev1Event Create(
         V1Deployment deployment, string reason, string type, string message, DateTime now, string instance, params string[] identity)

@@ -17,10 +17,10 @@ public sealed record HoldControllerContext(
 
 /// <summary>
 /// One reconcile of one Deployment key (DESIGN §5, "Hold controller"). Stateless across restarts: everything it
-/// acts on is read from the caches — the hold id and policy from the Deployment's annotations, the hold's start
-/// from the oldest creation time of its PrePullImages — and every object it writes has a deterministic name, so a
-/// new leader picks up where the old one stopped. The only memory is which events were recorded, and that is an
-/// optimisation: the API server refuses a duplicate event name anyway.
+/// acts on is read from the caches — the hold id and policy from the Deployment's annotations, the hold's start from
+/// the <c>kwarm.io/hold-started</c> annotation it writes on first sight of the hold — and every object it writes has a
+/// deterministic name, so a new leader picks up where the old one stopped and the deadline never moves. What it keeps
+/// in memory (events recorded, starts written that the watch has not delivered yet) only saves API calls.
 /// </summary>
 public sealed class HoldReconciler
 {
@@ -35,6 +35,7 @@ public sealed class HoldReconciler
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, bool>> _recordedEvents = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, HoldStart> _writtenStarts = new(StringComparer.Ordinal);
 
     public HoldReconciler(HoldControllerContext context, IHoldApi api, KwarmMetrics metrics, TimeProvider time, ILogger<HoldReconciler> logger)
     {
@@ -61,12 +62,19 @@ public sealed class HoldReconciler
             // for those whose owner UID matches: deleting by label leaves nothing behind either way.
             await DeleteAsync(owned, key, "of a deleted Deployment", cancellationToken).ConfigureAwait(false);
             _recordedEvents.TryRemove(key, out _);
+            _writtenStarts.TryRemove(key, out _);
             return ReconcileResult.Done;
         }
 
         var annotations = deployment.Metadata.Annotations ?? new Dictionary<string, string>();
         if (!annotations.TryGetValue(KwarmApi.HoldAnnotation, out var holdId) || string.IsNullOrEmpty(holdId))
         {
+            _writtenStarts.TryRemove(key, out _);
+            if (await ForgetEndedHoldAsync(deployment, cancellationToken).ConfigureAwait(false) is { } retry)
+            {
+                return retry;
+            }
+
             await ReconcileWithoutHoldAsync(deployment, owned, cancellationToken).ConfigureAwait(false);
             _recordedEvents.TryRemove(key, out _);
             return ReconcileResult.Done;
@@ -74,28 +82,41 @@ public sealed class HoldReconciler
 
         await DeleteAsync(owned.Where(image => !IsOfHold(image, holdId)), key, "superseded by hold " + holdId, cancellationToken).ConfigureAwait(false);
         var current = owned.Where(image => IsOfHold(image, holdId)).ToList();
+        var now = _time.GetUtcNow();
+
+        var start = KnownStart(key, deployment, holdId);
+        if (start is null)
+        {
+            start = await RecordStartAsync(deployment, holdId, current, now, cancellationToken).ConfigureAwait(false);
+            if (start is null)
+            {
+                return ReconcileResult.After(RefusedReleaseRetry);
+            }
+        }
 
         var policyName = annotations.ValueOf(KwarmApi.PolicyAnnotation);
         var policy = string.IsNullOrEmpty(policyName) ? null : _context.Policies.Get(policyName);
         var serviceAccount = _context.ServiceAccounts.Get(@namespace, PrePullImagePlanner.ServiceAccountName(deployment));
         var desired = policy is null ? [] : PrePullImagePlanner.Plan(deployment, holdId, policy.Spec, serviceAccount);
-        var now = _time.GetUtcNow();
-        var start = HoldStart(current) ?? now;
-        var verdict = HoldVerdict.Decide(deployment, policy, current, [.. desired.Select(image => image.Metadata.Name)], start, now);
+        var verdict = HoldVerdict.Decide(deployment, policy, current, [.. desired.Select(image => image.Metadata.Name)], start.At, now);
 
-        await RecordFailuresAsync(deployment, holdId, current, cancellationToken).ConfigureAwait(false);
+        await RecordFailuresAsync(deployment, start, current, cancellationToken).ConfigureAwait(false);
         if (verdict.Reason is { } reason)
         {
-            return await ReleaseAsync(deployment, holdId, reason, verdict.Detail, now - start, cancellationToken).ConfigureAwait(false);
+            return await ReleaseAsync(deployment, start, reason, verdict.Detail, now - start.At, cancellationToken).ConfigureAwait(false);
         }
 
+        // PrePullImages deleted by hand come back: the pulls start again, and the deadline, kept on the Deployment,
+        // does not move.
         var existing = current.Select(image => image.Metadata.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var image in desired.Where(image => !existing.Contains(image.Metadata.Name)))
         {
             await _api.CreatePrePullImageAsync(image, cancellationToken).ConfigureAwait(false);
         }
 
-        if (await RecordAsync(deployment, HoldEvents.Started(deployment, holdId, desired.Count, policyName!, now.UtcDateTime, _context.Instance), cancellationToken).ConfigureAwait(false))
+        var maxDuration = policy!.Spec.EffectiveHold.EffectiveMaxDuration;
+        if (await RecordAsync(deployment, HoldEvents.Started(deployment, start, desired.Count, policyName!, maxDuration, now.UtcDateTime, _context.Instance), cancellationToken)
+            .ConfigureAwait(false))
         {
             _logger.Holding(key, holdId, desired.Count, verdict.Until);
         }
@@ -103,6 +124,82 @@ public sealed class HoldReconciler
         var wait = verdict.Until - now;
         return ReconcileResult.After(wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
     }
+
+    /// <summary>
+    /// The recorded start of this hold: the Deployment's <c>kwarm.io/hold-started</c> when it names this hold, else
+    /// the one this process wrote and the watch has not delivered yet (writing it again would move the deadline).
+    /// </summary>
+    private HoldStart? KnownStart(string key, V1Deployment deployment, string holdId)
+    {
+        if (HoldStart.Parse(deployment.Metadata.Annotations.ValueOf(KwarmApi.HoldStartedAnnotation)) is { } recorded
+            && string.Equals(recorded.HoldId, holdId, StringComparison.Ordinal))
+        {
+            return recorded;
+        }
+
+        return _writtenStarts.TryGetValue(key, out var written) && string.Equals(written.HoldId, holdId, StringComparison.Ordinal) ? written : null;
+    }
+
+    /// <summary>
+    /// First sight of a hold: a start record naming another hold means that hold was superseded by an image change
+    /// (its HoldStarted gets its HoldReleased now); then this hold's start is written on the Deployment. Null when the
+    /// write was refused (the hold changed meanwhile).
+    /// </summary>
+    private async Task<HoldStart?> RecordStartAsync(
+        V1Deployment deployment, string holdId, IReadOnlyList<PrePullImage> current, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var key = ResourceKeys.For(deployment);
+        var previous = HoldStart.Parse(deployment.Metadata.Annotations.ValueOf(KwarmApi.HoldStartedAnnotation));
+        if (previous is not null)
+        {
+            _metrics.HoldReleased(nameof(ReleaseReason.Superseded), Positive(now - previous.At));
+            await RecordAsync(deployment, HoldEvents.Released(deployment, previous, ReleaseReason.Superseded,
+                $"the images changed during the hold; hold {holdId} replaces it", now.UtcDateTime, _context.Instance), cancellationToken).ConfigureAwait(false);
+        }
+
+        // A hold placed by a Kwarm that did not record starts yet: its PrePullImages were created at its first sight.
+        var start = HoldStart.Of(holdId, previous is null ? OldestCreation(current) ?? now : now);
+        if (!await _api.PatchDeploymentAsync(deployment.Metadata.NamespaceProperty, deployment.Metadata.Name, HoldReleasePatch.RecordStart(start), cancellationToken)
+            .ConfigureAwait(false))
+        {
+            _logger.ReleaseRefused(key, holdId);
+            return null;
+        }
+
+        _writtenStarts[key] = start;
+        return start;
+    }
+
+    /// <summary>
+    /// A start record without a hold: Kwarm released the hold and the cache had not shown the record yet (nothing to
+    /// say), or a person removed <c>kwarm.io/hold</c> by hand, which ends the hold as surely as a release (its
+    /// HoldReleased is recorded, reason Released). The record is removed either way.
+    /// </summary>
+    private async Task<ReconcileResult?> ForgetEndedHoldAsync(V1Deployment deployment, CancellationToken cancellationToken)
+    {
+        var annotations = deployment.Metadata.Annotations;
+        var text = annotations.ValueOf(KwarmApi.HoldStartedAnnotation);
+        if (string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+
+        var recorded = HoldStart.Parse(text);
+        if (recorded is not null && !string.Equals(annotations.ValueOf(KwarmApi.ReleasedAnnotation), recorded.HoldId, StringComparison.Ordinal))
+        {
+            var now = _time.GetUtcNow();
+            _metrics.HoldReleased(nameof(ReleaseReason.Released), Positive(now - recorded.At));
+            await RecordAsync(deployment, HoldEvents.Released(deployment, recorded, ReleaseReason.Released,
+                $"the {KwarmApi.HoldAnnotation} annotation was removed", now.UtcDateTime, _context.Instance), cancellationToken).ConfigureAwait(false);
+        }
+
+        return await _api.PatchDeploymentAsync(deployment.Metadata.NamespaceProperty, deployment.Metadata.Name, HoldReleasePatch.ForgetStart(text), cancellationToken)
+            .ConfigureAwait(false)
+            ? null
+            : ReconcileResult.After(RefusedReleaseRetry);
+    }
+
+    private static TimeSpan Positive(TimeSpan duration) => duration < TimeSpan.Zero ? TimeSpan.Zero : duration;
 
     /// <summary>
     /// No active hold. The released hold's PrePullImages, and those of the current pod template, stay until the pull
@@ -143,19 +240,20 @@ public sealed class HoldReconciler
         deployment?.Status is { } status && (status.UpdatedReplicas ?? 0) < (status.Replicas ?? 0);
 
     /// <summary>
-    /// When the hold began, as the API shows it after any restart: the oldest creation time of its PrePullImages
-    /// (the controller creates them on first sight of the hold). Null before they exist.
+    /// When a hold placed before Kwarm recorded starts began: the oldest creation time of its PrePullImages (created on
+    /// first sight of the hold). Only for that upgrade case; every other hold's start is its <c>kwarm.io/hold-started</c>.
     /// </summary>
-    public static DateTimeOffset? HoldStart(IEnumerable<PrePullImage> images) =>
+    public static DateTimeOffset? OldestCreation(IEnumerable<PrePullImage> images) =>
         images.Select(image => image.Metadata?.CreationTimestamp).OfType<DateTime>()
             .Select(created => (DateTimeOffset?)new DateTimeOffset(DateTime.SpecifyKind(created, DateTimeKind.Utc)))
             .Min();
 
     private async Task<ReconcileResult> ReleaseAsync(
-        V1Deployment deployment, string holdId, ReleaseReason reason, string detail, TimeSpan heldFor, CancellationToken cancellationToken)
+        V1Deployment deployment, HoldStart start, ReleaseReason reason, string detail, TimeSpan heldFor, CancellationToken cancellationToken)
     {
         var key = ResourceKeys.For(deployment);
-        var patch = HoldReleasePatch.Build(deployment, holdId);
+        var holdId = start.HoldId;
+        var patch = HoldReleasePatch.Build(deployment, holdId, startRecorded: _writtenStarts.ContainsKey(key));
         if (!await _api.PatchDeploymentAsync(deployment.Metadata.NamespaceProperty, deployment.Metadata.Name, patch, cancellationToken).ConfigureAwait(false))
         {
             // The test on the hold id failed (a newer hold, or the hold already released) or the object moved on:
@@ -164,18 +262,24 @@ public sealed class HoldReconciler
             return ReconcileResult.After(RefusedReleaseRetry);
         }
 
-        _metrics.HoldReleased(reason.ToString(), heldFor < TimeSpan.Zero ? TimeSpan.Zero : heldFor);
+        _writtenStarts.TryRemove(key, out _);
+        if (deployment.Spec?.Paused == true && HoldReleasePatch.KeepsPaused(deployment))
+        {
+            detail += $"; the rollout stays paused as {KwarmApi.KeepPausedAnnotation} asks (kubectl rollout resume starts it)";
+        }
+
+        _metrics.HoldReleased(reason.ToString(), Positive(heldFor));
         _logger.Released(key, holdId, heldFor, reason, detail);
         // The release is done and no later reconcile will see this hold again: its event must be written even when
         // leadership or the process is ending right now, within a bound of its own.
         using var eventDeadline = new CancellationTokenSource(EventWriteLimit, _time);
-        await RecordAsync(deployment, HoldEvents.Released(deployment, holdId, reason, detail, _time.GetUtcNow().UtcDateTime, _context.Instance), eventDeadline.Token)
+        await RecordAsync(deployment, HoldEvents.Released(deployment, start, reason, detail, _time.GetUtcNow().UtcDateTime, _context.Instance), eventDeadline.Token)
             .ConfigureAwait(false);
         _recordedEvents.TryRemove(key, out _);
         return ReconcileResult.Done;
     }
 
-    private async Task RecordFailuresAsync(V1Deployment deployment, string holdId, IEnumerable<PrePullImage> images, CancellationToken cancellationToken)
+    private async Task RecordFailuresAsync(V1Deployment deployment, HoldStart start, IEnumerable<PrePullImage> images, CancellationToken cancellationToken)
     {
         foreach (var image in images.Where(image => image.Status?.Phase == PrePullImagePhase.Failed))
         {
@@ -185,7 +289,7 @@ public sealed class HoldReconciler
             var message = firstError is null
                 ? $"{image.Status.Summary?.Failed ?? failedNodes.Count} of {total} node(s) failed"
                 : $"{image.Status.Summary?.Failed ?? failedNodes.Count} of {total} node(s) failed; node {firstError.Node}: {firstError.Error}";
-            await RecordAsync(deployment, HoldEvents.Failed(deployment, holdId, image.Spec.Image, message, _time.GetUtcNow().UtcDateTime, _context.Instance), cancellationToken)
+            await RecordAsync(deployment, HoldEvents.Failed(deployment, start, image.Spec.Image, message, _time.GetUtcNow().UtcDateTime, _context.Instance), cancellationToken)
                 .ConfigureAwait(false);
         }
     }

@@ -22,6 +22,7 @@ public sealed class PullController : ILeaderOnlyWorker
     private readonly ResourceInformer<V1Node> _nodes;
     private readonly ResourceInformer<V1Job> _jobs;
     private readonly ResourceInformer<V1Pod> _pods;
+    private readonly ResourceInformer<V1Deployment> _deployments;
     private readonly IPullApi _api;
     private readonly KwarmOptions _options;
     private readonly KwarmMetrics _metrics;
@@ -33,6 +34,7 @@ public sealed class PullController : ILeaderOnlyWorker
         ResourceInformer<V1Node> nodes,
         ResourceInformer<V1Job> jobs,
         ResourceInformer<V1Pod> pods,
+        ResourceInformer<V1Deployment> deployments,
         IPullApi api,
         IOptions<KwarmOptions> options,
         KwarmMetrics metrics,
@@ -44,6 +46,7 @@ public sealed class PullController : ILeaderOnlyWorker
         _nodes = nodes;
         _jobs = jobs;
         _pods = pods;
+        _deployments = deployments;
         _api = api;
         _options = options.Value;
         _metrics = metrics;
@@ -56,7 +59,7 @@ public sealed class PullController : ILeaderOnlyWorker
         var engine = new PullEngine(
             _images.Cache, _nodes.Cache, _jobs.Cache, _pods.Cache, _api,
             new PullEngineOptions(_options.MaxConcurrentPulls, _options.MaxPullsPerNode, _options.ToolsImage, _options.FinishedPrePullImageTtl),
-            _metrics, _time, _logger);
+            _metrics, _time, _logger, _deployments.Cache);
         return ControllerLoop.RunAsync<string>(
             "pulls",
             queue =>

@@ -31,6 +31,7 @@ public sealed class PullEngine
     private static readonly TimeSpan CreateGraceAfterLeadership = TimeSpan.FromSeconds(10);
 
     private readonly ResourceCache<PrePullImage> _images;
+    private readonly ResourceCache<V1Deployment>? _deployments;
     private readonly ResourceCache<V1Node> _nodes;
     private readonly ResourceCache<V1Job> _jobs;
     private readonly ResourceCache<V1Pod> _pods;
@@ -56,9 +57,11 @@ public sealed class PullEngine
         PullEngineOptions options,
         KwarmMetrics? metrics,
         TimeProvider timeProvider,
-        ILogger logger)
+        ILogger logger,
+        ResourceCache<V1Deployment>? deployments = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        _deployments = deployments;
         _images = images;
         _nodes = nodes;
         _jobs = jobs;
@@ -261,6 +264,13 @@ public sealed class PullEngine
         if (plan.IsFinished && OwnedByDeployment(image) && budgeted.Status.CompletionTime is { } completed)
         {
             var deleteAt = completed + _options.FinishedPrePullImageTtl;
+            if (deleteAt <= now && IsOfActiveHold(image))
+            {
+                // Deleting it would make the hold controller create it again and pull a known-bad image once more: it
+                // stays while its hold lasts (at most hold.maxDuration), and the TTL is looked at again after that.
+                deleteAt = now + _options.FinishedPrePullImageTtl;
+            }
+
             if (deleteAt <= now)
             {
                 _logger.DeletingFinished(key, now - completed);
@@ -497,6 +507,20 @@ public sealed class PullEngine
     {
         var owner = job.Metadata?.OwnerReferences?.FirstOrDefault(reference => reference.Kind == PrePullImage.KubeKind && reference.Controller == true);
         return owner is null ? null : ResourceKeys.For(job.Metadata!.NamespaceProperty, owner.Name);
+    }
+
+    /// <summary>
+    /// The image belongs to the hold its Deployment is under right now: the owner's <c>kwarm.io/hold</c> annotation
+    /// names the image's <c>kwarm.io/hold</c> label.
+    /// </summary>
+    private bool IsOfActiveHold(PrePullImage image)
+    {
+        var owner = image.Metadata?.OwnerReferences?.FirstOrDefault(reference => reference.Kind == "Deployment" && reference.ApiVersion == "apps/v1");
+        var hold = image.Metadata?.Labels?.TryGetValue(KwarmApi.HoldLabel, out var label) == true ? label : null;
+        return owner is not null && hold is not null
+            && _deployments?.Get(image.Metadata!.NamespaceProperty ?? "", owner.Name) is { } deployment
+            && deployment.Metadata?.Annotations?.TryGetValue(KwarmApi.HoldAnnotation, out var active) == true
+            && string.Equals(active, hold, StringComparison.Ordinal);
     }
 
     private static bool OwnedByDeployment(PrePullImage image) =>

@@ -135,6 +135,42 @@ public sealed class DecisionTableTests
         AssertHold(review, Decide(review), HoldReason.HoldRestored, SteadyHold);
     }
 
+    [Theory]
+    [InlineData(AdmissionFixtures.LabelOnly, true)]
+    [InlineData(AdmissionFixtures.LabelOnly, false)]
+    [InlineData(AdmissionFixtures.SetImage, true)]
+    public void Full_replace_during_a_hold_carries_the_recorded_start_over_from_the_old_object(string fixture, bool withAnnotationsMap)
+    {
+        var review = AdmissionFixtures.Review(fixture);
+        review.OldObject().MarkHeld(SteadyHold);
+        const string Started = "1a2b3c4d5e6f@2026-12-04T03:40:12Z";
+        review.OldObject().Annotations()[KwarmApi.HoldStartedAnnotation] = Started;
+        if (!withAnnotationsMap)
+        {
+            review.NewObject()["metadata"]!.AsObject().Remove("annotations");
+        }
+
+        var decision = Decide(review);
+        var patched = JsonPatchApplier.Apply(review.NewObject(), JsonNode.Parse(JsonPatchOperation.Serialize(decision.Patch))!.AsArray()).AsObject();
+
+        // Copied, not made up: the deadline (and, for an image change, the superseded hold's HoldReleased) depends on it.
+        Assert.True(decision.Holds);
+        Assert.Equal(Started, patched.Annotations()[KwarmApi.HoldStartedAnnotation]!.GetValue<string>());
+        Assert.True(patched.Spec()["paused"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public void An_update_that_keeps_the_recorded_start_gets_no_copy_of_it()
+    {
+        var review = AdmissionFixtures.Review(AdmissionFixtures.SetImage);
+        review.OldObject().MarkHeld(OldSetImageHold);
+        review.NewObject().MarkHeld(OldSetImageHold);
+        review.OldObject().Annotations()[KwarmApi.HoldStartedAnnotation] = OldSetImageHold + "@2026-12-04T03:40:12Z";
+        review.NewObject().Annotations()[KwarmApi.HoldStartedAnnotation] = OldSetImageHold + "@2026-12-04T03:40:12Z";
+
+        AssertHold(review, Decide(review), HoldReason.ImagesChanged, NewSetImageHold);
+    }
+
     [Fact]
     public void Full_replace_of_a_deployment_without_annotations_recreates_the_map()
     {

@@ -31,6 +31,9 @@ internal sealed class FakeHoldApi : IHoldApi
 
     public int RefusedPatches { get; private set; }
 
+    /// <summary>While set, accepted Deployment patches reach only the server, not the cache (a watch that lags).</summary>
+    public bool DeploymentWatchLags { get; set; }
+
     /// <summary>Events the server stored (duplicates excluded).</summary>
     public List<Corev1Event> Events { get; } = [];
 
@@ -85,7 +88,11 @@ internal sealed class FakeHoldApi : IHoldApi
         }
 
         ServerDeployments[key] = updated;
-        _world.Deployments.Upsert(Copy(updated));
+        if (!DeploymentWatchLags)
+        {
+            _world.Deployments.Upsert(Copy(updated));
+        }
+
         return Task.FromResult(true);
     }
 

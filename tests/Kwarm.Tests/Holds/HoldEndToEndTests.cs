@@ -336,13 +336,19 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
         var runningPods = await PodNamesAsync();
         await _bed.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image2);
         var first = (await WaitForHoldAsync([Image2])).Metadata.Annotations[KwarmApi.HoldAnnotation];
+        await WaitUntilAsync(async () => (await KwarmEventsAsync("HoldStarted")).Count == 1, "the web:2 hold's HoldStarted");
 
         // The person thinks better of it while web:2 is still pulling (a simulated minute).
         await _bed.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image1);
 
-        // web:1 is on every node the pods run on: its hold is warm as soon as its PrePullImage looks.
+        // web:1 is on every node the pods run on: its hold is warm as soon as its PrePullImage looks. The web:2 hold
+        // that started ends too, superseded: every HoldStarted has its HoldReleased.
         var released = await WaitForReleaseAsync([Image1]);
-        Assert.Equal("Warm", (await ReleasedEventAsync()).Action);
+        await WaitUntilAsync(async () => (await KwarmEventsAsync("HoldReleased")).Count == 2, "both HoldReleased events");
+        var releases = await KwarmEventsAsync("HoldReleased");
+        Assert.Equal(["Superseded", "Warm"], releases.Select(e => e.Action).Order(StringComparer.Ordinal));
+        Assert.StartsWith($"Hold {first} released (Superseded)", releases.Single(e => e.Action == "Superseded").Message, StringComparison.Ordinal);
+        Assert.Equal(2, (await KwarmEventsAsync("HoldStarted")).Count);
         Assert.NotEqual(first, released.Metadata.Annotations[KwarmApi.ReleasedAnnotation]);
         await WaitUntilAsync(
             async () => (await PrePullImagesAsync()).All(p => p.Metadata.Labels[KwarmApi.HoldLabel] != first),

@@ -37,7 +37,10 @@ public sealed class HoldReconcilerTests : IDisposable
             Assert.Equal(("Deployment", Web, "uid-web", true), (owner.Kind, owner.Name, owner.Uid, owner.Controller));
         });
         Assert.Equal(TimeSpan.FromMinutes(15), result.RequeueAfter);
-        Assert.Empty(_world.Api.Patches);
+        // The only write to the Deployment records the hold's start, conditional on the hold id.
+        Assert.Equal(
+            $$"""[{"op":"test","path":"/metadata/annotations/kwarm.io~1hold","value":"{{hold}}"},{"op":"add","path":"/metadata/annotations/kwarm.io~1hold-started","value":"{{hold}}@2026-03-01T09:00:00Z"}]""",
+            HoldReleasePatch.Serialize(Assert.Single(_world.Api.Patches)));
         Assert.True(_world.Deployment(Web).Spec.Paused);
         var started = Assert.Single(_world.Api.Events);
         Assert.Equal((HoldEvents.HoldStarted, "kwarm", "kwarm"), (started.Reason, started.Source.Component, started.ReportingComponent));
@@ -53,7 +56,7 @@ public sealed class HoldReconcilerTests : IDisposable
         _world.SetPhase(_world.ImagesOf(Web)[0], PrePullImagePhase.Completed);
 
         var waiting = await reconciler.ReconcileAsync(Key, TestContext.Current.CancellationToken);
-        Assert.Empty(_world.Api.Patches);
+        Assert.Single(_world.Api.Patches); // the start record only
         Assert.Equal(TimeSpan.FromMinutes(15) - TimeSpan.FromSeconds(40), waiting.RequeueAfter);
 
         _world.SetAllPhases(Web, PrePullImagePhase.Completed);
@@ -62,8 +65,9 @@ public sealed class HoldReconcilerTests : IDisposable
         Assert.Null(released.RequeueAfter);
         var hold = HoldOf(NewImages);
         Assert.Equal(
-            $$"""[{"op":"test","path":"/metadata/annotations/kwarm.io~1hold","value":"{{hold}}"},{"op":"replace","path":"/spec/paused","value":false},{"op":"remove","path":"/metadata/annotations/kwarm.io~1hold"},{"op":"remove","path":"/metadata/annotations/kwarm.io~1policy"},{"op":"add","path":"/metadata/annotations/kwarm.io~1released","value":"{{hold}}"}]""",
-            HoldReleasePatch.Serialize(Assert.Single(_world.Api.Patches)));
+            $$"""[{"op":"test","path":"/metadata/annotations/kwarm.io~1hold","value":"{{hold}}"},{"op":"replace","path":"/spec/paused","value":false},{"op":"remove","path":"/metadata/annotations/kwarm.io~1hold"},{"op":"remove","path":"/metadata/annotations/kwarm.io~1policy"},{"op":"remove","path":"/metadata/annotations/kwarm.io~1hold-started"},{"op":"add","path":"/metadata/annotations/kwarm.io~1released","value":"{{hold}}"}]""",
+            HoldReleasePatch.Serialize(_world.Api.Patches[^1]));
+        Assert.Equal(2, _world.Api.Patches.Count);
         var deployment = _world.Deployment(Web);
         Assert.False(deployment.Spec.Paused);
         Assert.Equal(new Dictionary<string, string> { [KwarmApi.ReleasedAnnotation] = hold }, deployment.Metadata.Annotations);
@@ -157,7 +161,7 @@ public sealed class HoldReconcilerTests : IDisposable
 
         await reconciler.ReconcileAsync(Key, TestContext.Current.CancellationToken);
 
-        Assert.DoesNotContain(Assert.Single(_world.Api.Patches), op => op.Path == "/spec/paused");
+        Assert.DoesNotContain(_world.Api.Patches[^1], op => op.Path == "/spec/paused");
         Assert.Equal(HoldOf(NewImages), _world.Deployment(Web).Metadata.Annotations[KwarmApi.ReleasedAnnotation]);
         Assert.Equal("Released", _world.HoldDurations.Single().Reason);
     }

@@ -81,7 +81,7 @@ public sealed class KubernetesHoldApiTests : IAsyncLifetime
     {
         _server.ScriptWrite(new ScriptedResponse.Json(409, AlreadyExists.Replace("prepullimages", "events", StringComparison.Ordinal)));
         _server.ScriptWrite(new ScriptedResponse.Json(404, ApiFixtures.Text("get-missing-404.json")));
-        var hookEvent = HoldEvents.Started(HoldWorld.Deployment("web", ["web:2"]), "abc", 1, "default", DateTime.UtcNow, "kwarm-0");
+        var hookEvent = HoldEvents.Started(HoldWorld.Deployment("web", ["web:2"]), HoldStart.Of("abc", DateTimeOffset.UtcNow), 1, "default", TimeSpan.FromMinutes(15), DateTime.UtcNow, "kwarm-0");
 
         Assert.False(await _api.CreateEventAsync(hookEvent, Token));
         await _api.DeletePrePullImageAsync("shop", "gone", Token);

@@ -66,6 +66,9 @@ internal sealed class FakePullCluster : IPullApi
 
     public ResourceCache<V1Pod> Pods { get; } = new();
 
+    /// <summary>The owners of hold PrePullImages, as the hold controller leaves them (annotations only matter).</summary>
+    public ResourceCache<V1Deployment> Deployments { get; } = new();
+
     public Dictionary<string, FakeImage> Registry { get; } = new(StringComparer.Ordinal);
 
     /// <summary>When set, status writes reach the cache only at <see cref="RevealImages"/> (a lagging PrePullImage watch).</summary>
@@ -514,7 +517,7 @@ internal sealed class FakePullCluster : IPullApi
 
     private PullEngine NewEngine()
     {
-        var engine = new PullEngine(Images, Nodes, Jobs, Pods, this, Options, Metrics, Time, NullLogger.Instance);
+        var engine = new PullEngine(Images, Nodes, Jobs, Pods, this, Options, Metrics, Time, NullLogger.Instance, Deployments);
         engine.Attach(key => _queue.Add(key), (key, delay) => _timers.Add((Time.GetUtcNow() + delay, key)));
         return engine;
     }

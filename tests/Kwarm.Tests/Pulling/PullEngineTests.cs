@@ -403,6 +403,37 @@ public sealed class PullEngineTests
     }
 
     [Fact]
+    public async Task A_finished_prepullimage_of_an_active_hold_outlives_the_ttl_until_the_hold_ends()
+    {
+        var cluster = new FakePullCluster(finishedTtl: TimeSpan.FromSeconds(30));
+        cluster.Registry["registry.local/missing:1"] = new FakeImage(TimeSpan.Zero, Missing: true);
+        cluster.AddNode(Node("node-1"));
+        var held = Image("shop", "held", new PrePullImageSpec { Image = "registry.local/missing:1", Retry = new RetrySpec { MaxAttempts = 1 } });
+        held.Metadata.OwnerReferences = [new V1OwnerReference { ApiVersion = "apps/v1", Kind = "Deployment", Name = "web", Uid = "dep-1", Controller = true }];
+        held.Metadata.Labels = new Dictionary<string, string> { [KwarmApi.HoldLabel] = "hold-1" };
+        cluster.Deployments.Upsert(new V1Deployment
+        {
+            Metadata = new V1ObjectMeta { Name = "web", NamespaceProperty = "shop", Annotations = new Dictionary<string, string> { [KwarmApi.HoldAnnotation] = "hold-1" } },
+        });
+        cluster.AddImage(held);
+        await cluster.AdvanceAsync(TimeSpan.FromSeconds(20), Second);
+        Assert.Equal(PrePullImagePhase.Failed, cluster.Image("shop", "held").Status!.Phase);
+
+        // Ten TTLs later the hold (onFailure: Wait) still lasts: its failed image must stay, or it would be created
+        // again and the known-bad image pulled once more.
+        await cluster.AdvanceAsync(TimeSpan.FromMinutes(5), Second);
+        Assert.NotNull(cluster.Images.Get("shop", "held"));
+        Assert.Single(cluster.Created);
+
+        cluster.Deployments.Upsert(new V1Deployment
+        {
+            Metadata = new V1ObjectMeta { Name = "web", NamespaceProperty = "shop", Annotations = new Dictionary<string, string> { [KwarmApi.ReleasedAnnotation] = "hold-1" } },
+        });
+        await cluster.AdvanceAsync(TimeSpan.FromMinutes(1), Second);
+        Assert.Null(cluster.Images.Get("shop", "held"));
+    }
+
+    [Fact]
     public async Task A_restarted_engine_continues_attempt_counts_from_the_status()
     {
         var cluster = new FakePullCluster();
