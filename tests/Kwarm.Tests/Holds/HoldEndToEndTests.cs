@@ -13,7 +13,7 @@ namespace Kwarm.Tests.Holds;
 /// (issue 6 scenarios 1 to 8), with the pull engine warming the nodes.
 /// </summary>
 [Collection(Kwarm.Tests.EndToEnd.OneSimulatedClusterAtATime.Name)]
-public sealed class HoldEndToEndTests : IAsyncLifetime
+public sealed partial class HoldEndToEndTests : IAsyncLifetime
 {
     private const string Shop = "shop";
     private const string Image1 = "registry.local/shop/web:1";
@@ -220,6 +220,7 @@ public sealed class HoldEndToEndTests : IAsyncLifetime
             var annotations = rs.Metadata.Annotations ?? new Dictionary<string, string>();
             Assert.False(annotations.ContainsKey(KwarmApi.HoldAnnotation), rs.Metadata.Name + " carries kwarm.io/hold");
             Assert.False(annotations.ContainsKey(KwarmApi.PolicyAnnotation), rs.Metadata.Name + " carries kwarm.io/policy");
+            Assert.False(annotations.ContainsKey(KwarmApi.HoldStartedAnnotation), rs.Metadata.Name + " carries kwarm.io/hold-started");
         });
     }
 

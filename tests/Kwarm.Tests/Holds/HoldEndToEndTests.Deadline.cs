@@ -1,0 +1,74 @@
+using Kwarm.Admission;
+using Kwarm.Holds;
+using Kwarm.Resources;
+
+namespace Kwarm.Tests.Holds;
+
+/// <summary>"A hold always ends by itself" (DESIGN §9), attacked on the simulator all at once.</summary>
+public sealed partial class HoldEndToEndTests
+{
+    private const int DeadlineSeconds = 30;
+
+    /// <summary>
+    /// A known-bad image under <c>onFailure: Wait</c>, a finished-PrePullImage TTL thirty times shorter than the hold,
+    /// the hold's PrePullImages deleted by hand, its policy edited, its leader killed and a fresh replica started: the
+    /// hold still ends at its start plus <c>maxDuration</c> (plus one reconcile), with one HoldStarted and one HoldReleased.
+    /// </summary>
+    [Fact]
+    public async Task A_hold_ends_at_maxDuration_through_a_short_ttl_deletions_a_policy_edit_a_failover_and_a_restart()
+    {
+        _bed.Cluster.Registry.MarkMissing(Image2);
+        string[] kwarmArgs = ["--leader-elect", "--finished-prepullimage-ttl", "1s"];
+        await StartAsync(maxDuration: DeadlineSeconds + "s", onFailure: "Wait", kwarmArgs);
+        await WaitUntilAsync(async () => await LeaderAsync() is not null, "the first replica to take the Lease");
+        var firstLeader = await LeaderAsync();
+        var follower = await _bed.StartKwarmAsAsync(StandbyAccount, kwarmArgs);
+        _bed.RouteWebhookTo(follower);
+
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image2);
+        await WaitForHoldAsync([Image2]);
+        await WaitUntilAsync(async () => HoldStart.Parse((await WebAsync()).Metadata.Annotations?.TryGetValue(KwarmApi.HoldStartedAnnotation, out var recorded) == true ? recorded : null) is not null,
+            "the hold's start record");
+        var start = HoldStart.Parse((await WebAsync()).Metadata.Annotations[KwarmApi.HoldStartedAnnotation])!;
+        Assert.Equal(HoldId.For([Image2]), start.HoldId);
+        var deadline = start.At.UtcDateTime.AddSeconds(DeadlineSeconds);
+
+        // The pull fails for good, then outlives the 1 s TTL without being deleted and created again.
+        await WaitUntilAsync(async () => (await PrePullImagesAsync()).Any(p => p.Status?.Phase == PrePullImagePhase.Failed), "the pull to fail");
+        var failed = (await PrePullImagesAsync()).Single();
+        await WaitUntilAsync(async () => (await KwarmEventsAsync("PullFailed")).Count == 1, "the PullFailed event");
+
+        // A person deletes the hold's PrePullImages: they come back, and the deadline does not move with them.
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "delete", "prepullimages", "-l", "kwarm.io/deployment=web", "--wait=false");
+        await WaitUntilAsync(async () => (await PrePullImagesAsync()).Any(p => p.Metadata.Uid != failed.Metadata.Uid), "the PrePullImage to be created again");
+
+        // The policy is edited mid-hold (not its maxDuration).
+        await _bed.Kubectl.SucceedAsync("patch", "prepullpolicy", "default", "--type=merge", "-p", """{"spec":{"retry":{"maxAttempts":2}}}""");
+
+        // The leader dies; the follower takes over once the Lease expires, and a fresh replica starts next to it.
+        await _bed.Replicas[0].StopAsync();
+        await _bed.StartKwarmAsync(kwarmArgs);
+        Assert.True((await WebAsync()).Spec.Paused, "released before the deadline: the test proves nothing");
+        await WaitUntilAsync(async () => await LeaderAsync() is { } holder && holder != firstLeader, "a new leader", seconds: 40);
+        var newLeaderAt = DateTime.UtcNow;
+
+        await WaitForReleaseAsync([Image2], seconds: DeadlineSeconds + 20);
+        var released = await ReleasedEventAsync();
+        Assert.Equal("Timeout", released.Action);
+        // Event times have whole seconds. Released at the deadline counted from the recorded start, or at once by a
+        // leader that took over after it had passed, never one maxDuration after any of the disturbances above.
+        var due = deadline > newLeaderAt ? deadline : newLeaderAt;
+        Assert.True(released.FirstTimestamp!.Value >= deadline.AddSeconds(-1), $"released at {released.FirstTimestamp:O}, before the deadline {deadline:O}");
+        Assert.True(released.FirstTimestamp.Value <= due.AddSeconds(3), $"released at {released.FirstTimestamp:O}, after the deadline {due:O}");
+        Assert.Single(await KwarmEventsAsync("HoldStarted"));
+        Assert.Single(await KwarmEventsAsync("PullFailed"));
+
+        // Kwarm itself never deleted the active hold's PrePullImages; it created them twice: at the start and after the
+        // person's deletion (a create refused as a duplicate by a replica whose cache lagged would be a third).
+        var kwarmRequests = _bed.Cluster.Audit.Snapshot()
+            .Where(entry => entry.Key.User.StartsWith("system:serviceaccount:kwarm-system:", StringComparison.Ordinal) && entry.Key.Resource == "prepullimages")
+            .ToList();
+        Assert.DoesNotContain(kwarmRequests, entry => entry.Key.Verb == "delete");
+        Assert.InRange(kwarmRequests.Where(entry => entry.Key.Verb == "create").Sum(entry => entry.Value), 2, 3);
+    }
+}
