@@ -49,7 +49,7 @@ printf '%s\n' "$current" | while read -r namespace name hold; do
     {\"op\":\"replace\",\"path\":\"/spec/paused\",\"value\":false},
     {\"op\":\"remove\",\"path\":\"/metadata/annotations/kwarm.io~1hold\"},
     {\"op\":\"add\",\"path\":\"/metadata/annotations/kwarm.io~1released\",\"value\":\"$hold\"}]" || true
-  kubectl annotate deployment --namespace "$namespace" "$name" kwarm.io/policy- kwarm.io/release- >/dev/null 2>&1 || true
+  kubectl annotate deployment --namespace "$namespace" "$name" kwarm.io/policy- kwarm.io/release- kwarm.io/hold-started- >/dev/null 2>&1 || true
 done
 
 remaining=$(held)
