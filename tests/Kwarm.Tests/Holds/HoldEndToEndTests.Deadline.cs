@@ -1,3 +1,4 @@
+using k8s;
 using Kwarm.Admission;
 using Kwarm.Holds;
 using Kwarm.Resources;
@@ -70,5 +71,36 @@ public sealed partial class HoldEndToEndTests
             .ToList();
         Assert.DoesNotContain(kwarmRequests, entry => entry.Key.Verb == "delete");
         Assert.InRange(kwarmRequests.Where(entry => entry.Key.Verb == "create").Sum(entry => entry.Value), 2, 3);
+    }
+
+    /// <summary>
+    /// A person who wants the rollout to wait past the hold: <c>kubectl rollout pause</c> is refused during a hold
+    /// (already paused), so they annotate <c>kwarm.io/keep-paused=true</c>; the hold ends, the rollout stays paused
+    /// until they resume it.
+    /// </summary>
+    [Fact]
+    public async Task Keep_paused_during_a_hold_leaves_the_rollout_paused_after_the_release_until_a_person_resumes_it()
+    {
+        KeepPullsBusy();
+        await StartAsync();
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image2);
+        await WaitForHoldAsync([Image2]);
+        var pause = await _bed.Kubectl.RunAsync("-n", Shop, "rollout", "pause", "deployment/web");
+        Assert.NotEqual(0, pause.ExitCode);
+        Assert.Contains("already paused", pause.Error, StringComparison.Ordinal);
+
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "annotate", "deployment/web", "kwarm.io/keep-paused=true");
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "annotate", "deployment/web", "kwarm.io/release=true");
+
+        await WaitUntilAsync(async () => (await WebAsync()).Metadata.Annotations?.ContainsKey(KwarmApi.ReleasedAnnotation) == true, "the release");
+        var released = await WebAsync();
+        Assert.True(released.Spec.Paused, "the release unpaused a rollout a person asked to keep paused");
+        Assert.False(released.Metadata.Annotations.ContainsKey(KwarmApi.KeepPausedAnnotation));
+        Assert.Contains("stays paused", (await ReleasedEventAsync()).Message, StringComparison.Ordinal);
+        Assert.DoesNotContain((await _bed.Client.AppsV1.ListNamespacedReplicaSetAsync(Shop, cancellationToken: TestContext.Current.CancellationToken)).Items,
+            rs => rs.Spec.Template.Spec.Containers[0].Image == Image2);
+
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "rollout", "resume", "deployment/web");
+        await AssertRolloutStartedAsync(Image2);
     }
 }
