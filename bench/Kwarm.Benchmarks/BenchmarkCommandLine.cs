@@ -14,7 +14,7 @@ internal static class BenchmarkCommandLine
           --rate N        requests per second, open loop (default 500)
           --duration S    measured seconds (default 30)
           --warmup S      seconds at the same rate before measuring, not recorded (default 5)
-          --fixture PATH  AdmissionReview to post (default ../shared/fixtures/admission/update-deployment-set-image.json)
+          --fixture PATH  AdmissionReview to post (default tests/fixtures/admission/update-deployment-set-image.json)
           --report PATH   markdown file whose "## Webhook" section is rewritten (default docs/benchmarks.md)
           --http2         use HTTP/2 instead of HTTP/1.1
         """;
@@ -66,7 +66,7 @@ internal static class BenchmarkCommandLine
         var root = RepositoryRoot();
         var options = new WebhookBenchmarkOptions
         {
-            FixturePath = Path.Combine(root, "..", "shared", "fixtures", "admission", "update-deployment-set-image.json"),
+            FixturePath = Path.Combine(root, "tests", "fixtures", "admission", "update-deployment-set-image.json"),
             ReportPath = Path.Combine(root, "docs", "benchmarks.md"),
         };
 

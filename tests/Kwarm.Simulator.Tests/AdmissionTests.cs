@@ -5,7 +5,7 @@ using Kwarm.Simulator.Hosting;
 
 namespace Kwarm.Simulator.Tests;
 
-/// <summary>The simulator calls mutating webhooks as kube-apiserver does (compared with ../shared/fixtures/admission).</summary>
+/// <summary>The simulator calls mutating webhooks as kube-apiserver does (compared with tests/fixtures/admission).</summary>
 public sealed class AdmissionTests : IAsyncLifetime
 {
     private const string Service = "kwarm-system/kwarm-webhook";

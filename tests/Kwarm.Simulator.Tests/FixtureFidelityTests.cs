@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 
 namespace Kwarm.Simulator.Tests;
 
-/// <summary>The simulator answers like the recorded kube-apiserver in ../shared/fixtures/api.</summary>
+/// <summary>The simulator answers like the recorded kube-apiserver in tests/fixtures/api.</summary>
 public sealed class FixtureFidelityTests
 {
     [Fact]

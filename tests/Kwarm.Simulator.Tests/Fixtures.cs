@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace Kwarm.Simulator.Tests;
 
-/// <summary>Finds the recorded API-server fixtures: <c>../shared/fixtures</c> next to the repository root.</summary>
+/// <summary>Finds the API-server answers recorded from a real kube-apiserver v1.24: <c>tests/fixtures</c> in the repository.</summary>
 internal static class Fixtures
 {
     private static readonly Lazy<string> Root = new(() =>
@@ -13,12 +13,12 @@ internal static class Fixtures
             directory = directory.Parent;
         }
 
-        if (directory?.Parent is null)
+        if (directory is null)
         {
             throw new InvalidOperationException("Kwarm.sln not found above " + AppContext.BaseDirectory);
         }
 
-        return Path.Combine(directory.Parent.FullName, "shared", "fixtures");
+        return Path.Combine(directory.FullName, "tests", "fixtures");
     });
 
     public static string PathOf(string relative) => Path.Combine(Root.Value, relative);

@@ -8,7 +8,7 @@ using Kwarm.Tests.Resources;
 namespace Kwarm.Tests.Admission;
 
 /// <summary>
-/// The AdmissionReview requests recorded from a real kube-apiserver (<c>../shared/fixtures/admission</c>), loaded as
+/// The AdmissionReview requests recorded from a real kube-apiserver (<c>tests/fixtures/admission</c>), loaded as
 /// editable JSON so that each row of the DESIGN §4 table is built from a real request rather than written by hand.
 /// </summary>
 internal static class AdmissionFixtures
@@ -103,7 +103,7 @@ internal static class AdmissionFixtures
 
     private static string FindFixtures()
     {
-        var fixtures = Path.Combine(RepositoryFiles.SharedFixtures, "admission");
+        var fixtures = Path.Combine(RepositoryFiles.RecordedFixtures, "admission");
         return Directory.Exists(fixtures)
             ? fixtures
             : throw new DirectoryNotFoundException($"The recorded fixtures are expected at {fixtures} (the repository's parent holds shared/).");

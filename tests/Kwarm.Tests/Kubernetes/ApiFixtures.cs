@@ -4,10 +4,10 @@ using Kwarm.Tests.Resources;
 
 namespace Kwarm.Tests.Kubernetes;
 
-/// <summary>The recorded API-server answers in <c>../shared/fixtures/api</c>, found from the repository root.</summary>
+/// <summary>The recorded API-server answers in <c>tests/fixtures/api</c>, found from the repository root.</summary>
 internal static class ApiFixtures
 {
-    private static readonly Lazy<string> Directory = new(() => System.IO.Path.Combine(RepositoryFiles.SharedFixtures, "api"));
+    private static readonly Lazy<string> Directory = new(() => System.IO.Path.Combine(RepositoryFiles.RecordedFixtures, "api"));
 
     public static string Path(string name) => System.IO.Path.Combine(Directory.Value, name);
 

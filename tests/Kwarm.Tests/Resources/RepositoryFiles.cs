@@ -5,8 +5,8 @@ internal static class RepositoryFiles
 {
     public static string Root { get; } = FindRoot();
 
-    /// <summary>The recorded API-server and admission fixtures in <c>../shared/fixtures</c>, beside the repository.</summary>
-    public static string SharedFixtures => Path.Combine(Path.GetDirectoryName(Root)!, "shared", "fixtures");
+    /// <summary>The API-server and admission answers recorded from a real kube-apiserver v1.24, in <c>tests/fixtures</c>.</summary>
+    public static string RecordedFixtures => Path.Combine(Root, "tests", "fixtures");
 
     public static string CrdsDirectory => Path.Combine(Root, "deploy", "crds");
 
