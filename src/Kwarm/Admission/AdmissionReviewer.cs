@@ -31,8 +31,8 @@ public sealed record ReviewOutcome
 /// A review carries the whole Deployment twice (<c>object</c> and <c>oldObject</c>), up to 3 MiB in all, of which the
 /// decision reads a few fields. So the body is read in one forward pass (<see cref="ReviewEnvelope"/>) that checks it
 /// is JSON, copies out the small envelope (everything but the two objects and <c>options</c>) to be read as a document,
-/// and notes where the two objects lie in the body; each is then read by <see cref="DeploymentSnapshot.Read(ReadOnlySpan{byte})"/>
-/// straight from the body. Nothing proportional to the objects' size is allocated: no document index of them, no copy.
+/// and reads those few fields of the two objects on its way (<see cref="DeploymentSnapshot"/>). Nothing proportional
+/// to the objects' size is allocated: no document index of them, no copy.
 /// </remarks>
 public sealed class AdmissionReviewer(IPolicyCatalog catalog, KwarmIdentity identity)
 {
@@ -95,7 +95,7 @@ public sealed class AdmissionReviewer(IPolicyCatalog catalog, KwarmIdentity iden
             return Invalid("the AdmissionReview request has no \"uid\"");
         }
 
-        var decision = Decide(request, body.Span, envelope);
+        var decision = Decide(request, envelope);
         var response = new AdmissionResponse
         {
             Uid = request.Uid,
@@ -115,20 +115,16 @@ public sealed class AdmissionReviewer(IPolicyCatalog catalog, KwarmIdentity iden
 
     public ReviewOutcome Review(ReadOnlySequence<byte> body) => Review(body.IsSingleSegment ? body.First : body.ToArray());
 
-    private HoldDecision Decide(AdmissionRequest request, ReadOnlySpan<byte> body, ReviewEnvelope envelope)
+    private HoldDecision Decide(AdmissionRequest request, ReviewEnvelope envelope)
     {
         // Matching needs the Deployment's labels; skip that work for what is answered without a policy anyway.
-        if (!string.IsNullOrEmpty(request.SubResource) || !HoldDecision.IsDeployment(request) || envelope.Object is not { } objectRange)
+        if (!string.IsNullOrEmpty(request.SubResource) || !HoldDecision.IsDeployment(request) || envelope.Object is not { } updated)
         {
             return HoldDecision.Decide(request, updated: null, previous: null, policy: null, identity);
         }
 
-        var updated = DeploymentSnapshot.Read(body[objectRange]);
         var policy = PolicyMatcher.Select(catalog.Policies, request.Namespace, updated.Labels);
-        var previous = policy is not null && request.Operation == AdmissionRequest.Update && envelope.OldObject is { } oldRange
-            ? DeploymentSnapshot.Read(body[oldRange])
-            : null;
-        return HoldDecision.Decide(request, updated, previous, policy, identity);
+        return HoldDecision.Decide(request, updated, envelope.OldObject, policy, identity);
     }
 
     private static string Warning(HoldDecision decision) => decision.Reason == HoldReason.HoldRestored

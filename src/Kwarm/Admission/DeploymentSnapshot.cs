@@ -73,9 +73,24 @@ public sealed record DeploymentSnapshot
     public static DeploymentSnapshot Read(ReadOnlySpan<byte> deployment)
     {
         var reader = new Utf8JsonReader(deployment, ReaderOptions);
+        reader.Read();
+        return Read(ref reader);
+    }
+
+    /// <summary>
+    /// Reads the value the reader is on (its first token), leaving the reader on the value's last token: the way the
+    /// webhook reads <c>object</c> and <c>oldObject</c> in its one pass over the body (<see cref="ReviewEnvelope"/>).
+    /// </summary>
+    /// <exception cref="JsonException">The value is not well-formed JSON.</exception>
+    public static DeploymentSnapshot Read(ref Utf8JsonReader reader)
+    {
         var metadata = new MetadataFields(Empty, Empty, HasAnnotationsMap: false);
         var spec = new SpecFields(Paused: false, Replicas: null, InitImages: [], Images: []);
-        if (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+        }
+        else
         {
             while (NextProperty(ref reader))
             {

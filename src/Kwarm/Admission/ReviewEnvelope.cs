@@ -4,17 +4,18 @@ using System.Text.Json;
 namespace Kwarm.Admission;
 
 /// <summary>
-/// The first and only full pass over an AdmissionReview body: it proves the body is one well-formed JSON value (as
+/// The one pass over an AdmissionReview body: it proves the body is one well-formed JSON value (as
 /// <see cref="JsonDocument"/> would, with the same messages), copies out the envelope — the review with its
-/// <c>request</c> stripped of <c>object</c>, <c>oldObject</c> and <c>options</c>, a few hundred bytes — and notes where
-/// in the body <c>object</c> and <c>oldObject</c> lie. The objects are skipped, not indexed: a near-limit review costs
-/// no document the size of its Deployments.
+/// <c>request</c> stripped of <c>object</c>, <c>oldObject</c> and <c>options</c>, a few hundred bytes — and reads the
+/// decision's fields of <c>object</c> and <c>oldObject</c> on the way (<see cref="DeploymentSnapshot"/>). The rest of
+/// the objects is skipped, not indexed or copied: a near-limit review costs no document the size of its Deployments,
+/// and is tokenized once.
 /// </summary>
 /// <param name="RootKind">What the body is; only an object has an envelope worth reading.</param>
 /// <param name="Json">The envelope as JSON text; the body's own bytes for everything kept, so escapes and duplicate fields read as they would there.</param>
-/// <param name="Object">Where <c>request.object</c> lies in the body; null when absent or JSON null.</param>
-/// <param name="OldObject">Where <c>request.oldObject</c> lies in the body; null when absent or JSON null.</param>
-internal sealed record ReviewEnvelope(JsonValueKind RootKind, ReadOnlyMemory<byte> Json, Range? Object, Range? OldObject)
+/// <param name="Object">The snapshot of <c>request.object</c>; null when absent or JSON null.</param>
+/// <param name="OldObject">The snapshot of <c>request.oldObject</c>; null when absent or JSON null.</param>
+internal sealed record ReviewEnvelope(JsonValueKind RootKind, ReadOnlyMemory<byte> Json, DeploymentSnapshot? Object, DeploymentSnapshot? OldObject)
 {
     /// <exception cref="JsonException">The body is not one well-formed JSON value.</exception>
     public static ReviewEnvelope Read(ReadOnlySpan<byte> body)
@@ -23,8 +24,8 @@ internal sealed record ReviewEnvelope(JsonValueKind RootKind, ReadOnlyMemory<byt
         reader.Read();
         var rootKind = KindOf(reader.TokenType);
         var envelope = new ArrayBufferWriter<byte>(512);
-        Range? objectRange = null;
-        Range? oldObjectRange = null;
+        DeploymentSnapshot? updated = null;
+        DeploymentSnapshot? previous = null;
         if (reader.TokenType == JsonTokenType.StartObject)
         {
             envelope.Write("{"u8);
@@ -39,11 +40,11 @@ internal sealed record ReviewEnvelope(JsonValueKind RootKind, ReadOnlyMemory<byt
                 if (isRequest)
                 {
                     // The last "request" is the one that counts, as for a document: forget an earlier one's objects.
-                    (objectRange, oldObjectRange) = (null, null);
+                    (updated, previous) = (null, null);
                     if (reader.TokenType == JsonTokenType.StartObject)
                     {
                         envelope.Write(body[nameStart..valueStart]);
-                        (objectRange, oldObjectRange) = CopyRequest(ref reader, body, envelope);
+                        (updated, previous) = CopyRequest(ref reader, body, envelope);
                         continue;
                     }
                 }
@@ -61,14 +62,14 @@ internal sealed record ReviewEnvelope(JsonValueKind RootKind, ReadOnlyMemory<byt
 
         // Past the root value: only whitespace may follow, or the reader throws as the document parser would.
         reader.Read();
-        return new ReviewEnvelope(rootKind, envelope.WrittenMemory, objectRange, oldObjectRange);
+        return new ReviewEnvelope(rootKind, envelope.WrittenMemory, updated, previous);
     }
 
-    /// <summary>Copies the request object without its three large fields; the reader ends on its closing brace.</summary>
-    private static (Range? Object, Range? OldObject) CopyRequest(ref Utf8JsonReader reader, ReadOnlySpan<byte> body, ArrayBufferWriter<byte> envelope)
+    /// <summary>Copies the request object without its three large fields, reading the two objects; the reader ends on its closing brace.</summary>
+    private static (DeploymentSnapshot? Object, DeploymentSnapshot? OldObject) CopyRequest(ref Utf8JsonReader reader, ReadOnlySpan<byte> body, ArrayBufferWriter<byte> envelope)
     {
-        Range? objectRange = null;
-        Range? oldObjectRange = null;
+        DeploymentSnapshot? updated = null;
+        DeploymentSnapshot? previous = null;
         envelope.Write("{"u8);
         var first = true;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -79,29 +80,29 @@ internal sealed record ReviewEnvelope(JsonValueKind RootKind, ReadOnlyMemory<byt
                 : reader.ValueTextEquals("options"u8) ? Field.Options
                 : Field.Other;
             reader.Read();
-            var valueStart = (int)reader.TokenStartIndex;
             var isNull = reader.TokenType == JsonTokenType.Null;
-            reader.Skip();
-            var valueEnd = TokenEnd(ref reader);
             switch (field)
             {
+                // The last one given counts, as in a document; JSON null is no object.
                 case Field.Object:
-                    objectRange = isNull ? null : valueStart..valueEnd;
+                    updated = isNull ? null : DeploymentSnapshot.Read(ref reader);
                     break;
                 case Field.OldObject:
-                    oldObjectRange = isNull ? null : valueStart..valueEnd;
+                    previous = isNull ? null : DeploymentSnapshot.Read(ref reader);
                     break;
                 case Field.Options:
+                    reader.Skip();
                     break;
                 default:
+                    reader.Skip();
                     Separate(envelope, ref first);
-                    envelope.Write(body[nameStart..valueEnd]);
+                    envelope.Write(body[nameStart..TokenEnd(ref reader)]);
                     break;
             }
         }
 
         envelope.Write("}"u8);
-        return (objectRange, oldObjectRange);
+        return (updated, previous);
     }
 
     private enum Field

@@ -73,7 +73,7 @@ public sealed class DeploymentSnapshotTests
     }
 
     [Fact]
-    public void The_envelope_keeps_everything_but_the_objects_and_options_and_says_where_the_objects_are()
+    public void The_envelope_keeps_everything_but_the_objects_and_options_and_reads_the_objects_on_its_way()
     {
         var body = AdmissionFixtures.Bytes(AdmissionFixtures.SetImage);
 
@@ -91,17 +91,22 @@ public sealed class DeploymentSnapshotTests
 
         using var whole = JsonDocument.Parse(body);
         var original = whole.RootElement.GetProperty("request");
-        Assert.Equal(original.GetProperty("object").GetRawText(), Encoding.UTF8.GetString(body[envelope.Object!.Value]));
-        Assert.Equal(original.GetProperty("oldObject").GetRawText(), Encoding.UTF8.GetString(body[envelope.OldObject!.Value]));
+        Assert.Equivalent(DeploymentSnapshot.Read(original.GetProperty("object")), envelope.Object);
+        Assert.Equivalent(DeploymentSnapshot.Read(original.GetProperty("oldObject")), envelope.OldObject);
+        Assert.Contains("registry.local/shop/api:1.1", envelope.Object!.Images);
+        Assert.Contains("registry.local/shop/api:1.0", envelope.OldObject!.Images);
     }
 
     [Theory]
-    [InlineData("""{"request":{"uid":"1","object":{"a":1}},"request":{"uid":"2","object":null}}""", false)]
-    [InlineData("""{"request":{"uid":"1","object":{"a":1}},"request":"x"}""", false)]
-    [InlineData("""{"request":{"uid":"1","object":null,"object":{"a":1}}}""", true)]
-    public void The_last_request_and_object_count(string body, bool hasObject)
+    [InlineData("""{"request":{"uid":"1","object":{"a":1}},"request":{"uid":"2","object":null}}""", null)]
+    [InlineData("""{"request":{"uid":"1","object":{"a":1}},"request":"x"}""", null)]
+    [InlineData("""{"request":{"uid":"1","object":null,"object":{"metadata":{"labels":{"v":"1"}}}}}""", "1")]
+    [InlineData("""{"request":{"uid":"1","object":{"metadata":{"labels":{"v":"1"}}},"object":{"metadata":{"labels":{"v":"2"}}}}}""", "2")]
+    public void The_last_request_and_object_count(string body, string? label)
     {
-        Assert.Equal(hasObject, ReviewEnvelope.Read(Encoding.UTF8.GetBytes(body)).Object is not null);
+        var updated = ReviewEnvelope.Read(Encoding.UTF8.GetBytes(body)).Object;
+
+        Assert.Equal(label, updated?.Labels["v"]);
     }
 
     [Theory]
