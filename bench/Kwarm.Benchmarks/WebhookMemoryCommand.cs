@@ -153,7 +153,7 @@ internal static class WebhookMemoryCommand
 
         text.AppendLine(string.Create(invariant, $"What it does: installs Kwarm on a small simulated cluster as the README's guided run does (CRDs, webhook configuration, the basic sample policy; Kwarm as its own process), " +
             $"then posts {options.Requests} AdmissionReviews of {measured.ReviewBytes:N0} bytes at once, over TLS straight to Kwarm's webhook port as the API server posts them, " +
-            $"{(options.Http2 ? "over HTTP/2" : "each on its own HTTP/1.1 connection (opened beforehand by a round of small reviews, as an API server under load keeps them open)")}, " +
+            $"{(options.Http2 ? "over HTTP/2 (which kube-apiserver does not use for admission webhooks)" : "each on its own HTTP/1.1 connection (kube-apiserver calls admission webhooks over HTTP/1.1; the connections are opened beforehand by a round of small reviews, as an API server under load keeps them open)")}, " +
             $"each with the API server's {options.Timeout.TotalSeconds:0} s timeout. Each review is the recorded `kubectl set image` (`{Path.GetFileName(options.FixturePath)}`) with its old and new object grown alike " +
             $"to about {measured.ReviewBytes / 2 / 1_000_000.0:0.00} MB, as a real Deployment gets near the API server's limit: {measured.EnvironmentVariables:N0} environment variables in the main container and the " +
             $"`kubectl.kubernetes.io/last-applied-configuration` annotation holding the object once more; every review has its own uid and is an image change the policy holds. " +
