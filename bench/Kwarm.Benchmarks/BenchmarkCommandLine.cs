@@ -17,6 +17,8 @@ internal static class BenchmarkCommandLine
           --fixture PATH  AdmissionReview to post (default tests/fixtures/admission/update-deployment-set-image.json)
           --report PATH   markdown file whose "## Webhook" section is rewritten (default docs/benchmarks.md)
           --http2         use HTTP/2 instead of HTTP/1.1
+
+        The other benchmarks: holds, scale and webhook-memory (each takes --help).
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, CancellationToken cancellationToken)
@@ -29,6 +31,11 @@ internal static class BenchmarkCommandLine
         if (args is ["load", .. var loadArguments])
         {
             return await LoadGenerator.RunAsync(loadArguments, output, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (args is ["webhook-memory", .. var memoryArguments])
+        {
+            return await WebhookMemoryCommand.RunAsync(memoryArguments, output, cancellationToken).ConfigureAwait(false);
         }
 
         if (args is ["scale", .. var scaleArguments])

@@ -7,15 +7,22 @@ using Microsoft.Extensions.Logging;
 namespace Kwarm.Admission;
 
 /// <summary>
-/// <c>POST /mutate/deployments</c>: reads the body under a size cap, answers with the reviewer's response, and
-/// turns every bad input into a 4xx with a plain-text reason. Never lets an exception escape to the server.
+/// <c>POST /mutate/deployments</c>: reads the body under a size cap into one buffer from the webhook's
+/// <see cref="AdmissionBodyBudget"/>, answers with the reviewer's response, and turns every bad input into a 4xx with
+/// a plain-text reason. Never lets an exception escape to the server.
 /// </summary>
-public sealed partial class AdmissionEndpoint(AdmissionReviewer reviewer, KwarmMetrics metrics, TimeProvider time, ILogger<AdmissionEndpoint> logger)
+public sealed partial class AdmissionEndpoint(AdmissionReviewer reviewer, AdmissionBodyBudget budget, KwarmMetrics metrics, TimeProvider time, ILogger<AdmissionEndpoint> logger)
 {
     /// <summary>The API server's own request limit; an AdmissionReview (object + old object) is never larger.</summary>
     public const long MaxBodyBytes = 3 * 1024 * 1024;
 
     public const string Path = "/mutate/deployments";
+
+    /// <summary>
+    /// A body without a Content-Length (chunked; the API server always sends the length) starts in a buffer this
+    /// large, which doubles as the body grows, each step taken from the budget like a new request.
+    /// </summary>
+    private const int ChunkedStartBytes = 64 * 1024;
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -29,37 +36,33 @@ public sealed partial class AdmissionEndpoint(AdmissionReviewer reviewer, KwarmM
             return;
         }
 
-        ReadResult read = default;
-        var reader = context.Request.BodyReader;
         try
         {
-            // Read the whole body before parsing, without copying it; stop as soon as it passes the cap.
-            while (true)
+            var body = await ReadBodyAsync(context.Request.BodyReader, context.Request.ContentLength, started, aborted).ConfigureAwait(false);
+            switch (body.Status)
             {
-                read = await reader.ReadAsync(aborted).ConfigureAwait(false);
-                if (read.Buffer.Length > MaxBodyBytes)
-                {
-                    reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+                case BodyStatus.TooLarge:
                     await RejectAsync(context, StatusCodes.Status413PayloadTooLarge, TooLarge(), started).ConfigureAwait(false);
                     return;
-                }
-
-                if (read.IsCompleted || read.IsCanceled)
-                {
-                    break;
-                }
-
-                reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+                case BodyStatus.OverBudget:
+                    var waited = time.GetElapsedTime(started);
+                    LogOverBudget(logger, budget.CapacityBytes, budget.Waiting, (long)waited.TotalMilliseconds);
+                    await RejectAsync(context, StatusCodes.Status429TooManyRequests, OverBudget(waited), started, KwarmMetrics.Decisions.Overloaded).ConfigureAwait(false);
+                    return;
             }
 
             ReviewOutcome outcome;
             try
             {
-                outcome = reviewer.Review(read.Buffer);
+                outcome = reviewer.Review(body.Buffer.AsMemory(0, body.Length));
             }
             finally
             {
-                reader.AdvanceTo(read.Buffer.End);
+                // Decided: the body is no longer needed, while the answer is being written.
+                if (body.Buffer.Length > 0)
+                {
+                    budget.Return(body.Buffer);
+                }
             }
 
             if (outcome.Error is { } error)
@@ -112,10 +115,110 @@ public sealed partial class AdmissionEndpoint(AdmissionReviewer reviewer, KwarmM
         }
     }
 
-    private async Task RejectAsync(HttpContext context, int status, string message, long started)
+    private enum BodyStatus
     {
-        LogRejected(logger, status, message);
-        metrics.WebhookRequest(KwarmMetrics.Decisions.Invalid, time.GetElapsedTime(started));
+        Read,
+        TooLarge,
+        OverBudget,
+    }
+
+    /// <summary>The body read, in a buffer from the budget (empty for an empty body) that the caller returns; or why it was not.</summary>
+    private readonly record struct BodyRead(BodyStatus Status, byte[] Buffer, int Length);
+
+    /// <summary>
+    /// Reads the whole body into one buffer from the budget, consuming the connection's buffers as it copies, so a
+    /// body is held once. The buffer is taken before the first byte is read: a request waiting for the budget holds
+    /// nothing but what the server has already received for it (bounded per connection, see KwarmHost). Unless the
+    /// body is read, every buffer taken is returned here, also when reading fails.
+    /// </summary>
+    private async Task<BodyRead> ReadBodyAsync(PipeReader reader, long? declared, long started, CancellationToken aborted)
+    {
+        if (declared == 0)
+        {
+            return new BodyRead(BodyStatus.Read, [], 0);
+        }
+
+        var buffer = await budget.TryRentAsync(declared is { } known ? (int)known : ChunkedStartBytes, WaitLeft(started), aborted).ConfigureAwait(false);
+        if (buffer is null)
+        {
+            return new BodyRead(BodyStatus.OverBudget, [], 0);
+        }
+
+        var length = 0;
+        var status = BodyStatus.Read;
+        try
+        {
+            while (status == BodyStatus.Read)
+            {
+                var read = await reader.ReadAsync(aborted).ConfigureAwait(false);
+                var data = read.Buffer;
+                while (!data.IsEmpty && status == BodyStatus.Read)
+                {
+                    if (length == buffer.Length)
+                    {
+                        // Only a body without a declared length can outgrow its buffer (Kestrel holds a declared one to its length).
+                        if (declared is not null || length >= MaxBodyBytes)
+                        {
+                            status = BodyStatus.TooLarge;
+                            break;
+                        }
+
+                        var grown = await budget.TryRentAsync((int)Math.Min(2L * buffer.Length, MaxBodyBytes), WaitLeft(started), aborted).ConfigureAwait(false);
+                        if (grown is null)
+                        {
+                            status = BodyStatus.OverBudget;
+                            break;
+                        }
+
+                        buffer.AsSpan(0, length).CopyTo(grown);
+                        budget.Return(buffer);
+                        buffer = grown;
+                    }
+
+                    var count = (int)Math.Min(data.Length, buffer.Length - length);
+                    data.Slice(0, count).CopyTo(buffer.AsSpan(length));
+                    length += count;
+                    data = data.Slice(count);
+                }
+
+                reader.AdvanceTo(read.Buffer.End);
+                if (read.IsCompleted || read.IsCanceled)
+                {
+                    break;
+                }
+            }
+
+            if (status == BodyStatus.Read && length > MaxBodyBytes)
+            {
+                status = BodyStatus.TooLarge;
+            }
+        }
+        catch
+        {
+            budget.Return(buffer);
+            throw;
+        }
+
+        if (status != BodyStatus.Read)
+        {
+            budget.Return(buffer);
+            return new BodyRead(status, [], 0);
+        }
+
+        return new BodyRead(status, buffer, length);
+    }
+
+    /// <summary>What is left of the longest wait for the budget, counted from the request's arrival.</summary>
+    private TimeSpan WaitLeft(long started) => budget.MaxWait - time.GetElapsedTime(started);
+
+    private async Task RejectAsync(HttpContext context, int status, string message, long started, string decision = KwarmMetrics.Decisions.Invalid)
+    {
+        if (decision == KwarmMetrics.Decisions.Invalid)
+        {
+            LogRejected(logger, status, message);
+        }
+
+        metrics.WebhookRequest(decision, time.GetElapsedTime(started));
         if (context.Response.HasStarted)
         {
             return;
@@ -126,10 +229,18 @@ public sealed partial class AdmissionEndpoint(AdmissionReviewer reviewer, KwarmM
         await context.Response.WriteAsync(message + "\n", context.RequestAborted).ConfigureAwait(false);
     }
 
+    private string OverBudget(TimeSpan waited) =>
+        $"the Kwarm webhook is busy: the request bodies it is reading already take its {budget.CapacityBytes}-byte budget and this one waited {waited.TotalMilliseconds:0} ms; " +
+        "the change is admitted un-held by failurePolicy Ignore";
+
     private static string TooLarge() => $"the request body is larger than {MaxBodyBytes} bytes (3 MiB), the API server's own limit";
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "Refused an admission request with HTTP {Status}: {Reason}")]
     private static partial void LogRejected(ILogger logger, int status, string reason);
+
+    [LoggerMessage(EventId = 4006, Level = LogLevel.Warning,
+        Message = "Refused an admission request with HTTP 429: the bodies in flight held the {Capacity}-byte budget for {WaitedMs} ms ({Waiting} more waiting); the change goes through un-held")]
+    private static partial void LogOverBudget(ILogger logger, long capacity, int waiting, long waitedMs);
 
     [LoggerMessage(EventId = 4004, Level = LogLevel.Debug, Message = "Admission connection lost before an answer: {Reason}")]
     private static partial void LogConnectionLost(ILogger logger, string reason);

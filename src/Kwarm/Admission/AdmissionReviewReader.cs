@@ -25,7 +25,8 @@ public sealed class InvalidAdmissionReviewException : Exception
 /// Maps the envelope of an AdmissionReview onto <see cref="AdmissionRequest"/> straight from a parsed document,
 /// leaving <c>object</c>, <c>oldObject</c> and <c>options</c> as elements of that same document. The serializer
 /// would copy each of them into a document of its own: two copies of the Deployment per request, the bulk of the
-/// webhook's allocations. The elements are valid only while the document is.
+/// webhook's allocations. The elements are valid only while the document is. The webhook itself hands it the
+/// envelope only (<see cref="ReviewEnvelope"/>), without the objects, which it reads in place from the body.
 /// </summary>
 public static class AdmissionReviewReader
 {

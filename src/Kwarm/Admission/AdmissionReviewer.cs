@@ -15,7 +15,7 @@ public sealed record ReviewOutcome
 
     public HoldDecision? Decision { get; init; }
 
-    /// <summary>The request's envelope, without <c>object</c>, <c>oldObject</c> and <c>options</c> (read in place and gone with the body).</summary>
+    /// <summary>The request's envelope, without <c>object</c>, <c>oldObject</c> and <c>options</c> (read in place from the body, never kept).</summary>
     public AdmissionRequest? Request { get; init; }
 
     /// <summary>The <c>decision</c> label of <c>kwarm_webhook_requests_total</c>.</summary>
@@ -27,99 +27,104 @@ public sealed record ReviewOutcome
 /// Turns an HTTP body into an AdmissionReview answer: validates the envelope, finds the policy in the
 /// in-memory catalogue, runs <see cref="HoldDecision"/>. No I/O, so it is tested without a server.
 /// </summary>
+/// <remarks>
+/// A review carries the whole Deployment twice (<c>object</c> and <c>oldObject</c>), up to 3 MiB in all, of which the
+/// decision reads a few fields. So the body is read in one forward pass (<see cref="ReviewEnvelope"/>) that checks it
+/// is JSON, copies out the small envelope (everything but the two objects and <c>options</c>) to be read as a document,
+/// and reads those few fields of the two objects on its way (<see cref="DeploymentSnapshot"/>). Nothing proportional
+/// to the objects' size is allocated: no document index of them, no copy.
+/// </remarks>
 public sealed class AdmissionReviewer(IPolicyCatalog catalog, KwarmIdentity identity)
 {
     /// <summary>Deep enough for any Kubernetes object (managedFields nest deeply), bounded against hostile input.</summary>
-    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 128 };
+    public const int MaxDepth = 128;
 
-    public ReviewOutcome Review(ReadOnlySequence<byte> body)
+    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = MaxDepth };
+
+    public ReviewOutcome Review(ReadOnlyMemory<byte> body)
     {
         if (body.IsEmpty)
         {
             return Invalid("the request body is empty; expected an admission.k8s.io/v1 AdmissionReview");
         }
 
-        JsonDocument document;
+        ReviewEnvelope envelope;
         try
         {
-            // One pooled parse of the whole body; the reviewed objects are read in place, never copied.
-            document = JsonDocument.Parse(body, ParseOptions);
+            envelope = ReviewEnvelope.Read(body.Span);
         }
         catch (JsonException exception)
         {
             return Invalid($"the request body is not valid JSON: {exception.Message}");
         }
 
-        using (document)
+        if (envelope.RootKind != JsonValueKind.Object)
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                return Invalid($"the request body is {AdmissionReviewReader.Describe(root.ValueKind)} in JSON, not an admission.k8s.io/v1 AdmissionReview object");
-            }
-
-            AdmissionRequest request;
-            try
-            {
-                var apiVersion = AdmissionReviewReader.ReadString(root, "apiVersion", "$");
-                var kind = AdmissionReviewReader.ReadString(root, "kind", "$");
-                if (!string.Equals(apiVersion, AdmissionReview.V1ApiVersion, StringComparison.Ordinal)
-                    || !string.Equals(kind, AdmissionReview.ReviewKind, StringComparison.Ordinal))
-                {
-                    return Invalid($"expected apiVersion \"{AdmissionReview.V1ApiVersion}\" and kind \"{AdmissionReview.ReviewKind}\", " +
-                        $"got apiVersion \"{apiVersion}\" and kind \"{kind}\" (register the webhook with admissionReviewVersions: [v1])");
-                }
-
-                if (!root.TryGetProperty("request", out var requestElement) || requestElement.ValueKind == JsonValueKind.Null)
-                {
-                    return Invalid("the AdmissionReview has no \"request\"");
-                }
-
-                request = AdmissionReviewReader.ReadRequest(requestElement);
-            }
-            catch (InvalidAdmissionReviewException exception)
-            {
-                return Invalid($"the request body is not a valid AdmissionReview: {exception.Message}");
-            }
-
-            if (string.IsNullOrEmpty(request.Uid))
-            {
-                return Invalid("the AdmissionReview request has no \"uid\"");
-            }
-
-            var decision = Decide(request);
-            var response = new AdmissionResponse
-            {
-                Uid = request.Uid,
-                Allowed = true,
-                PatchType = decision.Holds ? AdmissionResponse.JsonPatchType : null,
-                Patch = decision.Holds ? JsonPatchOperation.Serialize(decision.Patch) : null,
-                Warnings = decision.Holds ? [Warning(decision)] : null,
-            };
-            var answer = new AdmissionReview { ApiVersion = AdmissionReview.V1ApiVersion, Kind = AdmissionReview.ReviewKind, Response = response };
-            return new ReviewOutcome
-            {
-                ResponseBody = JsonSerializer.SerializeToUtf8Bytes(answer, AdmissionJsonContext.Default.AdmissionReview),
-                Decision = decision,
-                // The elements die with the document; the outcome keeps the request's identity only.
-                Request = request with { Object = null, OldObject = null, Options = null },
-            };
+            return Invalid($"the request body is {AdmissionReviewReader.Describe(envelope.RootKind)} in JSON, not an admission.k8s.io/v1 AdmissionReview object");
         }
+
+        using var document = JsonDocument.Parse(envelope.Json, ParseOptions);
+        var root = document.RootElement;
+        AdmissionRequest request;
+        try
+        {
+            var apiVersion = AdmissionReviewReader.ReadString(root, "apiVersion", "$");
+            var kind = AdmissionReviewReader.ReadString(root, "kind", "$");
+            if (!string.Equals(apiVersion, AdmissionReview.V1ApiVersion, StringComparison.Ordinal)
+                || !string.Equals(kind, AdmissionReview.ReviewKind, StringComparison.Ordinal))
+            {
+                return Invalid($"expected apiVersion \"{AdmissionReview.V1ApiVersion}\" and kind \"{AdmissionReview.ReviewKind}\", " +
+                    $"got apiVersion \"{apiVersion}\" and kind \"{kind}\" (register the webhook with admissionReviewVersions: [v1])");
+            }
+
+            if (!root.TryGetProperty("request", out var requestElement) || requestElement.ValueKind == JsonValueKind.Null)
+            {
+                return Invalid("the AdmissionReview has no \"request\"");
+            }
+
+            // The envelope holds no object, old object or options: those stay in the body, read below.
+            request = AdmissionReviewReader.ReadRequest(requestElement);
+        }
+        catch (InvalidAdmissionReviewException exception)
+        {
+            return Invalid($"the request body is not a valid AdmissionReview: {exception.Message}");
+        }
+
+        if (string.IsNullOrEmpty(request.Uid))
+        {
+            return Invalid("the AdmissionReview request has no \"uid\"");
+        }
+
+        var decision = Decide(request, envelope);
+        var response = new AdmissionResponse
+        {
+            Uid = request.Uid,
+            Allowed = true,
+            PatchType = decision.Holds ? AdmissionResponse.JsonPatchType : null,
+            Patch = decision.Holds ? JsonPatchOperation.Serialize(decision.Patch) : null,
+            Warnings = decision.Holds ? [Warning(decision)] : null,
+        };
+        var answer = new AdmissionReview { ApiVersion = AdmissionReview.V1ApiVersion, Kind = AdmissionReview.ReviewKind, Response = response };
+        return new ReviewOutcome
+        {
+            ResponseBody = JsonSerializer.SerializeToUtf8Bytes(answer, AdmissionJsonContext.Default.AdmissionReview),
+            Decision = decision,
+            Request = request,
+        };
     }
 
-    public ReviewOutcome Review(ReadOnlyMemory<byte> body) => Review(new ReadOnlySequence<byte>(body));
+    public ReviewOutcome Review(ReadOnlySequence<byte> body) => Review(body.IsSingleSegment ? body.First : body.ToArray());
 
-    private HoldDecision Decide(AdmissionRequest request)
+    private HoldDecision Decide(AdmissionRequest request, ReviewEnvelope envelope)
     {
         // Matching needs the Deployment's labels; skip that work for what is answered without a policy anyway.
-        if (!string.IsNullOrEmpty(request.SubResource) || !HoldDecision.IsDeployment(request) || request.Object is not { } deployment)
+        if (!string.IsNullOrEmpty(request.SubResource) || !HoldDecision.IsDeployment(request) || envelope.Object is not { } updated)
         {
-            return HoldDecision.Decide(request, policy: null, identity);
+            return HoldDecision.Decide(request, updated: null, previous: null, policy: null, identity);
         }
 
-        var updated = DeploymentSnapshot.Read(deployment);
         var policy = PolicyMatcher.Select(catalog.Policies, request.Namespace, updated.Labels);
-        return HoldDecision.Decide(request, updated, policy, identity);
+        return HoldDecision.Decide(request, updated, envelope.OldObject, policy, identity);
     }
 
     private static string Warning(HoldDecision decision) => decision.Reason == HoldReason.HoldRestored

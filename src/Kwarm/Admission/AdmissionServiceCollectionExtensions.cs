@@ -42,6 +42,7 @@ public static class AdmissionServiceCollectionExtensions
             return KwarmIdentity.ForServiceAccount(options.Namespace, options.ServiceAccountName);
         });
         services.TryAddSingleton<AdmissionReviewer>();
+        services.TryAddSingleton(provider => new AdmissionBodyBudget(provider.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<AdmissionEndpoint>();
 
         services.TryAddSingleton<FileServingCertificateSource>();

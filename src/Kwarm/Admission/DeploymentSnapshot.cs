@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Kwarm.Resources;
 
@@ -61,90 +62,263 @@ public sealed record DeploymentSnapshot
 
     private static readonly IDictionary<string, string> Empty = FrozenDictionary<string, string>.Empty;
 
-    public static DeploymentSnapshot Read(JsonElement deployment)
+    /// <summary>As deep as the webhook's parse of the whole review allows (<see cref="AdmissionReviewer"/>).</summary>
+    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = AdmissionReviewer.MaxDepth };
+
+    public static DeploymentSnapshot Read(JsonElement deployment) => Read(JsonMarshal.GetRawUtf8Value(deployment));
+
+    /// <summary>
+    /// Reads the snapshot from the object's JSON in one forward pass: everything else (the pod template's env, a
+    /// <c>last-applied-configuration</c> annotation, managedFields — nearly all of a large object) is skipped without
+    /// being copied or indexed. A field given twice counts by its last value, as with <see cref="JsonElement"/>.
+    /// </summary>
+    /// <exception cref="JsonException">The bytes are not one well-formed JSON value.</exception>
+    public static DeploymentSnapshot Read(ReadOnlySpan<byte> deployment)
     {
-        var metadata = Property(deployment, "metadata", JsonValueKind.Object);
-        var annotations = metadata is { } meta ? Property(meta, "annotations", JsonValueKind.Object) : null;
-        var spec = Property(deployment, "spec", JsonValueKind.Object);
+        var reader = new Utf8JsonReader(deployment, ReaderOptions);
+        reader.Read();
+        return Read(ref reader);
+    }
 
-        var paused = spec is { } s && s.TryGetProperty("paused", out var pausedValue) && pausedValue.ValueKind == JsonValueKind.True;
-        int? replicas = spec is { } sr && sr.TryGetProperty("replicas", out var replicasValue)
-            && replicasValue.ValueKind == JsonValueKind.Number && replicasValue.TryGetInt32(out var count) ? count : null;
-
-        var images = new SortedSet<string>(StringComparer.Ordinal);
-        if (spec is { } sp && Property(sp, "template", JsonValueKind.Object) is { } template
-            && Property(template, "spec", JsonValueKind.Object) is { } podSpec)
+    /// <summary>
+    /// Reads the value the reader is on (its first token), leaving the reader on the value's last token: the way the
+    /// webhook reads <c>object</c> and <c>oldObject</c> in its one pass over the body (<see cref="ReviewEnvelope"/>).
+    /// </summary>
+    /// <exception cref="JsonException">The value is not well-formed JSON.</exception>
+    public static DeploymentSnapshot Read(ref Utf8JsonReader reader)
+    {
+        var metadata = new MetadataFields(Empty, Empty, HasAnnotationsMap: false);
+        var spec = new SpecFields(Paused: false, Replicas: null, InitImages: [], Images: []);
+        if (reader.TokenType != JsonTokenType.StartObject)
         {
-            AddImages(podSpec, "initContainers", images);
-            AddImages(podSpec, "containers", images);
+            reader.Skip();
+        }
+        else
+        {
+            while (NextProperty(ref reader))
+            {
+                if (reader.ValueTextEquals("metadata"u8))
+                {
+                    reader.Read();
+                    metadata = reader.TokenType == JsonTokenType.StartObject ? ReadMetadata(ref reader) : new MetadataFields(Empty, Empty, HasAnnotationsMap: false);
+                }
+                else if (reader.ValueTextEquals("spec"u8))
+                {
+                    reader.Read();
+                    spec = reader.TokenType == JsonTokenType.StartObject ? ReadSpec(ref reader) : new SpecFields(Paused: false, Replicas: null, InitImages: [], Images: []);
+                }
+
+                SkipValue(ref reader);
+            }
         }
 
+        var images = new SortedSet<string>(spec.InitImages, StringComparer.Ordinal);
+        images.UnionWith(spec.Images);
         return new DeploymentSnapshot
         {
-            Labels = metadata is { } m ? StringMap(Property(m, "labels", JsonValueKind.Object)) : Empty,
-            KwarmAnnotations = KwarmOnly(annotations),
-            HasAnnotationsMap = annotations is not null,
-            Paused = paused,
-            Replicas = replicas,
+            Labels = metadata.Labels,
+            KwarmAnnotations = metadata.KwarmAnnotations,
+            HasAnnotationsMap = metadata.HasAnnotationsMap,
+            Paused = spec.Paused,
+            Replicas = spec.Replicas,
             Images = [.. images],
         };
     }
 
-    private static void AddImages(JsonElement podSpec, string field, SortedSet<string> images)
+    private readonly record struct MetadataFields(IDictionary<string, string> Labels, IDictionary<string, string> KwarmAnnotations, bool HasAnnotationsMap);
+
+    private readonly record struct SpecFields(bool Paused, int? Replicas, IReadOnlyList<string> InitImages, IReadOnlyList<string> Images);
+
+    /// <summary>Moves to the next property name of the current object; false at its end.</summary>
+    private static bool NextProperty(ref Utf8JsonReader reader) => reader.Read() && reader.TokenType == JsonTokenType.PropertyName;
+
+    /// <summary>From a property name or a value, to the last token of that property's value.</summary>
+    private static void SkipValue(ref Utf8JsonReader reader)
     {
-        if (Property(podSpec, field, JsonValueKind.Array) is not { } containers)
+        if (reader.TokenType == JsonTokenType.PropertyName)
         {
-            return;
+            reader.Read();
         }
 
-        foreach (var container in containers.EnumerateArray())
-        {
-            if (container.ValueKind == JsonValueKind.Object
-                && container.TryGetProperty("image", out var image)
-                && image.ValueKind == JsonValueKind.String
-                && image.GetString() is { Length: > 0 } reference)
-            {
-                images.Add(reference);
-            }
-        }
+        reader.Skip();
     }
 
-    private static JsonElement? Property(JsonElement element, string name, JsonValueKind kind) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == kind ? value : null;
-
-    private static IDictionary<string, string> KwarmOnly(JsonElement? annotations)
+    private static MetadataFields ReadMetadata(ref Utf8JsonReader reader)
     {
-        if (annotations is not { } element)
+        var fields = new MetadataFields(Empty, Empty, HasAnnotationsMap: false);
+        while (NextProperty(ref reader))
         {
-            return Empty;
+            if (reader.ValueTextEquals("labels"u8))
+            {
+                reader.Read();
+                fields = fields with { Labels = reader.TokenType == JsonTokenType.StartObject ? ReadStringMap(ref reader) : Empty };
+            }
+            else if (reader.ValueTextEquals("annotations"u8))
+            {
+                reader.Read();
+                var isMap = reader.TokenType == JsonTokenType.StartObject;
+                fields = fields with { KwarmAnnotations = isMap ? ReadKwarmAnnotations(ref reader) : Empty, HasAnnotationsMap = isMap };
+            }
+
+            SkipValue(ref reader);
         }
 
-        Dictionary<string, string>? result = null;
-        foreach (var key in ReadAnnotations)
+        return fields;
+    }
+
+    private static SpecFields ReadSpec(ref Utf8JsonReader reader)
+    {
+        var fields = new SpecFields(Paused: false, Replicas: null, InitImages: [], Images: []);
+        while (NextProperty(ref reader))
         {
-            if (element.TryGetProperty(key, out var value) && value.ValueKind == JsonValueKind.String)
+            if (reader.ValueTextEquals("paused"u8))
             {
-                (result ??= new Dictionary<string, string>(StringComparer.Ordinal))[key] = value.GetString()!;
+                reader.Read();
+                fields = fields with { Paused = reader.TokenType == JsonTokenType.True };
             }
+            else if (reader.ValueTextEquals("replicas"u8))
+            {
+                reader.Read();
+                fields = fields with { Replicas = reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var count) ? count : null };
+            }
+            else if (reader.ValueTextEquals("template"u8))
+            {
+                reader.Read();
+                var (init, containers) = reader.TokenType == JsonTokenType.StartObject ? ReadTemplate(ref reader) : ([], []);
+                fields = fields with { InitImages = init, Images = containers };
+            }
+
+            SkipValue(ref reader);
+        }
+
+        return fields;
+    }
+
+    private static (IReadOnlyList<string> Init, IReadOnlyList<string> Containers) ReadTemplate(ref Utf8JsonReader reader)
+    {
+        (IReadOnlyList<string> Init, IReadOnlyList<string> Containers) images = ([], []);
+        while (NextProperty(ref reader))
+        {
+            if (reader.ValueTextEquals("spec"u8))
+            {
+                reader.Read();
+                images = ([], []);
+                if (reader.TokenType == JsonTokenType.StartObject)
+                {
+                    while (NextProperty(ref reader))
+                    {
+                        if (reader.ValueTextEquals("initContainers"u8))
+                        {
+                            reader.Read();
+                            images = images with { Init = ReadImages(ref reader) };
+                        }
+                        else if (reader.ValueTextEquals("containers"u8))
+                        {
+                            reader.Read();
+                            images = images with { Containers = ReadImages(ref reader) };
+                        }
+
+                        SkipValue(ref reader);
+                    }
+                }
+            }
+
+            SkipValue(ref reader);
+        }
+
+        return images;
+    }
+
+    /// <summary>The non-empty <c>image</c> of each container object of an array; anything but an array has none.</summary>
+    private static List<string> ReadImages(ref Utf8JsonReader reader)
+    {
+        var images = new List<string>();
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            return images;
+        }
+
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                reader.Skip();
+                continue;
+            }
+
+            string? image = null;
+            while (NextProperty(ref reader))
+            {
+                if (reader.ValueTextEquals("image"u8))
+                {
+                    reader.Read();
+                    image = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                }
+
+                SkipValue(ref reader);
+            }
+
+            if (image is { Length: > 0 })
+            {
+                images.Add(image);
+            }
+        }
+
+        return images;
+    }
+
+    /// <summary>Only the annotations the decision reads; the names of the others are compared, never copied.</summary>
+    private static IDictionary<string, string> ReadKwarmAnnotations(ref Utf8JsonReader reader)
+    {
+        Dictionary<string, string>? result = null;
+        while (NextProperty(ref reader))
+        {
+            var key = ReadAnnotationNamed(ref reader);
+            reader.Read();
+            if (key is not null)
+            {
+                if (reader.TokenType == JsonTokenType.String)
+                {
+                    (result ??= new Dictionary<string, string>(StringComparer.Ordinal))[key] = reader.GetString()!;
+                }
+                else
+                {
+                    result?.Remove(key);
+                }
+            }
+
+            reader.Skip();
         }
 
         return result ?? Empty;
     }
 
-    private static IDictionary<string, string> StringMap(JsonElement? map)
+    private static string? ReadAnnotationNamed(ref Utf8JsonReader reader)
     {
-        if (map is not { } element)
+        foreach (var candidate in ReadAnnotations)
         {
-            return Empty;
+            if (reader.ValueTextEquals(candidate))
+            {
+                return candidate;
+            }
         }
 
+        return null;
+    }
+
+    private static Dictionary<string, string> ReadStringMap(ref Utf8JsonReader reader)
+    {
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var property in element.EnumerateObject())
+        while (NextProperty(ref reader))
         {
-            if (property.Value.ValueKind == JsonValueKind.String)
+            var name = reader.GetString()!;
+            reader.Read();
+            if (reader.TokenType == JsonTokenType.String)
             {
-                result[property.Name] = property.Value.GetString()!;
+                result[name] = reader.GetString()!;
             }
+
+            reader.Skip();
         }
 
         return result;

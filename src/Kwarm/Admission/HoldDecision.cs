@@ -42,11 +42,22 @@ public sealed record HoldDecision(HoldReason Reason, IReadOnlyList<JsonPatchOper
 
     public bool Holds => Patch.Count > 0;
 
-    public static HoldDecision Decide(AdmissionRequest request, PrePullPolicy? policy, KwarmIdentity identity) =>
-        Decide(request, updated: null, policy, identity);
+    /// <summary>Decides from the request's <c>object</c> and <c>oldObject</c> elements.</summary>
+    public static HoldDecision Decide(AdmissionRequest request, PrePullPolicy? policy, KwarmIdentity identity)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return Decide(
+            request,
+            request.Object is { } updated ? DeploymentSnapshot.Read(updated) : null,
+            request.OldObject is { } previous ? DeploymentSnapshot.Read(previous) : null,
+            policy,
+            identity);
+    }
 
-    /// <param name="updated">The request's object, when the caller already read it to match the policy.</param>
-    internal static HoldDecision Decide(AdmissionRequest request, DeploymentSnapshot? updated, PrePullPolicy? policy, KwarmIdentity identity)
+    /// <param name="request">The envelope; its <c>object</c> and <c>oldObject</c> are not read here.</param>
+    /// <param name="updated">The request's object, null when the request has none.</param>
+    /// <param name="previous">The request's old object, null when the request has none.</param>
+    internal static HoldDecision Decide(AdmissionRequest request, DeploymentSnapshot? updated, DeploymentSnapshot? previous, PrePullPolicy? policy, KwarmIdentity identity)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(identity);
@@ -56,7 +67,7 @@ public sealed record HoldDecision(HoldReason Reason, IReadOnlyList<JsonPatchOper
             return Allow(HoldReason.Subresource);
         }
 
-        if (!IsDeployment(request) || request.Object is not { } newJson)
+        if (!IsDeployment(request) || updated is null)
         {
             return Allow(HoldReason.NotADeployment);
         }
@@ -66,7 +77,6 @@ public sealed record HoldDecision(HoldReason Reason, IReadOnlyList<JsonPatchOper
             return Allow(HoldReason.NoMatchingPolicy);
         }
 
-        updated ??= DeploymentSnapshot.Read(newJson);
         if (updated.Skipped)
         {
             return Allow(HoldReason.SkipAnnotation);
@@ -85,8 +95,7 @@ public sealed record HoldDecision(HoldReason Reason, IReadOnlyList<JsonPatchOper
                 return hold?.OnCreate == true
                     ? DecideImageChange(updated, previous: null, policy, holdEnabled)
                     : Allow(HoldReason.CreateWithoutHoldOnCreate);
-            case AdmissionRequest.Update when request.OldObject is { } oldJson:
-                var previous = DeploymentSnapshot.Read(oldJson);
+            case AdmissionRequest.Update when previous is not null:
                 return updated.HasSameImages(previous)
                     ? DecideSameImages(updated, previous, policy, holdEnabled)
                     : DecideImageChange(updated, previous, policy, holdEnabled);

@@ -96,6 +96,7 @@ public static class KwarmHost
         builder.Logging.AddKwarmConsole(KwarmLogging.UsesJson(settings.LogFormat, environment));
         AddHostServices(builder.Services, sources);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.ApplicationServices.GetRequiredService<KwarmListeners>().Configure(kestrel));
+        builder.WebHost.UseSockets(sockets => sockets.MaxReadBufferSize = KwarmListeners.ReadAheadBytes);
         return new KwarmLaunch(builder, 0);
     }
 

@@ -19,6 +19,9 @@ public sealed class KwarmMetrics
         public const string Hold = "hold";
         public const string Allow = "allow";
         public const string Invalid = "invalid";
+
+        /// <summary>Answered HTTP 429: the webhook's memory budget for request bodies stayed taken (AdmissionBodyBudget).</summary>
+        public const string Overloaded = "overloaded";
     }
 
     /// <summary>Values of the <c>result</c> label of <c>kwarm_pulls_total</c>.</summary>
@@ -61,7 +64,7 @@ public sealed class KwarmMetrics
 
         // A zero per known label makes every series visible before its first event, so rate() works from the start.
         // (Counter.Add(0) would not do: measurements made before a listener attaches are lost.)
-        foreach (var decision in new[] { Decisions.Hold, Decisions.Allow, Decisions.Invalid })
+        foreach (var decision in new[] { Decisions.Hold, Decisions.Allow, Decisions.Invalid, Decisions.Overloaded })
         {
             _webhookRequests[decision] = 0;
         }

@@ -1,8 +1,11 @@
 using System.Diagnostics.Metrics;
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Kwarm.Admission;
 using Kwarm.Hosting;
 using Kwarm.Observability;
@@ -10,13 +13,18 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Kwarm.Tests.Admission;
 
-/// <summary>The endpoint over real HTTP on 127.0.0.1: bad input gets a clear 4xx, good input the review answer.</summary>
+/// <summary>
+/// The endpoint over real HTTP on 127.0.0.1: bad input gets a clear 4xx, good input the review answer, and the body
+/// budget is waited for, refused with 429 when it stays taken, and returned after every request.
+/// </summary>
 public sealed class AdmissionHttpTests : IAsyncLifetime
 {
     private readonly RecordingLoggerProvider _logs = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly string _certificateDirectory = Directory.CreateTempSubdirectory("kwarm-http-").FullName;
     private readonly List<(string Decision, double Seconds)> _measurements = [];
     private WebApplication _app = null!;
@@ -29,6 +37,7 @@ public sealed class AdmissionHttpTests : IAsyncLifetime
         builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         builder.Logging.ClearProviders().AddProvider(_logs).SetMinimumLevel(LogLevel.Debug);
         builder.Services.Configure<KwarmOptions>(options => options.WebhookCertDir = _certificateDirectory);
+        builder.Services.AddSingleton<TimeProvider>(_time);
         builder.Services.AddKwarmAdmission();
         _app = builder.Build();
         _app.MapKwarmAdmission();
@@ -58,6 +67,8 @@ public sealed class AdmissionHttpTests : IAsyncLifetime
         await _app.StartAsync(TestContext.Current.CancellationToken);
         _client = new HttpClient { BaseAddress = new Uri(_app.Urls.First()) };
     }
+
+    private AdmissionBodyBudget Budget => _app.Services.GetRequiredService<AdmissionBodyBudget>();
 
     public async ValueTask DisposeAsync()
     {
@@ -112,6 +123,7 @@ public sealed class AdmissionHttpTests : IAsyncLifetime
         Assert.Equal(LogLevel.Warning, logged.Level);
         Assert.Contains(expectedMessage, logged.Message, StringComparison.Ordinal);
         Assert.Contains(_measurements, measurement => measurement.Decision == KwarmMetrics.Decisions.Invalid);
+        Assert.Equal(0, Budget.BytesInUse);
 
         // The server is still answering normally afterwards.
         var (after, _) = await PostAsync(Json(AdmissionFixtures.Bytes(AdmissionFixtures.LabelOnly)));
@@ -140,6 +152,7 @@ public sealed class AdmissionHttpTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
         Assert.Contains("larger than", message, StringComparison.Ordinal);
+        Assert.Equal(0, Budget.BytesInUse);
     }
 
     [Fact]
@@ -209,6 +222,164 @@ public sealed class AdmissionHttpTests : IAsyncLifetime
         var response = JsonSerializer.Deserialize(body, AdmissionJsonContext.Default.AdmissionReview)!.Response!;
         Assert.True(response.Allowed);
         Assert.Null(response.Patch);
+    }
+
+    [Fact]
+    public async Task Request_beyond_the_budget_waits_then_gets_429_when_the_budget_stays_taken()
+    {
+        var held = (await Budget.TryRentAsync((int)Budget.CapacityBytes, TimeSpan.Zero, TestContext.Current.CancellationToken))!;
+
+        var posting = PostAsync(Json(AdmissionFixtures.Bytes(AdmissionFixtures.SetImage)));
+        await WaitUntilAsync(() => Budget.Waiting == 1);
+        _time.Advance(Budget.MaxWait - TimeSpan.FromMilliseconds(1));
+        Assert.False(posting.IsCompleted);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        var (status, message) = await posting;
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, status);
+        Assert.Contains("the Kwarm webhook is busy", message, StringComparison.Ordinal);
+        Assert.Contains("admitted un-held by failurePolicy Ignore", message, StringComparison.Ordinal);
+        Assert.Single(_logs.WithEvent(4006));
+        Assert.Empty(_logs.WithEvent(4001));
+        Assert.Contains(_measurements, measurement => measurement.Decision == KwarmMetrics.Decisions.Overloaded);
+        Assert.Equal(0, Budget.Waiting);
+
+        Budget.Return(held);
+        Assert.Equal(0, Budget.BytesInUse);
+        var (after, _) = await PostAsync(Json(AdmissionFixtures.Bytes(AdmissionFixtures.SetImage)));
+        Assert.Equal(HttpStatusCode.OK, after);
+    }
+
+    [Fact]
+    public async Task Request_waiting_for_the_budget_is_answered_once_the_budget_frees()
+    {
+        var held = (await Budget.TryRentAsync((int)Budget.CapacityBytes, TimeSpan.Zero, TestContext.Current.CancellationToken))!;
+
+        var posting = PostAsync(Json(AdmissionFixtures.Bytes(AdmissionFixtures.SetImage)));
+        await WaitUntilAsync(() => Budget.Waiting == 1);
+        Budget.Return(held);
+        var (status, body) = await posting;
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains("\"patchType\":\"JSONPatch\"", body, StringComparison.Ordinal);
+        Assert.Equal(0, Budget.BytesInUse);
+    }
+
+    [Fact]
+    public async Task Request_that_fits_in_what_is_left_of_the_budget_is_answered_at_once()
+    {
+        // All but 256 KiB taken: the 18,735-byte review takes 32 KiB.
+        var held = (await Budget.TryRentAsync((int)Budget.CapacityBytes - (256 * 1024), TimeSpan.Zero, TestContext.Current.CancellationToken))!;
+
+        var (status, body) = await PostAsync(Json(AdmissionFixtures.Bytes(AdmissionFixtures.SetImage)));
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains("\"patchType\":\"JSONPatch\"", body, StringComparison.Ordinal);
+        Assert.Equal(held.Length, Budget.BytesInUse);
+        Budget.Return(held);
+    }
+
+    [Fact]
+    public async Task Client_that_goes_away_mid_body_gives_its_share_of_the_budget_back()
+    {
+        using var socket = await SendPartialRequestAsync(declaredLength: 1_000_000, sentBytes: 100_000);
+        await WaitUntilAsync(() => Budget.BytesInUse > 0);
+        Assert.Equal(AdmissionBodyBudget.BufferSizeFor(1_000_000), Budget.BytesInUse);
+
+        socket.Close(0);
+
+        await WaitUntilAsync(() => Budget.BytesInUse == 0);
+        Assert.Equal(0, Budget.BytesInUse);
+    }
+
+    [Fact]
+    public async Task Client_that_goes_away_while_waiting_for_the_budget_leaves_the_queue()
+    {
+        var held = (await Budget.TryRentAsync((int)Budget.CapacityBytes, TimeSpan.Zero, TestContext.Current.CancellationToken))!;
+        using var socket = await SendPartialRequestAsync(declaredLength: 1_000_000, sentBytes: 100_000);
+        await WaitUntilAsync(() => Budget.Waiting == 1);
+
+        socket.Close(0);
+
+        await WaitUntilAsync(() => Budget.Waiting == 0);
+        Assert.Equal(0, Budget.Waiting);
+        Assert.Equal(held.Length, Budget.BytesInUse);
+        Budget.Return(held);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Review_of_2_9_MB_is_decided_like_the_recorded_one_and_its_buffer_returned(bool chunked)
+    {
+        var review = LargeSetImage(targetBytes: 2_900_000);
+        var bytes = review.ToBytes();
+        Assert.InRange(bytes.Length, 2_850_000, 2_900_000);
+        using HttpContent content = chunked ? new StreamContent(new NonSeekableStream(bytes)) : new ByteArrayContent(bytes);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+
+        var (status, body) = await PostAsync(content);
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var response = JsonSerializer.Deserialize(body, AdmissionJsonContext.Default.AdmissionReview)!.Response!;
+        Assert.Equal("b26a50db-e126-4375-8ab5-9b28d6fcab1b", response.Uid);
+        FixtureDecisionTests.AssertPatchOnlyHolds(review.NewObject(), response.Patch!, "4c16d0a08e9d", "default");
+        Assert.Equal(0, Budget.BytesInUse);
+        Assert.True(Budget.BytesPooled > 0, "the large buffer is kept for the next large review");
+    }
+
+    /// <summary>
+    /// The recorded <c>kubectl set image</c> with both objects grown alike, as a Deployment gets near the API server's
+    /// limit: thousands of environment variables, and the object once more in <c>last-applied-configuration</c>.
+    /// </summary>
+    private static JsonObject LargeSetImage(int targetBytes)
+    {
+        var empty = SetImageGrownBy(0).ToBytes().Length;
+        var perVariable = (SetImageGrownBy(1000).ToBytes().Length - empty) / 1000.0;
+        return SetImageGrownBy((int)((targetBytes - empty) / perVariable));
+    }
+
+    private static JsonObject SetImageGrownBy(int variables)
+    {
+        var review = AdmissionFixtures.Review(AdmissionFixtures.SetImage);
+        foreach (var deployment in new[] { review.NewObject(), review.OldObject() })
+        {
+            var environment = new JsonArray();
+            for (var index = 0; index < variables; index++)
+            {
+                environment.Add(new JsonObject
+                {
+                    ["name"] = string.Create(CultureInfo.InvariantCulture, $"FEATURE_SETTING_{index:D6}"),
+                    ["value"] = string.Create(CultureInfo.InvariantCulture, $"value-{index:D7}-enabled"),
+                });
+            }
+
+            deployment.PodSpec()["containers"]![0]!["env"] = environment;
+            deployment.Annotations()["kubectl.kubernetes.io/last-applied-configuration"] = deployment["spec"]!.ToJsonString();
+        }
+
+        return review;
+    }
+
+    /// <summary>Headers declaring <paramref name="declaredLength"/> bytes and only part of the body, on a raw connection the test then drops.</summary>
+    private async Task<Socket> SendPartialRequestAsync(int declaredLength, int sentBytes)
+    {
+        var address = new Uri(_app.Urls.First());
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(IPAddress.Loopback, address.Port, TestContext.Current.CancellationToken);
+        var head = string.Create(CultureInfo.InvariantCulture,
+            $"POST /mutate/deployments HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {declaredLength}\r\n\r\n");
+        await socket.SendAsync(Encoding.ASCII.GetBytes(head), SocketFlags.None, TestContext.Current.CancellationToken);
+        await socket.SendAsync(new byte[sentBytes], SocketFlags.None, TestContext.Current.CancellationToken);
+        return socket;
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        for (var attempt = 0; attempt < 400 && !condition(); attempt++)
+        {
+            await Task.Delay(25, TestContext.Current.CancellationToken);
+        }
     }
 
     /// <summary>Hides the length so HttpClient sends the body chunked.</summary>
