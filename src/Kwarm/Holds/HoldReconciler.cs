@@ -78,12 +78,15 @@ public sealed class HoldReconciler
         var policyName = annotations.ValueOf(KwarmApi.PolicyAnnotation);
         var policy = string.IsNullOrEmpty(policyName) ? null : _context.Policies.Get(policyName);
         var serviceAccount = _context.ServiceAccounts.Get(@namespace, PrePullImagePlanner.ServiceAccountName(deployment));
-        var desired = policy is null ? [] : PrePullImagePlanner.Plan(deployment, holdId, policy.Spec, serviceAccount);
+        var planned = policy is null ? [] : PrePullImagePlanner.Plan(deployment, holdId, policy.Spec, serviceAccount);
+        var desired = planned.Where(IsPullable).ToList();
+        var unpullable = planned.Where(image => !IsPullable(image)).ToList();
         var now = _time.GetUtcNow();
         var start = HoldStart(current) ?? now;
-        var verdict = HoldVerdict.Decide(deployment, policy, current, [.. desired.Select(image => image.Metadata.Name)], start, now);
+        var verdict = HoldVerdict.Decide(deployment, policy, current, [.. desired.Select(image => image.Metadata.Name)], start, now, unpullable.Count);
 
         await RecordFailuresAsync(deployment, holdId, current, cancellationToken).ConfigureAwait(false);
+        await RecordUnpullableAsync(deployment, holdId, unpullable, cancellationToken).ConfigureAwait(false);
         if (verdict.Reason is { } reason)
         {
             return await ReleaseAsync(deployment, holdId, reason, verdict.Detail, now - start, cancellationToken).ConfigureAwait(false);
@@ -129,7 +132,7 @@ public sealed class HoldReconciler
 
         var existing = owned.Where(image => IsOfHold(image, current)).Select(image => image.Metadata.Name).ToHashSet(StringComparer.Ordinal);
         var serviceAccount = _context.ServiceAccounts.Get(metadata.NamespaceProperty, PrePullImagePlanner.ServiceAccountName(deployment));
-        foreach (var image in PrePullImagePlanner.Plan(deployment, current, policy.Spec, serviceAccount).Where(image => !existing.Contains(image.Metadata.Name)))
+        foreach (var image in PrePullImagePlanner.Plan(deployment, current, policy.Spec, serviceAccount).Where(image => IsPullable(image) && !existing.Contains(image.Metadata.Name)))
         {
             await _api.CreatePrePullImageAsync(image, cancellationToken).ConfigureAwait(false);
         }
@@ -185,6 +188,24 @@ public sealed class HoldReconciler
             var message = firstError is null
                 ? $"{image.Status.Summary?.Failed ?? failedNodes.Count} of {total} node(s) failed"
                 : $"{image.Status.Summary?.Failed ?? failedNodes.Count} of {total} node(s) failed; node {firstError.Node}: {firstError.Error}";
+            await RecordAsync(deployment, HoldEvents.Failed(deployment, holdId, image.Spec.Image, message, _time.GetUtcNow().UtcDateTime, _context.Instance), cancellationToken)
+                .ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// A planned PrePullImage the pull engine would fail at once (an image reference no node accepts, say <c>nginx:</c>,
+    /// which the API server takes in a Deployment but the kubelet refuses with <c>InvalidImageName</c>) is not created:
+    /// the CRD's schema refuses it, and a create that always fails would leave the hold without a start time. It
+    /// counts as a failed image instead (<see cref="HoldVerdict.Decide"/>), with a <c>PullFailed</c> event saying why.
+    /// </summary>
+    private static bool IsPullable(PrePullImage image) => image.Spec.BlockingProblems().Count == 0;
+
+    private async Task RecordUnpullableAsync(V1Deployment deployment, string holdId, IEnumerable<PrePullImage> images, CancellationToken cancellationToken)
+    {
+        foreach (var image in images)
+        {
+            var message = "it cannot be pulled: " + string.Join("; ", image.Spec.BlockingProblems());
             await RecordAsync(deployment, HoldEvents.Failed(deployment, holdId, image.Spec.Image, message, _time.GetUtcNow().UtcDateTime, _context.Instance), cancellationToken)
                 .ConfigureAwait(false);
         }

@@ -51,9 +51,10 @@ public static class PullDefaults
     }
 
     /// <summary>
-    /// The timeout a pull attempt gets: <paramref name="configured"/> when it is a positive Go duration, else
-    /// the default. The API server's schema already refuses malformed values; a zero timeout cannot become a Job's
-    /// <c>activeDeadlineSeconds</c>, so it falls back too (and <see cref="DescribeInvalidTimeout"/> reports it).
+    /// The timeout a pull attempt gets: <paramref name="configured"/> when it is a usable Go duration (longer than zero,
+    /// at most <see cref="GoDuration.MaxSetting"/>), else the default. The API server's schema already refuses
+    /// malformed and over-long values; a zero timeout cannot become a Job's <c>activeDeadlineSeconds</c>, so it falls
+    /// back too (and <see cref="DescribeInvalidTimeout"/> reports it).
     /// </summary>
     public static TimeSpan EffectiveTimeout(string? configured) => PositiveDurationOrDefault(configured, Timeout);
 
@@ -61,8 +62,12 @@ public static class PullDefaults
     public static string? DescribeInvalidTimeout(string? configured, string fieldPath) =>
         DescribeInvalidPositiveDuration(configured, fieldPath);
 
+    /// <summary>Whether <paramref name="configured"/> is a duration setting Kwarm acts on: longer than zero, at most 24 hours.</summary>
+    internal static bool IsUsableDuration(string? configured, out TimeSpan value) =>
+        GoDuration.TryParse(configured, out value) && value > TimeSpan.Zero && value <= GoDuration.MaxSetting;
+
     internal static TimeSpan PositiveDurationOrDefault(string? configured, string defaultValue) =>
-        GoDuration.TryParse(configured, out var value) && value > TimeSpan.Zero ? value : GoDuration.Parse(defaultValue);
+        IsUsableDuration(configured, out var value) ? value : GoDuration.Parse(defaultValue);
 
     internal static string? DescribeInvalidPositiveDuration(string? configured, string fieldPath)
     {
@@ -76,7 +81,14 @@ public static class PullDefaults
             return $"{fieldPath}: {error}; the default is used";
         }
 
-        return value > TimeSpan.Zero ? null : $"{fieldPath}: must be longer than zero; the default is used";
+        if (value <= TimeSpan.Zero)
+        {
+            return $"{fieldPath}: must be longer than zero; the default is used";
+        }
+
+        return value <= GoDuration.MaxSetting
+            ? null
+            : $"{fieldPath}: must be at most {GoDuration.Format(GoDuration.MaxSetting)}, got {configured}; the default is used";
     }
 
     private static Dictionary<string, ResourceQuantity> CreateDefaultQuantities() => new(StringComparer.Ordinal)

@@ -42,8 +42,8 @@ public sealed class EffectiveValuesTests
         Assert.Equal(
             [
                 "spec.timeout: must be longer than zero; the default is used",
-                "spec.retry.maxAttempts: must be at least 1, got 0; the default 3 is used",
-                "spec.retry.backoffSeconds: must be at least 1, got -5; the default 30 is used",
+                "spec.retry.maxAttempts: must be between 1 and 100, got 0; the default 3 is used",
+                "spec.retry.backoffSeconds: must be between 1 and 3600, got -5; the default 30 is used",
                 "spec.hold.maxDuration: \"soon\" is not a Go duration: expected a number at \"soon\" (for example 90s, 10m, 1h30m or 500ms); the default is used",
                 "spec.hold.onFailure: 7 is not Release or Wait; Release is used",
             ],
