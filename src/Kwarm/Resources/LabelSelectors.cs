@@ -92,8 +92,17 @@ public static class LabelSelectors
 
     /// <summary>Every problem of a label selector at <paramref name="fieldPath"/>: its <c>matchLabels</c>, then its <c>matchExpressions</c>.</summary>
     public static IEnumerable<string> DescribeSelector(
-        IDictionary<string, string>? matchLabels, IEnumerable<V1LabelSelectorRequirement>? matchExpressions, string fieldPath) =>
-        DescribeMatchLabels(matchLabels, fieldPath + ".matchLabels").Concat(Describe(matchExpressions, fieldPath + ".matchExpressions"));
+        IDictionary<string, string>? matchLabels, IList<V1LabelSelectorRequirement>? matchExpressions, string fieldPath)
+    {
+        var sizes = new[]
+        {
+            SchemaLimits.DescribeTooMany(matchLabels?.Count ?? 0, SchemaLimits.SelectorEntries, fieldPath + ".matchLabels", "labels"),
+            SchemaLimits.DescribeTooMany(matchExpressions?.Count ?? 0, SchemaLimits.SelectorEntries, fieldPath + ".matchExpressions", "requirements"),
+        };
+        return sizes.OfType<string>()
+            .Concat(DescribeMatchLabels(matchLabels, fieldPath + ".matchLabels"))
+            .Concat(Describe(matchExpressions, fieldPath + ".matchExpressions"));
+    }
 
     /// <summary>The operator and the number of values: what decides whether a requirement can be evaluated at all.</summary>
     private static string? DescribeShape(V1LabelSelectorRequirement requirement, string fieldPath)

@@ -133,6 +133,11 @@ public sealed record PrePullImageSpec
             problems.AddRange(NodeAffinityTerms.Describe(affinity, "spec.nodes.nodeAffinity"));
         }
 
+        if (SchemaLimits.DescribeTooMany(Tolerations?.Count ?? 0, SchemaLimits.Tolerations, "spec.tolerations", "tolerations") is { } tooMany)
+        {
+            problems.Add(tooMany);
+        }
+
         problems.AddRange((Tolerations ?? [])
             .Select((toleration, index) => TolerationRules.Describe(toleration, $"spec.tolerations[{index}]"))
             .OfType<string>());
@@ -332,10 +337,24 @@ public static class NodeAffinityTerms
     {
         ArgumentNullException.ThrowIfNull(selector);
         var terms = selector.NodeSelectorTerms ?? [];
+        if (SchemaLimits.DescribeTooMany(terms.Count, SchemaLimits.NodeSelectorTerms, fieldPath + ".nodeSelectorTerms", "terms") is { } tooManyTerms)
+        {
+            yield return tooManyTerms;
+        }
+
         for (var t = 0; t < terms.Count; t++)
         {
             var at = $"{fieldPath}.nodeSelectorTerms[{t}]";
             var expressions = terms[t]?.MatchExpressions ?? [];
+            var fields = terms[t]?.MatchFields ?? [];
+            foreach (var (count, list) in new[] { (expressions.Count, "matchExpressions"), (fields.Count, "matchFields") })
+            {
+                if (SchemaLimits.DescribeTooMany(count, SchemaLimits.NodeSelectorRequirements, $"{at}.{list}", "requirements") is { } tooMany)
+                {
+                    yield return tooMany;
+                }
+            }
+
             for (var e = 0; e < expressions.Count; e++)
             {
                 if (DescribeExpression(expressions[e], $"{at}.matchExpressions[{e}]") is { } problem)
@@ -344,7 +363,6 @@ public static class NodeAffinityTerms
                 }
             }
 
-            var fields = terms[t]?.MatchFields ?? [];
             for (var f = 0; f < fields.Count; f++)
             {
                 if (DescribeField(fields[f], $"{at}.matchFields[{f}]") is { } problem)
@@ -368,6 +386,12 @@ public static class NodeAffinityTerms
         }
 
         var count = requirement.Values?.Count ?? 0;
+        if (requirement.Values?.Select((value, index) => (value, index)).FirstOrDefault(entry => (entry.value?.Length ?? 0) > KubernetesNames.LabelValueMaxLength) is { value: not null } tooLong)
+        {
+            // No node label value is longer, so the requirement could never match; the schema bounds it for CEL's cost.
+            return $"{fieldPath}.values[{tooLong.index}]: at most {KubernetesNames.LabelValueMaxLength} characters (a label value), got {tooLong.value.Length}";
+        }
+
         return requirement.OperatorProperty switch
         {
             LabelSelectors.In or LabelSelectors.NotIn when count == 0 => $"{fieldPath}.values: {requirement.OperatorProperty} needs at least one value",
