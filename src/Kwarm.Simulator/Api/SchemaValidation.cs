@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -23,9 +22,6 @@ namespace Kwarm.Simulator.Api;
 /// </remarks>
 public static class SchemaValidation
 {
-    // Patterns come from CRDs, a handful per schema; compiling each once keeps a write from recompiling all of them.
-    private static readonly ConcurrentDictionary<string, Regex> Patterns = new(StringComparer.Ordinal);
-
     /// <summary>Applies defaults and prunes unknown fields in place; returns the paths it pruned.</summary>
     public static IReadOnlyList<string> DefaultAndPrune(JsonObject schema, JsonObject obj)
     {
@@ -212,7 +208,7 @@ public static class SchemaValidation
         {
             causes.Add(path, "minLength", $"Invalid value: {Quote(text)}: {path} in body should be at least {minLength} chars long");
         }
-        else if (schema.Str("pattern") is { } pattern && !Compiled(pattern).IsMatch(text))
+        else if (schema.Str("pattern") is { } pattern && !MatchesAsInGo(pattern, text))
         {
             causes.Add(path, "pattern", $"Invalid value: {Quote(text)}: {path} in body should match '{pattern}'");
         }
@@ -321,9 +317,12 @@ public static class SchemaValidation
         return builder.Append('"').ToString();
     }
 
-    // Go's RE2 '$' never matches before a final newline, .NET's does: a trailing '$' becomes \z.
-    private static Regex Compiled(string pattern) => Patterns.GetOrAdd(pattern, p =>
-        new Regex(p.EndsWith('$') && !p.EndsWith("\\$", StringComparison.Ordinal) ? p[..^1] + "\\z" : p, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)));
+    /// <summary>
+    /// Go's RE2 '$' never matches before a final newline, .NET's does: a trailing '$' becomes \\z. The static
+    /// <see cref="Regex.IsMatch(string, string, RegexOptions, TimeSpan)"/> keeps recently used patterns compiled.
+    /// </summary>
+    private static bool MatchesAsInGo(string pattern, string text) =>
+        Regex.IsMatch(text, pattern.EndsWith('$') && !pattern.EndsWith("\\$", StringComparison.Ordinal) ? pattern[..^1] + "\\z" : pattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
 
     /// <summary>Causes in the order found, each (field, constraint) once: the API server reports a repeated violation once.</summary>
     private sealed class Causes

@@ -20,8 +20,8 @@ namespace Kwarm.Resources;
 /// <para>
 /// Beyond the pattern, <see cref="Describe"/> applies the two rules the distribution parser adds and a regular
 /// expression cannot say: the name (registry and path) is at most 255 characters, and a bare 64-hex-digit string is an
-/// image ID, not a reference. The schema bounds the whole reference at <see cref="MaxLength"/> characters, a name of
-/// 255 plus a tag and a digest. A full parser (normalisation, Docker Hub defaults) is a separate piece of work; this
+/// image ID, not a reference. The schema bounds the whole reference at <see cref="MaxLength"/> characters: room for a
+/// 255-character name, a full tag and a sha256 digest. A full parser (normalisation, Docker Hub defaults) is a separate piece of work; this
 /// only decides whether a pull can start.
 /// </para>
 /// </remarks>
