@@ -148,11 +148,12 @@ public sealed record PrePullImageSpec
 
     /// <summary>
     /// Every problem with values the schema cannot catch or that bypassed it, each naming its field:
-    /// <see cref="BlockingProblems"/>, then a timeout or retry setting that falls back to its default.
+    /// <see cref="BlockingProblems"/>, then a resource quantity, timeout or retry setting that falls back to its default.
     /// </summary>
     public IReadOnlyList<string> Validate()
     {
         var problems = new List<string>(BlockingProblems());
+        problems.AddRange(PullDefaults.DescribeUnusableResources(Resources, "spec.resources"));
         if (PullDefaults.DescribeInvalidTimeout(Timeout, "spec.timeout") is { } timeoutProblem)
         {
             problems.Add(timeoutProblem);

@@ -120,6 +120,7 @@ public sealed record PrePullPolicySpec
             .Select((name, index) => KubernetesNames.DescribeInvalidDnsLabel(name) is { } bad ? $"spec.selector.namespaces[{index}]: {bad}" : null)
             .OfType<string>());
         problems.AddRange(LabelSelectors.DescribeSelector(NodeSelector?.MatchLabels, NodeSelector?.MatchExpressions, "spec.nodeSelector"));
+        problems.AddRange(PullDefaults.DescribeUnusableResources(Resources, "spec.resources"));
         AddIfNotNull(problems, PullDefaults.DescribeInvalidTimeout(Timeout, "spec.timeout"));
         AddIfNotNull(problems, Retry?.Validate("spec.retry"));
         AddIfNotNull(problems, Hold?.Validate("spec.hold"));

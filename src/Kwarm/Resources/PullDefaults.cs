@@ -97,13 +97,49 @@ public static class PullDefaults
         ["memory"] = new ResourceQuantity(Memory),
     };
 
+    /// <summary>
+    /// Quantities of <paramref name="configured"/> that Kwarm cannot use, each naming its field under
+    /// <paramref name="fieldPath"/>: the schema's pattern takes any number of digits, but a quantity beyond what the
+    /// client library can print or compare (more than about 28 digits, or an exponent like <c>1e999</c>) would throw
+    /// wherever Kwarm writes a pull pod. Such a quantity is treated as absent, so the default applies.
+    /// </summary>
+    public static IEnumerable<string> DescribeUnusableResources(V1ResourceRequirements? configured, string fieldPath)
+    {
+        foreach (var (kind, quantities) in new[] { ("limits", configured?.Limits), ("requests", configured?.Requests) })
+        {
+            foreach (var (name, quantity) in quantities ?? new Dictionary<string, ResourceQuantity>())
+            {
+                if (quantity is not null && !IsUsable(quantity))
+                {
+                    yield return $"{fieldPath}.{kind}.{name}: the quantity is too large to use; the default is used";
+                }
+            }
+        }
+    }
+
+    /// <summary>Whether the client library can print and compare <paramref name="quantity"/> (it throws for huge ones).</summary>
+    private static bool IsUsable(ResourceQuantity quantity)
+    {
+        try
+        {
+            _ = quantity.ToString();
+            _ = quantity.ToDecimal();
+            return true;
+        }
+        catch (OverflowException)
+        {
+            return false;
+        }
+    }
+
     private static Dictionary<string, ResourceQuantity> Copy(IDictionary<string, ResourceQuantity>? quantities)
     {
         var copy = new Dictionary<string, ResourceQuantity>(StringComparer.Ordinal);
         foreach (var (name, quantity) in quantities ?? new Dictionary<string, ResourceQuantity>())
         {
-            // A null quantity can only come from a hand-made object; treat it as absent so the default applies.
-            if (quantity is not null)
+            // A null quantity can only come from a hand-made object, an unusable one from a value the schema's pattern
+            // let through: either is treated as absent, so the default applies (and Validate reports the latter).
+            if (quantity is not null && IsUsable(quantity))
             {
                 copy[name] = new ResourceQuantity(quantity.ToString());
             }

@@ -141,4 +141,17 @@ public sealed class EffectiveValuesTests
     {
         Assert.Equal(included, new DeploymentSelector { Namespaces = namespaces }.IncludesNamespace(candidate));
     }
+
+    [Fact]
+    public void A_quantity_too_large_for_the_client_library_falls_back_to_the_default_and_is_reported()
+    {
+        // The schema's quantity pattern takes any number of digits; printing this one throws in the client library.
+        var json = """{"apiVersion":"kwarm.io/v1alpha1","kind":"PrePullPolicy","metadata":{"name":"q"},"spec":{"selector":{},"resources":{"limits":{"cpu":"99999999999999999999999999999999999999999","memory":"128Mi"}}}}""";
+        var spec = Kwarm.Kubernetes.KwarmJson.Deserialize<PrePullPolicy>(json)!.Spec;
+
+        var resources = spec.EffectiveResources;
+
+        Assert.Equal(("100m", "128Mi"), (resources.Limits["cpu"].ToString(), resources.Limits["memory"].ToString()));
+        Assert.Equal(["spec.resources.limits.cpu: the quantity is too large to use; the default is used"], spec.Validate());
+    }
 }
