@@ -92,7 +92,7 @@ public sealed class ApiException : Exception
         var causeArray = new JsonArray();
         foreach (var (field, message) in causes)
         {
-            causeArray.Add(new JsonObject { ["reason"] = "FieldValueInvalid", ["message"] = message, ["field"] = field });
+            causeArray.Add(new JsonObject { ["reason"] = CauseReason(message), ["message"] = message, ["field"] = field });
         }
 
         details["causes"] = causeArray;
@@ -101,6 +101,14 @@ public sealed class ApiException : Exception
         var message2 = causes.Length == 1 ? $"{kind} \"{name}\" is invalid: {joined}" : $"{kind} \"{name}\" is invalid: [{joined}]";
         return new ApiException(422, "Invalid", message2, details);
     }
+
+    /// <summary>The cause reason the API server gives each kind of field error (apimachinery's field.ErrorType), by its message.</summary>
+    private static string CauseReason(string message) =>
+        message.StartsWith("Unsupported value", StringComparison.Ordinal) ? "FieldValueNotSupported"
+        : message.StartsWith("Required value", StringComparison.Ordinal) ? "FieldValueRequired"
+        : message.StartsWith("Forbidden", StringComparison.Ordinal) ? "FieldValueForbidden"
+        : message.StartsWith("Duplicate value", StringComparison.Ordinal) ? "FieldValueDuplicate"
+        : "FieldValueInvalid";
 
     /// <summary>The generic 422 kube-apiserver answers when a JSON patch cannot be applied (fixture json-patch-test-failed.json).</summary>
     public static ApiException PatchRejected() =>

@@ -97,10 +97,13 @@ public sealed class HoldReconciler
         var policyName = annotations.ValueOf(KwarmApi.PolicyAnnotation);
         var policy = string.IsNullOrEmpty(policyName) ? null : _context.Policies.Get(policyName);
         var serviceAccount = _context.ServiceAccounts.Get(@namespace, PrePullImagePlanner.ServiceAccountName(deployment));
-        var desired = policy is null ? [] : PrePullImagePlanner.Plan(deployment, holdId, policy.Spec, serviceAccount);
-        var verdict = HoldVerdict.Decide(deployment, policy, current, [.. desired.Select(image => image.Metadata.Name)], start.At, now);
+        var planned = policy is null ? [] : PrePullImagePlanner.Plan(deployment, holdId, policy.Spec, serviceAccount);
+        var desired = planned.Where(IsPullable).ToList();
+        var unpullable = planned.Where(image => !IsPullable(image)).ToList();
+        var verdict = HoldVerdict.Decide(deployment, policy, current, [.. desired.Select(image => image.Metadata.Name)], start.At, now, unpullable.Count);
 
         await RecordFailuresAsync(deployment, start, current, cancellationToken).ConfigureAwait(false);
+        await RecordUnpullableAsync(deployment, start, unpullable, cancellationToken).ConfigureAwait(false);
         if (verdict.Reason is { } reason)
         {
             return await ReleaseAsync(deployment, start, reason, verdict.Detail, now - start.At, cancellationToken).ConfigureAwait(false);
@@ -226,7 +229,7 @@ public sealed class HoldReconciler
 
         var existing = owned.Where(image => IsOfHold(image, current)).Select(image => image.Metadata.Name).ToHashSet(StringComparer.Ordinal);
         var serviceAccount = _context.ServiceAccounts.Get(metadata.NamespaceProperty, PrePullImagePlanner.ServiceAccountName(deployment));
-        foreach (var image in PrePullImagePlanner.Plan(deployment, current, policy.Spec, serviceAccount).Where(image => !existing.Contains(image.Metadata.Name)))
+        foreach (var image in PrePullImagePlanner.Plan(deployment, current, policy.Spec, serviceAccount).Where(image => IsPullable(image) && !existing.Contains(image.Metadata.Name)))
         {
             await _api.CreatePrePullImageAsync(image, cancellationToken).ConfigureAwait(false);
         }
@@ -289,6 +292,24 @@ public sealed class HoldReconciler
             var message = firstError is null
                 ? $"{image.Status.Summary?.Failed ?? failedNodes.Count} of {total} node(s) failed"
                 : $"{image.Status.Summary?.Failed ?? failedNodes.Count} of {total} node(s) failed; node {firstError.Node}: {firstError.Error}";
+            await RecordAsync(deployment, HoldEvents.Failed(deployment, start, image.Spec.Image, message, _time.GetUtcNow().UtcDateTime, _context.Instance), cancellationToken)
+                .ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// A planned PrePullImage the pull engine would fail at once (an image reference no node accepts, say <c>nginx:</c>,
+    /// which the API server takes in a Deployment but the kubelet refuses with <c>InvalidImageName</c>) is not created:
+    /// the CRD's schema refuses it, and a create that always fails would leave the hold without a start time. It
+    /// counts as a failed image instead (<see cref="HoldVerdict.Decide"/>), with a <c>PullFailed</c> event saying why.
+    /// </summary>
+    private static bool IsPullable(PrePullImage image) => image.Spec.BlockingProblems().Count == 0;
+
+    private async Task RecordUnpullableAsync(V1Deployment deployment, HoldStart start, IEnumerable<PrePullImage> images, CancellationToken cancellationToken)
+    {
+        foreach (var image in images)
+        {
+            var message = "it cannot be pulled: " + string.Join("; ", image.Spec.BlockingProblems());
             await RecordAsync(deployment, HoldEvents.Failed(deployment, start, image.Spec.Image, message, _time.GetUtcNow().UtcDateTime, _context.Instance), cancellationToken)
                 .ConfigureAwait(false);
         }

@@ -11,7 +11,9 @@ public sealed record HoldVerdict(ReleaseReason? Reason, string Detail, DateTimeO
     /// <summary>
     /// The decision for a Deployment carrying <c>kwarm.io/hold: <paramref name="holdId"/></c>, from what the API shows:
     /// the Deployment, the policy named in <c>kwarm.io/policy</c> (null when it is gone), the hold's PrePullImages
-    /// that exist and the names that should exist, and the hold's start. Pure: no clock, no I/O.
+    /// that exist and the names that should exist, the hold's start, and how many images of the hold cannot be pulled
+    /// at all (an invalid reference: no PrePullImage is made for them, and each counts as a failed image). Pure: no
+    /// clock, no I/O.
     /// </summary>
     public static HoldVerdict Decide(
         V1Deployment deployment,
@@ -19,7 +21,8 @@ public sealed record HoldVerdict(ReleaseReason? Reason, string Detail, DateTimeO
         IReadOnlyCollection<PrePullImage> images,
         IReadOnlyCollection<string> expectedNames,
         DateTimeOffset start,
-        DateTimeOffset now)
+        DateTimeOffset now,
+        int unpullable = 0)
     {
         ArgumentNullException.ThrowIfNull(deployment);
         ArgumentNullException.ThrowIfNull(images);
@@ -61,15 +64,24 @@ public sealed record HoldVerdict(ReleaseReason? Reason, string Detail, DateTimeO
         if (present.All(image => image?.Status?.Phase is PrePullImagePhase.Completed or PrePullImagePhase.Failed))
         {
             var failed = present.Count(image => image!.Status!.Phase == PrePullImagePhase.Failed);
-            if (failed == 0)
+            if (failed + unpullable == 0)
             {
                 return Release(ReleaseReason.Warm, $"{present.Count} image(s) pre-pulled on every target node");
             }
 
             if (hold.EffectiveOnFailure == HoldFailureAction.Release)
             {
-                return Release(ReleaseReason.PullFailed, $"{failed} of {present.Count} image(s) failed to pre-pull on some nodes (onFailure: Release)");
+                return Release(ReleaseReason.PullFailed, unpullable == 0
+                    ? $"{failed} of {present.Count} image(s) failed to pre-pull on some nodes (onFailure: Release)"
+                    : $"{failed + unpullable} of {present.Count + unpullable} image(s) failed to pre-pull on some nodes or cannot be pulled at all (onFailure: Release)");
             }
+        }
+
+        if (present.Count == 0 && unpullable > 0)
+        {
+            // Nothing is pulled, so nothing can become warm, and with no PrePullImage nothing dates the hold for
+            // maxDuration: fail open now, whatever onFailure says (the PullFailed events name the references).
+            return Release(ReleaseReason.PullFailed, $"none of the {unpullable} image(s) can be pulled (the PullFailed events say why)");
         }
 
         var maxDuration = hold.EffectiveMaxDuration;

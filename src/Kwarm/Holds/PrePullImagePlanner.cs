@@ -69,7 +69,7 @@ public static class PrePullImagePlanner
                     Resources = policy.EffectiveResources,
                     Retry = policy.EffectiveRetry,
                     Timeout = GoDuration.Format(policy.EffectiveTimeout),
-                    PriorityClassName = string.IsNullOrEmpty(policy.PriorityClassName) ? null : policy.PriorityClassName,
+                    PriorityClassName = policy.EffectivePriorityClassName,
                     ImagePullPolicy = PullPolicy(podSpec, image),
                 },
             })

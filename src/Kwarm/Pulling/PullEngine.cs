@@ -27,6 +27,12 @@ public sealed class PullEngine
     /// <summary>The work-queue key of a scheduling pass; no object key starts with a NUL.</summary>
     public const string ScheduleKey = "\0schedule";
 
+    /// <summary>The Ready reason of a PrePullImage whose image reference or digest no node would accept.</summary>
+    public const string InvalidImageReason = "InvalidImage";
+
+    /// <summary>The Ready reason of a PrePullImage with another value a pull pod cannot carry.</summary>
+    public const string InvalidSpecReason = "InvalidSpec";
+
     private static readonly TimeSpan DeleteRepeatAfter = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan CreateGraceAfterLeadership = TimeSpan.FromSeconds(10);
 
@@ -200,9 +206,12 @@ public sealed class PullEngine
         }
 
         var uid = image.Metadata.Uid ?? "";
-        if (string.IsNullOrWhiteSpace(image.Spec?.Image))
+        if (image.Spec is null || image.Spec.BlockingProblems() is { Count: > 0 })
         {
-            await RejectAsync(key, image, string.Join("; ", image.Spec?.Validate() ?? ["spec: missing"]), cancellationToken).ConfigureAwait(false);
+            var imageProblems = image.Spec?.ImageProblems() ?? ["spec: missing"];
+            var reason = imageProblems.Count > 0 ? InvalidImageReason : InvalidSpecReason;
+            var problems = image.Spec?.BlockingProblems() ?? imageProblems;
+            await RejectAsync(key, image, reason, string.Join("; ", problems), cancellationToken).ConfigureAwait(false);
             return ReconcileResult.Done;
         }
 
@@ -308,14 +317,18 @@ public sealed class PullEngine
     }
 
     /// <summary>
-    /// A PrePullImage that cannot be pulled at all (the API server's schema should have refused it) is Failed at once,
-    /// with the reason in its Ready condition, so a hold waiting for it is released instead of waiting for nothing.
+    /// A PrePullImage that cannot be pulled at all (the API server's schema should have refused it: an image reference
+    /// or digest a node would refuse with <c>InvalidImageName</c>, a toleration or name a pod cannot carry) is Failed
+    /// at once, with <c>Ready=False</c> and the reason naming the fields, and starts no Job; Jobs started for an earlier,
+    /// valid spec are deleted. A hold waiting for it is released (or waits, with <c>onFailure: Wait</c>) instead of
+    /// waiting for nothing.
     /// </summary>
-    private async Task RejectAsync(string key, PrePullImage image, string problems, CancellationToken cancellationToken)
+    private async Task RejectAsync(string key, PrePullImage image, string reason, string problems, CancellationToken cancellationToken)
     {
         Scheduler.RemoveDemand(key);
         var now = PullPlanner.Truncate(_time.GetUtcNow().UtcDateTime);
         var previous = image.Status;
+        var previousReady = previous?.Conditions?.FirstOrDefault(condition => condition.Type == PrePullImageStatus.ReadyCondition);
         var status = new PrePullImageStatus
         {
             Phase = PrePullImagePhase.Failed,
@@ -329,11 +342,11 @@ public sealed class PullEngine
                 new V1Condition
                 {
                     Type = PrePullImageStatus.ReadyCondition,
-                    Status = "True",
-                    Reason = "InvalidSpec",
+                    Status = "False",
+                    Reason = reason,
                     Message = problems,
                     ObservedGeneration = image.Metadata.Generation,
-                    LastTransitionTime = previous?.Conditions?.FirstOrDefault(condition => condition.Type == PrePullImageStatus.ReadyCondition && condition.Status == "True")?.LastTransitionTime ?? now,
+                    LastTransitionTime = previousReady is { Status: "False", LastTransitionTime: { } since } ? since : now,
                 },
             ],
         };
@@ -344,6 +357,7 @@ public sealed class PullEngine
             _lastWritten[key] = new WrittenVersions(written, [image.Metadata.ResourceVersion ?? ""]);
         }
 
+        await DeleteJobsAsync(JobsOfName(image.Metadata.NamespaceProperty, image.Metadata.Name ?? "", exceptOwner: null), cancellationToken).ConfigureAwait(false);
         ReportPhases();
     }
 

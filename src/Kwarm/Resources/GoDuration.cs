@@ -11,15 +11,44 @@ namespace Kwarm.Resources;
 /// a timeout or an elapsed time in Kwarm's resources is never negative, so a sign is rejected.
 /// </summary>
 /// <remarks>
-/// The CRD schema carries <see cref="Pattern"/> on every duration field so that the API server rejects what
-/// <see cref="TryParse(string?, out TimeSpan)"/> would reject; the only difference is magnitude (more than
-/// Go's 2562047h47m16.854775807s), which a regular expression cannot express and which only the parser refuses.
+/// The CRD schema carries <see cref="BoundedPattern"/> on every duration setting, so that the API server refuses a
+/// malformed or absurdly long value, and <see cref="Pattern"/> on the durations Kwarm writes; either way it rejects
+/// what <see cref="TryParse(string?, out TimeSpan)"/> would reject. The parser reads any Go duration (up to Go's
+/// 2562047h47m16.854775807s); the 24-hour bound of settings is the callers' check.
 /// Values are kept at <see cref="TimeSpan"/> precision (100 ns); finer digits are truncated.
 /// </remarks>
 public static class GoDuration
 {
-    /// <summary>The regular expression the CRD schema uses for every duration field.</summary>
+    /// <summary>The regular expression the CRD schema uses for a duration Kwarm writes (<c>status.nodes[].duration</c>).</summary>
     public const string Pattern = @"^(0|(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$";
+
+    /// <summary>The longest duration a setting may have (<c>timeout</c>, <c>hold.maxDuration</c>): <see cref="BoundedPattern"/>'s bound.</summary>
+    public static readonly TimeSpan MaxSetting = TimeSpan.FromHours(24);
+
+    // The pieces of BoundedPattern. A number never has a leading zero (Go allows one; a bound on digits would not hold).
+    private const string Fraction = @"(\.[0-9]*)?";
+    private const string UpTo24Hours = @"(24(\.0*)?|(1[0-9]|2[0-3]|[0-9])" + Fraction + @"|\.[0-9]+)h";
+    private const string UpTo1440Minutes = @"(1440(\.0*)?|(14[0-3][0-9]|1[0-3][0-9][0-9]|[1-9][0-9]?[0-9]?|0)" + Fraction + @"|\.[0-9]+)m";
+    private const string UpTo86400Seconds = @"(86400(\.0*)?|(86[0-3][0-9][0-9]|8[0-5][0-9][0-9][0-9]|[1-7][0-9][0-9][0-9][0-9]|[1-9][0-9]?[0-9]?[0-9]?|0)" + Fraction + @"|\.[0-9]+)s";
+    private const string SubSecond = @"(([1-9][0-9]{0,6}|0)" + Fraction + @"|\.[0-9]+)ms|(([1-9][0-9]{0,9}|0)" + Fraction + @"|\.[0-9]+)(us|µs|μs)|([1-9][0-9]{0,12}|0)ns";
+    private const string HoursUnder24 = "(1[0-9]|2[0-3]|[0-9])h";
+    private const string MinutesUnder60 = "([1-5][0-9]|[0-9])m";
+    private const string SecondsUnder60 = "(([1-5][0-9]|[0-9])" + Fraction + @"|\.[0-9]+)s";
+
+    /// <summary>
+    /// The CRD's pattern for a duration setting: Go syntax, at most <see cref="MaxSetting"/> (24 hours), so that the API
+    /// server itself refuses <c>99999999h</c>. A regular expression cannot add up the parts of any Go duration, so the
+    /// pattern accepts a canonical subset, exact in its bound: <c>0</c>; one number with one unit, up to <c>24h</c>,
+    /// <c>1440m</c> or <c>86400s</c> (sub-second units up to 7, 10 and 13 digits, under three hours); or hours under 24,
+    /// minutes under 60 and seconds under 60 in this order (<c>1h30m</c>, <c>2m30s</c>, <c>1h0m0s</c>), plus
+    /// <c>24h0m0s</c>, which is how Go and <see cref="Format"/> write 24 hours. Everything <see cref="Format"/> writes
+    /// for a duration up to 24 hours matches. Numbers have no leading zeros.
+    /// </summary>
+    public const string BoundedPattern = "^(0|" + UpTo24Hours + "|" + UpTo1440Minutes + "|" + UpTo86400Seconds + "|" + SubSecond
+        + "|" + HoursUnder24 + MinutesUnder60 + "(" + SecondsUnder60 + ")?"
+        + "|" + HoursUnder24 + SecondsUnder60
+        + "|" + MinutesUnder60 + SecondsUnder60
+        + "|24h(0m0s|0m|0s))$";
 
     private const long NanosecondsPerTick = 100;
     private const ulong MaxNanoseconds = long.MaxValue;

@@ -95,16 +95,65 @@ public sealed record PrePullImageSpec
     public bool TargetsNode(string nodeName, IDictionary<string, string>? nodeLabels) =>
         Nodes is null || Nodes.Includes(nodeName, nodeLabels);
 
-    /// <summary>Problems with values the schema cannot catch or that bypassed it; each names its field.</summary>
-    public IReadOnlyList<string> Validate()
+    /// <summary>
+    /// Problems with <see cref="Image"/> and <see cref="ImageDigest"/>: a node would refuse the reference with
+    /// <c>InvalidImageName</c>, so nothing is pulled. Each names its field.
+    /// </summary>
+    public IReadOnlyList<string> ImageProblems()
     {
         var problems = new List<string>();
-        if (string.IsNullOrWhiteSpace(Image))
+        if (ImageReference.Describe(Image) is { } badImage)
         {
-            problems.Add("spec.image: an image reference is required");
+            problems.Add($"spec.image: {badImage}");
         }
 
-        problems.AddRange(LabelSelectors.Describe(Nodes?.Selector?.MatchExpressions, "spec.nodes.selector.matchExpressions"));
+        if (ImageDigest is not null && ImageReference.DescribeDigest(ImageDigest) is { } badDigest)
+        {
+            problems.Add($"spec.imageDigest: {badDigest}");
+        }
+
+        return problems;
+    }
+
+    /// <summary>
+    /// Problems that leave no sensible pull: <see cref="ImageProblems"/>, and values a pull pod cannot carry or a
+    /// target set cannot be read from (a toleration, node name, selector or affinity the API server would refuse in a
+    /// pod, a service account or PriorityClass name that is not a name). The schema refuses all of them where it
+    /// can; the pull engine fails a PrePullImage that has any (no Job), and the hold controller never creates one.
+    /// </summary>
+    public IReadOnlyList<string> BlockingProblems()
+    {
+        var problems = new List<string>(ImageProblems());
+        problems.AddRange((Nodes?.Names ?? [])
+            .Select((name, index) => KubernetesNames.DescribeInvalidDnsSubdomain(name) is { } bad ? $"spec.nodes.names[{index}]: {bad}" : null)
+            .OfType<string>());
+        problems.AddRange(LabelSelectors.DescribeSelector(Nodes?.Selector?.MatchLabels, Nodes?.Selector?.MatchExpressions, "spec.nodes.selector"));
+        if (Nodes?.NodeAffinity is { } affinity)
+        {
+            problems.AddRange(NodeAffinityTerms.Describe(affinity, "spec.nodes.nodeAffinity"));
+        }
+
+        if (SchemaLimits.DescribeTooMany(Tolerations?.Count ?? 0, SchemaLimits.Tolerations, "spec.tolerations", "tolerations") is { } tooMany)
+        {
+            problems.Add(tooMany);
+        }
+
+        problems.AddRange((Tolerations ?? [])
+            .Select((toleration, index) => TolerationRules.Describe(toleration, $"spec.tolerations[{index}]"))
+            .OfType<string>());
+        AddIfInvalidName(problems, ServiceAccountName, "spec.serviceAccountName");
+        AddIfInvalidName(problems, PriorityClassName, "spec.priorityClassName");
+        return problems;
+    }
+
+    /// <summary>
+    /// Every problem with values the schema cannot catch or that bypassed it, each naming its field:
+    /// <see cref="BlockingProblems"/>, then a resource quantity, timeout or retry setting that falls back to its default.
+    /// </summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>(BlockingProblems());
+        problems.AddRange(PullDefaults.DescribeUnusableResources(Resources, "spec.resources"));
         if (PullDefaults.DescribeInvalidTimeout(Timeout, "spec.timeout") is { } timeoutProblem)
         {
             problems.Add(timeoutProblem);
@@ -116,6 +165,14 @@ public sealed record PrePullImageSpec
         }
 
         return problems;
+    }
+
+    private static void AddIfInvalidName(List<string> problems, string? name, string fieldPath)
+    {
+        if (!string.IsNullOrEmpty(name) && KubernetesNames.DescribeInvalidDnsSubdomain(name) is { } bad)
+        {
+            problems.Add($"{fieldPath}: {bad}");
+        }
     }
 }
 
@@ -255,6 +312,12 @@ public sealed record NodePullStatus
 /// <summary>The scheduler's rules for a required <c>nodeAffinity</c> (<c>V1NodeSelector</c>), over a node's name and labels.</summary>
 public static class NodeAffinityTerms
 {
+    private const string Gt = "Gt";
+    private const string Lt = "Lt";
+
+    /// <summary>The only node field a <c>matchFields</c> requirement may name, as in a pod.</summary>
+    public const string NodeNameField = "metadata.name";
+
     /// <summary>True when at least one term matches; no terms (or only empty ones) match no node, as in the scheduler.</summary>
     public static bool Matches(V1NodeSelector selector, string nodeName, IDictionary<string, string>? nodeLabels)
     {
@@ -263,8 +326,111 @@ public static class NodeAffinityTerms
         return (selector.NodeSelectorTerms ?? []).Any(term =>
             (term.MatchExpressions is { Count: > 0 } || term.MatchFields is { Count: > 0 })
             && (term.MatchExpressions ?? []).All(requirement => Satisfies(requirement, labels.TryGetValue(requirement.Key ?? "", out var value) ? value : null))
-            && (term.MatchFields ?? []).All(requirement => requirement.Key == "metadata.name" && Satisfies(requirement, nodeName)));
+            && (term.MatchFields ?? []).All(requirement => requirement.Key == NodeNameField && Satisfies(requirement, nodeName)));
     }
+
+    /// <summary>
+    /// What the API server would refuse in a pod's required node affinity (keys that are not label keys, an unknown
+    /// operator, values that do not fit it: <c>Gt</c> and <c>Lt</c> take exactly one integer, <c>matchFields</c>
+    /// exactly one node name under <c>In</c> or <c>NotIn</c>), each naming its field under <paramref name="fieldPath"/>.
+    /// </summary>
+    public static IEnumerable<string> Describe(V1NodeSelector selector, string fieldPath)
+    {
+        ArgumentNullException.ThrowIfNull(selector);
+        var terms = selector.NodeSelectorTerms ?? [];
+        if (SchemaLimits.DescribeTooMany(terms.Count, SchemaLimits.NodeSelectorTerms, fieldPath + ".nodeSelectorTerms", "terms") is { } tooManyTerms)
+        {
+            yield return tooManyTerms;
+        }
+
+        for (var t = 0; t < terms.Count; t++)
+        {
+            var at = $"{fieldPath}.nodeSelectorTerms[{t}]";
+            var expressions = terms[t]?.MatchExpressions ?? [];
+            var fields = terms[t]?.MatchFields ?? [];
+            foreach (var (count, list) in new[] { (expressions.Count, "matchExpressions"), (fields.Count, "matchFields") })
+            {
+                if (SchemaLimits.DescribeTooMany(count, SchemaLimits.NodeSelectorRequirements, $"{at}.{list}", "requirements") is { } tooMany)
+                {
+                    yield return tooMany;
+                }
+            }
+
+            for (var e = 0; e < expressions.Count; e++)
+            {
+                if (DescribeExpression(expressions[e], $"{at}.matchExpressions[{e}]") is { } problem)
+                {
+                    yield return problem;
+                }
+            }
+
+            for (var f = 0; f < fields.Count; f++)
+            {
+                if (DescribeField(fields[f], $"{at}.matchFields[{f}]") is { } problem)
+                {
+                    yield return problem;
+                }
+            }
+        }
+    }
+
+    private static string? DescribeExpression(V1NodeSelectorRequirement? requirement, string fieldPath)
+    {
+        if (requirement is null)
+        {
+            return $"{fieldPath}: a requirement is required";
+        }
+
+        if (KubernetesNames.DescribeInvalidLabelKey(requirement.Key) is { } badKey)
+        {
+            return $"{fieldPath}.key: {badKey}";
+        }
+
+        var count = requirement.Values?.Count ?? 0;
+        if (requirement.Values?.Select((value, index) => (value, index)).FirstOrDefault(entry => (entry.value?.Length ?? 0) > KubernetesNames.LabelValueMaxLength) is { value: not null } tooLong)
+        {
+            // No node label value is longer, so the requirement could never match; the schema bounds it for CEL's cost.
+            return $"{fieldPath}.values[{tooLong.index}]: at most {KubernetesNames.LabelValueMaxLength} characters (a label value), got {tooLong.value.Length}";
+        }
+
+        return requirement.OperatorProperty switch
+        {
+            LabelSelectors.In or LabelSelectors.NotIn when count == 0 => $"{fieldPath}.values: {requirement.OperatorProperty} needs at least one value",
+            LabelSelectors.Exists or LabelSelectors.DoesNotExist when count > 0 => $"{fieldPath}.values: {requirement.OperatorProperty} takes no values",
+            Gt or Lt when count != 1 || !IsInteger(requirement.Values![0]) =>
+                $"{fieldPath}.values: {requirement.OperatorProperty} takes exactly one integer value, got {FormatValues(requirement.Values)}",
+            LabelSelectors.In or LabelSelectors.NotIn or LabelSelectors.Exists or LabelSelectors.DoesNotExist or Gt or Lt => null,
+            var other => $"{fieldPath}.operator: \"{other}\" is not In, NotIn, Exists, DoesNotExist, Gt or Lt",
+        };
+    }
+
+    private static string? DescribeField(V1NodeSelectorRequirement? requirement, string fieldPath)
+    {
+        if (requirement is null)
+        {
+            return $"{fieldPath}: a requirement is required";
+        }
+
+        if (requirement.Key != NodeNameField)
+        {
+            return $"{fieldPath}.key: \"{requirement.Key}\" is not a node field selector key (only {NodeNameField})";
+        }
+
+        if (requirement.OperatorProperty is not (LabelSelectors.In or LabelSelectors.NotIn))
+        {
+            return $"{fieldPath}.operator: \"{requirement.OperatorProperty}\" is not In or NotIn";
+        }
+
+        return requirement.Values is [var name]
+            ? KubernetesNames.DescribeInvalidDnsSubdomain(name) is { } bad ? $"{fieldPath}.values[0]: {bad}" : null
+            : $"{fieldPath}.values: {requirement.OperatorProperty} on a node field takes exactly one node name, got {FormatValues(requirement.Values)}";
+    }
+
+    private static bool IsInteger(string? value) =>
+        long.TryParse(value, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out _);
+
+    private static string FormatValues(IList<string>? values) =>
+        values is { Count: > 0 } ? "[" + string.Join(", ", values.Select(value => $"\"{KubernetesNames.Shorten(value ?? "")}\"")) + "]" : "none";
 
     private static bool Satisfies(V1NodeSelectorRequirement requirement, string? value)
     {
@@ -275,8 +441,8 @@ public static class NodeAffinityTerms
             LabelSelectors.NotIn => value is null || !values.Contains(value, StringComparer.Ordinal),
             LabelSelectors.Exists => value is not null,
             LabelSelectors.DoesNotExist => value is null,
-            "Gt" => CompareAsInteger(value, values) is > 0,
-            "Lt" => CompareAsInteger(value, values) is < 0,
+            Gt => CompareAsInteger(value, values) is > 0,
+            Lt => CompareAsInteger(value, values) is < 0,
             _ => false,
         };
     }

@@ -96,10 +96,16 @@ public sealed record PrePullPolicySpec
     public bool SelectsNode(IDictionary<string, string>? nodeLabels) =>
         NodeSelector is null || LabelSelectors.Matches(NodeSelector, nodeLabels);
 
+    /// <summary>The PriorityClass of the pull pods: <see cref="PriorityClassName"/> when it is a valid name, else none.</summary>
+    [JsonIgnore]
+    public string? EffectivePriorityClassName =>
+        !string.IsNullOrEmpty(PriorityClassName) && KubernetesNames.DescribeInvalidDnsSubdomain(PriorityClassName) is null ? PriorityClassName : null;
+
     /// <summary>
-    /// Problems with values the schema cannot catch (a zero duration, a selector requirement without values) or that
-    /// bypassed it (an object built in code). Each names its field; the effective accessors fall back to the
-    /// default for such a value, and a malformed selector requirement selects nothing.
+    /// Problems with values the schema cannot catch (a zero duration, a selector requirement without values, a
+    /// <c>matchLabels</c> key on Kubernetes 1.24, where the CEL rule that checks it is not run) or that bypassed it (an
+    /// object stored before the CRD was tightened, one built in code). Each names its field; the effective accessors
+    /// fall back to the default for such a value, and a malformed selector requirement selects nothing.
     /// </summary>
     public IReadOnlyList<string> Validate()
     {
@@ -109,11 +115,20 @@ public sealed record PrePullPolicySpec
             problems.Add("spec.selector: a selector is required ({} selects every Deployment); this policy selects nothing");
         }
 
-        AddIfNotNull(problems, LabelSelectors.Describe(Selector?.MatchExpressions, "spec.selector.matchExpressions"));
-        AddIfNotNull(problems, LabelSelectors.Describe(NodeSelector?.MatchExpressions, "spec.nodeSelector.matchExpressions"));
+        problems.AddRange(LabelSelectors.DescribeSelector(Selector?.MatchLabels, Selector?.MatchExpressions, "spec.selector"));
+        problems.AddRange((Selector?.Namespaces ?? [])
+            .Select((name, index) => KubernetesNames.DescribeInvalidDnsLabel(name) is { } bad ? $"spec.selector.namespaces[{index}]: {bad}" : null)
+            .OfType<string>());
+        problems.AddRange(LabelSelectors.DescribeSelector(NodeSelector?.MatchLabels, NodeSelector?.MatchExpressions, "spec.nodeSelector"));
+        problems.AddRange(PullDefaults.DescribeUnusableResources(Resources, "spec.resources"));
         AddIfNotNull(problems, PullDefaults.DescribeInvalidTimeout(Timeout, "spec.timeout"));
         AddIfNotNull(problems, Retry?.Validate("spec.retry"));
         AddIfNotNull(problems, Hold?.Validate("spec.hold"));
+        if (!string.IsNullOrEmpty(PriorityClassName) && KubernetesNames.DescribeInvalidDnsSubdomain(PriorityClassName) is { } badClass)
+        {
+            problems.Add($"spec.priorityClassName: {badClass}; pull pods get no PriorityClass");
+        }
+
         return problems;
     }
 
@@ -161,28 +176,39 @@ public sealed record RetrySpec
     public const int DefaultMaxAttempts = 3;
     public const int DefaultBackoffSeconds = 30;
 
-    /// <summary>Total attempts per node, the first included.</summary>
-    [JsonPropertyName("maxAttempts")]
-    public int? MaxAttempts { get; set; }
+    /// <summary>The most attempts per node the schema accepts: beyond that a node is not coming back by retrying.</summary>
+    public const int MaxAttemptsLimit = 100;
 
-    /// <summary>Delay before the second attempt; doubles for each later one, capped.</summary>
+    /// <summary>The longest first backoff the schema accepts: one hour.</summary>
+    public const int BackoffSecondsLimit = 3600;
+
+    /// <summary>Total attempts per node, the first included.</summary>
+    /// <remarks>
+    /// A 64-bit integer although the schema bounds it to 100: the API server accepts any integer that fits 64 bits
+    /// where a CRD has no <c>maximum</c> (an older CRD, or a Helm upgrade, which never updates CRDs), and a value that
+    /// did not fit this type would make the whole object unreadable. Read as it is, it is reported and replaced.
+    /// </remarks>
+    [JsonPropertyName("maxAttempts")]
+    public long? MaxAttempts { get; set; }
+
+    /// <summary>Delay before the second attempt; doubles for each later one, capped. 64-bit for the reason given on <see cref="MaxAttempts"/>.</summary>
     [JsonPropertyName("backoffSeconds")]
-    public int? BackoffSeconds { get; set; }
+    public long? BackoffSeconds { get; set; }
 
     /// <summary>The longest wait between two attempts, unless <see cref="BackoffSeconds"/> itself is longer.</summary>
     public static TimeSpan MaxBackoff => TimeSpan.FromMinutes(5);
 
-    /// <summary><see cref="MaxAttempts"/> when it is at least 1, else 3.</summary>
+    /// <summary><see cref="MaxAttempts"/> when it is between 1 and <see cref="MaxAttemptsLimit"/>, else 3.</summary>
     [JsonIgnore]
-    public int EffectiveMaxAttempts => MaxAttempts is int attempts && attempts >= 1 ? attempts : DefaultMaxAttempts;
+    public int EffectiveMaxAttempts => MaxAttempts is >= 1 and <= MaxAttemptsLimit ? (int)MaxAttempts.Value : DefaultMaxAttempts;
 
-    /// <summary>The wait before the second attempt: <see cref="BackoffSeconds"/> when it is at least 1, else 30 seconds.</summary>
+    /// <summary>The wait before the second attempt: <see cref="BackoffSeconds"/> when it is between 1 and <see cref="BackoffSecondsLimit"/>, else 30 seconds.</summary>
     [JsonIgnore]
     public TimeSpan EffectiveBackoff =>
-        TimeSpan.FromSeconds(BackoffSeconds is int seconds && seconds >= 1 ? seconds : DefaultBackoffSeconds);
+        TimeSpan.FromSeconds(BackoffSeconds is >= 1 and <= BackoffSecondsLimit ? BackoffSeconds.Value : DefaultBackoffSeconds);
 
     /// <summary>A copy with both fields set to their effective values, for writing explicit settings (e.g. into a PrePullImage).</summary>
-    public RetrySpec WithDefaults() => new() { MaxAttempts = EffectiveMaxAttempts, BackoffSeconds = (int)EffectiveBackoff.TotalSeconds };
+    public RetrySpec WithDefaults() => new() { MaxAttempts = EffectiveMaxAttempts, BackoffSeconds = (long)EffectiveBackoff.TotalSeconds };
 
     /// <summary>
     /// How long to wait before attempt number <paramref name="attempt"/> (1 = the first, which starts at once):
@@ -205,14 +231,14 @@ public sealed record RetrySpec
 
     internal IEnumerable<string> Validate(string fieldPath)
     {
-        if (MaxAttempts is < 1)
+        if (MaxAttempts is < 1 or > MaxAttemptsLimit)
         {
-            yield return $"{fieldPath}.maxAttempts: must be at least 1, got {MaxAttempts}; the default {DefaultMaxAttempts} is used";
+            yield return $"{fieldPath}.maxAttempts: must be between 1 and {MaxAttemptsLimit}, got {MaxAttempts}; the default {DefaultMaxAttempts} is used";
         }
 
-        if (BackoffSeconds is < 1)
+        if (BackoffSeconds is < 1 or > BackoffSecondsLimit)
         {
-            yield return $"{fieldPath}.backoffSeconds: must be at least 1, got {BackoffSeconds}; the default {DefaultBackoffSeconds} is used";
+            yield return $"{fieldPath}.backoffSeconds: must be between 1 and {BackoffSecondsLimit}, got {BackoffSeconds}; the default {DefaultBackoffSeconds} is used";
         }
     }
 }
@@ -256,7 +282,7 @@ public sealed record HoldSpec
     [JsonIgnore]
     public bool EffectiveOnCreate => OnCreate ?? false;
 
-    /// <summary><see cref="MaxDuration"/> when it is a positive Go duration, else 15 minutes.</summary>
+    /// <summary><see cref="MaxDuration"/> when it is a Go duration longer than zero and at most 24 hours, else 15 minutes.</summary>
     [JsonIgnore]
     public TimeSpan EffectiveMaxDuration => PullDefaults.PositiveDurationOrDefault(MaxDuration, DefaultMaxDuration);
 
@@ -270,7 +296,7 @@ public sealed record HoldSpec
     {
         Enabled = EffectiveEnabled,
         OnCreate = EffectiveOnCreate,
-        MaxDuration = GoDuration.TryParse(MaxDuration, out var configured) && configured > TimeSpan.Zero ? MaxDuration : DefaultMaxDuration,
+        MaxDuration = PullDefaults.IsUsableDuration(MaxDuration, out _) ? MaxDuration : DefaultMaxDuration,
         OnFailure = EffectiveOnFailure,
     };
 

@@ -51,9 +51,10 @@ public static class PullDefaults
     }
 
     /// <summary>
-    /// The timeout a pull attempt gets: <paramref name="configured"/> when it is a positive Go duration, else
-    /// the default. The API server's schema already refuses malformed values; a zero timeout cannot become a Job's
-    /// <c>activeDeadlineSeconds</c>, so it falls back too (and <see cref="DescribeInvalidTimeout"/> reports it).
+    /// The timeout a pull attempt gets: <paramref name="configured"/> when it is a usable Go duration (longer than zero,
+    /// at most <see cref="GoDuration.MaxSetting"/>), else the default. The API server's schema already refuses
+    /// malformed and over-long values; a zero timeout cannot become a Job's <c>activeDeadlineSeconds</c>, so it falls
+    /// back too (and <see cref="DescribeInvalidTimeout"/> reports it).
     /// </summary>
     public static TimeSpan EffectiveTimeout(string? configured) => PositiveDurationOrDefault(configured, Timeout);
 
@@ -61,8 +62,12 @@ public static class PullDefaults
     public static string? DescribeInvalidTimeout(string? configured, string fieldPath) =>
         DescribeInvalidPositiveDuration(configured, fieldPath);
 
+    /// <summary>Whether <paramref name="configured"/> is a duration setting Kwarm acts on: longer than zero, at most 24 hours.</summary>
+    internal static bool IsUsableDuration(string? configured, out TimeSpan value) =>
+        GoDuration.TryParse(configured, out value) && value > TimeSpan.Zero && value <= GoDuration.MaxSetting;
+
     internal static TimeSpan PositiveDurationOrDefault(string? configured, string defaultValue) =>
-        GoDuration.TryParse(configured, out var value) && value > TimeSpan.Zero ? value : GoDuration.Parse(defaultValue);
+        IsUsableDuration(configured, out var value) ? value : GoDuration.Parse(defaultValue);
 
     internal static string? DescribeInvalidPositiveDuration(string? configured, string fieldPath)
     {
@@ -76,7 +81,14 @@ public static class PullDefaults
             return $"{fieldPath}: {error}; the default is used";
         }
 
-        return value > TimeSpan.Zero ? null : $"{fieldPath}: must be longer than zero; the default is used";
+        if (value <= TimeSpan.Zero)
+        {
+            return $"{fieldPath}: must be longer than zero; the default is used";
+        }
+
+        return value <= GoDuration.MaxSetting
+            ? null
+            : $"{fieldPath}: must be at most {GoDuration.Format(GoDuration.MaxSetting)}, got {configured}; the default is used";
     }
 
     private static Dictionary<string, ResourceQuantity> CreateDefaultQuantities() => new(StringComparer.Ordinal)
@@ -85,13 +97,49 @@ public static class PullDefaults
         ["memory"] = new ResourceQuantity(Memory),
     };
 
+    /// <summary>
+    /// Quantities of <paramref name="configured"/> that Kwarm cannot use, each naming its field under
+    /// <paramref name="fieldPath"/>: the schema's pattern takes any number of digits, but a quantity beyond what the
+    /// client library can print or compare (more than about 28 digits, or an exponent like <c>1e999</c>) would throw
+    /// wherever Kwarm writes a pull pod. Such a quantity is treated as absent, so the default applies.
+    /// </summary>
+    public static IEnumerable<string> DescribeUnusableResources(V1ResourceRequirements? configured, string fieldPath)
+    {
+        foreach (var (kind, quantities) in new[] { ("limits", configured?.Limits), ("requests", configured?.Requests) })
+        {
+            foreach (var (name, quantity) in quantities ?? new Dictionary<string, ResourceQuantity>())
+            {
+                if (quantity is not null && !IsUsable(quantity))
+                {
+                    yield return $"{fieldPath}.{kind}.{name}: the quantity is too large to use; the default is used";
+                }
+            }
+        }
+    }
+
+    /// <summary>Whether the client library can print and compare <paramref name="quantity"/> (it throws for huge ones).</summary>
+    private static bool IsUsable(ResourceQuantity quantity)
+    {
+        try
+        {
+            _ = quantity.ToString();
+            _ = quantity.ToDecimal();
+            return true;
+        }
+        catch (OverflowException)
+        {
+            return false;
+        }
+    }
+
     private static Dictionary<string, ResourceQuantity> Copy(IDictionary<string, ResourceQuantity>? quantities)
     {
         var copy = new Dictionary<string, ResourceQuantity>(StringComparer.Ordinal);
         foreach (var (name, quantity) in quantities ?? new Dictionary<string, ResourceQuantity>())
         {
-            // A null quantity can only come from a hand-made object; treat it as absent so the default applies.
-            if (quantity is not null)
+            // A null quantity can only come from a hand-made object, an unusable one from a value the schema's pattern
+            // let through: either is treated as absent, so the default applies (and Validate reports the latter).
+            if (quantity is not null && IsUsable(quantity))
             {
                 copy[name] = new ResourceQuantity(quantity.ToString());
             }

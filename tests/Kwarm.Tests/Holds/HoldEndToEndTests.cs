@@ -524,4 +524,43 @@ public sealed partial class HoldEndToEndTests : IAsyncLifetime
         Assert.Equal(onFailure == "Release" ? "PullFailed" : "Timeout", (await ReleasedEventAsync()).Action);
         Assert.Single(await KwarmEventsAsync("PullFailed"));
     }
+
+    [Fact]
+    public async Task An_image_no_node_can_pull_is_released_at_once_as_PullFailed_without_a_PrePullImage()
+    {
+        // The API server takes "registry.local/shop/web:" in a Deployment (the kubelet would answer InvalidImageName);
+        // the CRD refuses a PrePullImage for it, so Kwarm creates none and fails the hold open at once, saying why.
+        await StartAsync(onFailure: "Wait");
+        const string invalid = "registry.local/shop/web:";
+
+        await _bed.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + invalid);
+
+        await WaitForReleaseAsync([invalid]);
+        Assert.Equal("PullFailed", (await ReleasedEventAsync()).Action);
+        var failure = Assert.Single(await KwarmEventsAsync("PullFailed"));
+        Assert.Contains("spec.image: \"registry.local/shop/web:\" is not a valid image reference", failure.Message, StringComparison.Ordinal);
+        Assert.Empty(await PrePullImagesAsync());
+    }
+
+    [Fact]
+    public async Task A_policy_with_a_label_key_only_CEL_would_refuse_is_not_Ready_and_says_which_field()
+    {
+        // Like Kubernetes 1.24, the simulator does not run the CRD's CEL rules: the matchLabels key gets through.
+        await _bed.StartKwarmAsync();
+        await ApplyAsync("""
+            apiVersion: kwarm.io/v1alpha1
+            kind: PrePullPolicy
+            metadata:
+              name: default
+            spec:
+              selector:
+                matchLabels:
+                  "bad key!": "true"
+            """);
+
+        await WaitUntilAsync(async () => (await PolicyStatusAsync())?.Conditions?.Any(c => c.Type == "Ready") == true, "the policy's Ready condition");
+        var ready = (await PolicyStatusAsync())!.Conditions!.Single(c => c.Type == "Ready");
+        Assert.Equal(("False", "InvalidSpec"), (ready.Status, ready.Reason));
+        Assert.StartsWith("spec.selector.matchLabels: key \"bad key!\" is not a label key", ready.Message, StringComparison.Ordinal);
+    }
 }

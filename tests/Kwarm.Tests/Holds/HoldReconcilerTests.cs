@@ -101,6 +101,56 @@ public sealed class HoldReconcilerTests : IDisposable
     [Theory]
     [InlineData(HoldFailureAction.Release)]
     [InlineData(HoldFailureAction.Wait)]
+    public async Task A_hold_of_only_images_no_node_can_pull_gets_no_PrePullImage_and_is_released_at_once(HoldFailureAction onFailure)
+    {
+        // The API server takes "nginx:" in a Deployment; the kubelet refuses it (InvalidImageName) and the CRD refuses a
+        // PrePullImage for it. Nothing can become warm and nothing dates the hold: it fails open now, even with Wait.
+        _world.AddPolicy("default", new HoldSpec { OnFailure = onFailure });
+        _world.AddHeldDeployment(Web, ["nginx:"]);
+
+        var result = await _world.NewReconciler().ReconcileAsync(Key, TestContext.Current.CancellationToken);
+
+        Assert.Null(result.RequeueAfter);
+        Assert.Empty(_world.ImagesOf(Web));
+        Assert.False(_world.Deployment(Web).Spec.Paused);
+        var failure = Assert.Single(_world.Api.Events, e => e.Reason == HoldEvents.PullFailed);
+        Assert.Contains("nginx: failed: it cannot be pulled: spec.image: \"nginx:\" is not a valid image reference", failure.Message, StringComparison.Ordinal);
+        Assert.Equal("PullFailed", _world.Api.Events.Single(e => e.Reason == HoldEvents.HoldReleased).Action);
+    }
+
+    [Theory]
+    [InlineData(HoldFailureAction.Release)]
+    [InlineData(HoldFailureAction.Wait)]
+    public async Task An_image_no_node_can_pull_next_to_a_valid_one_counts_as_a_failed_image(HoldFailureAction onFailure)
+    {
+        _world.AddPolicy("default", new HoldSpec { OnFailure = onFailure, MaxDuration = "5m" });
+        _world.AddHeldDeployment(Web, [NewImages[0], "registry.example/shop/Sidecar:1.4"]);
+        var reconciler = _world.NewReconciler();
+        await reconciler.ReconcileAsync(Key, TestContext.Current.CancellationToken);
+        Assert.Equal([NewImages[0]], _world.ImagesOf(Web).Select(image => image.Spec.Image));
+        _world.SetAllPhases(Web, PrePullImagePhase.Completed);
+        _world.Time.Advance(TimeSpan.FromMinutes(1));
+
+        var result = await reconciler.ReconcileAsync(Key, TestContext.Current.CancellationToken);
+
+        Assert.Contains(_world.Api.Events, e => e.Reason == HoldEvents.PullFailed && e.Message.Contains("registry.example/shop/Sidecar:1.4", StringComparison.Ordinal));
+        if (onFailure == HoldFailureAction.Release)
+        {
+            Assert.Null(result.RequeueAfter);
+            var released = _world.Api.Events.Single(e => e.Reason == HoldEvents.HoldReleased);
+            Assert.Equal("PullFailed", released.Action);
+            Assert.Contains("1 of 2 image(s)", released.Message, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Equal(TimeSpan.FromMinutes(4), result.RequeueAfter);
+            Assert.True(_world.Deployment(Web).Spec.Paused);
+        }
+    }
+
+    [Theory]
+    [InlineData(HoldFailureAction.Release)]
+    [InlineData(HoldFailureAction.Wait)]
     public async Task A_failed_pull_releases_as_PullFailed_or_waits_for_maxDuration_per_onFailure(HoldFailureAction onFailure)
     {
         _world.AddPolicy("default", new HoldSpec { OnFailure = onFailure, MaxDuration = "5m" });

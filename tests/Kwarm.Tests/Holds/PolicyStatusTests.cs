@@ -1,6 +1,9 @@
+using k8s;
 using k8s.Models;
 using Kwarm.Holds;
+using Kwarm.Kubernetes;
 using Kwarm.Resources;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Kwarm.Tests.Holds;
 
@@ -62,5 +65,47 @@ public sealed class PolicyStatusTests : IDisposable
         var ready = status.Conditions!.Single(c => c.Type == PolicyStatusCalculator.ReadyCondition);
         Assert.Equal(("False", "InvalidSpec"), (ready.Status, ready.Reason));
         Assert.Contains("spec.hold.maxDuration", ready.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_policy_stored_with_an_attempt_count_beyond_int32_is_read_reported_and_uses_the_default()
+    {
+        // What a CRD without a maximum (an older one: Helm never upgrades CRDs) lets the API server store; it used to
+        // make the whole object unreadable, so the policy vanished from Kwarm's view with a log line and no status.
+        const string line = """{"type":"ADDED","object":{"apiVersion":"kwarm.io/v1alpha1","kind":"PrePullPolicy","metadata":{"name":"big","uid":"u1","generation":2,"resourceVersion":"7","creationTimestamp":"2026-01-01T00:00:00Z"},"spec":{"selector":{},"retry":{"maxAttempts":2147483648,"backoffSeconds":30}}}}""";
+
+        var parsed = KubernetesListWatcher<PrePullPolicy>.ParseEvent(line, "prepullpolicies", NullLogger.Instance);
+
+        Assert.Equal(WatchEventType.Added, parsed.Type);
+        var policy = parsed.Resource!;
+        Assert.Equal(2147483648L, policy.Spec.Retry!.MaxAttempts);
+        Assert.Equal(RetrySpec.DefaultMaxAttempts, policy.Spec.EffectiveRetry.MaxAttempts);
+        var status = PolicyStatusCalculator.Desired(policy, PolicyStatusCalculator.Count(policy, [policy], []), _world.Time.GetUtcNow())!;
+        var ready = status.Conditions!.Single(c => c.Type == PolicyStatusCalculator.ReadyCondition);
+        Assert.Equal(("False", "InvalidSpec", 2L), (ready.Status, ready.Reason, ready.ObservedGeneration));
+        Assert.Equal("spec.retry.maxAttempts: must be between 1 and 100, got 2147483648; the default 3 is used", ready.Message);
+    }
+
+    [Theory]
+    [InlineData("""{"selector": {"matchLabels": {"bad key!": "true"}}}""", "spec.selector.matchLabels: key \"bad key!\" is not a label key")]
+    [InlineData("""{"selector": {"matchExpressions": [{"key": "bad key!", "operator": "Exists"}]}}""", "spec.selector.matchExpressions[0].key: \"bad key!\" is not a label key")]
+    [InlineData("""{"selector": {}, "nodeSelector": {"matchLabels": {"bad key!": "a"}}}""", "spec.nodeSelector.matchLabels: key \"bad key!\" is not a label key")]
+    [InlineData("""{"selector": {}, "nodeSelector": {"matchExpressions": [{"key": "cpu", "operator": "Gt", "values": ["4", "8"]}]}}""", "spec.nodeSelector.matchExpressions[0].operator: \"Gt\" is not In, NotIn, Exists or DoesNotExist")]
+    [InlineData("""{"selector": {"matchExpressions": [{"key": "tier", "operator": "Exists", "values": ["web"]}]}}""", "spec.selector.matchExpressions[0].values: Exists takes no values")]
+    [InlineData("""{"selector": {"namespaces": ["Shop"]}}""", "spec.selector.namespaces[0]: \"Shop\" is not a DNS-1123 label")]
+    [InlineData("""{"selector": {}, "hold": {"maxDuration": "99999999h"}}""", "spec.hold.maxDuration: \"99999999h\" is not a Go duration")]
+    [InlineData("""{"selector": {}, "hold": {"maxDuration": "48h"}}""", "spec.hold.maxDuration: must be at most 24h0m0s, got 48h; the default is used")]
+    [InlineData("""{"selector": {}, "timeout": "25h"}""", "spec.timeout: must be at most 24h0m0s, got 25h; the default is used")]
+    [InlineData("""{"selector": {}, "retry": {"backoffSeconds": 86400}}""", "spec.retry.backoffSeconds: must be between 1 and 3600, got 86400; the default 30 is used")]
+    [InlineData("""{"selector": {}, "priorityClassName": "High Priority"}""", "spec.priorityClassName: \"High Priority\" is not a DNS-1123 subdomain")]
+    public void A_value_the_schema_refuses_that_got_through_makes_the_policy_not_Ready_naming_the_field(string spec, string problem)
+    {
+        var policy = KwarmJson.Deserialize<PrePullPolicy>($$"""{"apiVersion":"kwarm.io/v1alpha1","kind":"PrePullPolicy","metadata":{"name":"bad","generation":1},"spec":{{spec}}}""")!;
+
+        var status = PolicyStatusCalculator.Desired(policy, PolicyStatusCalculator.Count(policy, [policy], []), _world.Time.GetUtcNow())!;
+
+        var ready = status.Conditions!.Single(c => c.Type == PolicyStatusCalculator.ReadyCondition);
+        Assert.Equal(("False", "InvalidSpec"), (ready.Status, ready.Reason));
+        Assert.StartsWith(problem, ready.Message, StringComparison.Ordinal);
     }
 }

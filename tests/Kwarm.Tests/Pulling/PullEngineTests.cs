@@ -318,10 +318,53 @@ public sealed class PullEngineTests
 
         var status = cluster.Image("shop", "empty").Status!;
         Assert.Equal(PrePullImagePhase.Failed, status.Phase);
-        Assert.Equal(("True", "InvalidSpec"), (status.Conditions![0].Status, status.Conditions[0].Reason));
+        Assert.Equal(("False", "InvalidImage"), (status.Conditions![0].Status, status.Conditions[0].Reason));
         Assert.Contains("spec.image", status.Conditions[0].Message, StringComparison.Ordinal);
         Assert.Empty(cluster.Created);
         Assert.Equal(1, cluster.StatusWrites);
+    }
+
+    [Theory]
+    [InlineData("nginx:", null, "spec.image")]
+    [InlineData("UPPER/Case Image::tag@@sha", null, "spec.image")]
+    [InlineData("registry.local/web:1", "md5:abc", "spec.imageDigest")]
+    public async Task A_prepullimage_with_an_invalid_reference_fails_at_once_without_a_job(string image, string? digest, string field)
+    {
+        var cluster = new FakePullCluster();
+        cluster.AddNode(Node("node-1"));
+        cluster.AddImage(Image("shop", "bad", new PrePullImageSpec { Image = image, ImageDigest = digest }));
+
+        await cluster.AdvanceAsync(TimeSpan.FromSeconds(30), Second);
+
+        var status = cluster.Image("shop", "bad").Status!;
+        Assert.Equal(PrePullImagePhase.Failed, status.Phase);
+        var ready = Assert.Single(status.Conditions!);
+        Assert.Equal(("Ready", "False", PullEngine.InvalidImageReason), (ready.Type, ready.Status, ready.Reason));
+        Assert.StartsWith(field + ": ", ready.Message, StringComparison.Ordinal);
+        Assert.Empty(cluster.Created);
+        Assert.Empty(cluster.KubeletComplaints);
+        Assert.Equal(1, cluster.StatusWrites);
+    }
+
+    [Fact]
+    public async Task A_prepullimage_with_a_toleration_no_pod_may_carry_fails_as_an_invalid_spec()
+    {
+        var cluster = new FakePullCluster();
+        cluster.AddNode(Node("node-1"));
+        cluster.AddImage(Image("shop", "bad", new PrePullImageSpec
+        {
+            Image = "registry.local/web:1",
+            Tolerations = [new V1Toleration { Key = "dedicated", OperatorProperty = "Maybe", Value = "gpu" }],
+        }));
+
+        await cluster.AdvanceAsync(TimeSpan.FromSeconds(30), Second);
+
+        var status = cluster.Image("shop", "bad").Status!;
+        Assert.Equal(PrePullImagePhase.Failed, status.Phase);
+        var ready = Assert.Single(status.Conditions!);
+        Assert.Equal(("False", PullEngine.InvalidSpecReason), (ready.Status, ready.Reason));
+        Assert.StartsWith("spec.tolerations[0].operator: ", ready.Message, StringComparison.Ordinal);
+        Assert.Empty(cluster.Created);
     }
 
     [Fact]

@@ -49,6 +49,35 @@ public sealed class PullingEndToEndTests
     }
 
     [Fact]
+    public async Task A_PrePullImage_the_schema_would_refuse_only_with_CEL_fails_at_once_with_the_reason_and_no_job()
+    {
+        // Kubernetes 1.24 (and the simulator) do not run the CRD's CEL rules: a Gt requirement with two values gets
+        // through. Kwarm must not pull for it, and must say why.
+        await using var sim = await PullingOnSimulator.StartAsync(nodes: 2);
+        sim.Cluster.Registry.Add(new RegistryImage("registry.local/shop/web:1", 2_000_000));
+        await sim.StartKwarmAsync();
+
+        await sim.CreateAsync(Image("gt-two-values", new PrePullImageSpec
+        {
+            Image = "registry.local/shop/web:1",
+            Nodes = new NodeTargets
+            {
+                NodeAffinity = new V1NodeSelector
+                {
+                    NodeSelectorTerms = [new V1NodeSelectorTerm { MatchExpressions = [new V1NodeSelectorRequirement { Key = "cpu-count", OperatorProperty = "Gt", Values = ["4", "8"] }] }],
+                },
+            },
+        }));
+        var failed = (await sim.WaitFinishedAsync(Limit, "gt-two-values"))[0].Status!;
+
+        Assert.Equal(PrePullImagePhase.Failed, failed.Phase);
+        var ready = Assert.Single(failed.Conditions!);
+        Assert.Equal(("False", PullEngine.InvalidSpecReason), (ready.Status, ready.Reason));
+        Assert.StartsWith("spec.nodes.nodeAffinity.nodeSelectorTerms[0].matchExpressions[0].values: Gt takes exactly one integer value", ready.Message, StringComparison.Ordinal);
+        Assert.Empty(sim.JobsCreated);
+    }
+
+    [Fact]
     public async Task A_private_image_pulls_with_the_secret_and_without_it_fails_after_max_attempts_with_growing_delays()
     {
         // Two nodes, one per PrePullImage: a node that already holds the image would start it without credentials.

@@ -4,7 +4,7 @@ using Kwarm.Resources;
 namespace Kwarm.Tests.Resources;
 
 /// <summary>The CRD manifests: names, scope, subresources, printer columns, and the structural-schema rules of Kubernetes 1.24.</summary>
-public sealed class CrdDefinitionTests
+public sealed partial class CrdDefinitionTests
 {
     public static TheoryData<string> Crds => ["PrePullPolicy", "PrePullImage"];
 
@@ -89,33 +89,38 @@ public sealed class CrdDefinitionTests
 
     [Theory]
     [MemberData(nameof(Crds))]
-    public void Schema_is_structural_and_needs_nothing_newer_than_Kubernetes_1_24(string kind)
+    public void Schema_is_structural_and_its_CEL_rules_are_bounded(string kind)
     {
         var problems = new List<string>();
 
-        CheckStructural(File(kind).OpenApiSchema, "openAPIV3Schema", problems, insideJunctor: false);
+        CheckStructural(File(kind).OpenApiSchema, "openAPIV3Schema", problems, insideJunctor: false, insideUnboundedList: false);
 
         Assert.Empty(problems);
     }
 
     [Fact]
-    public void Structural_check_catches_a_missing_type_a_typed_junctor_a_map_key_that_is_not_required_and_CEL()
+    public void Structural_check_catches_a_missing_type_a_typed_junctor_a_map_key_that_is_not_required_and_unbounded_CEL()
     {
         var schema = CustomResourceDefinitionFile.PrePullImage.OpenApiSchema.DeepClone().AsObject();
         var spec = schema["properties"]!["spec"]!.AsObject();
         spec["properties"]!["image"]!.AsObject().Remove("type");
         spec["properties"]!["timeout"]!["anyOf"] = new JsonArray(new JsonObject { ["type"] = "string" });
-        schema["properties"]!["status"]!["properties"]!["nodes"]!["items"]!["required"] = new JsonArray("status");
-        spec["x-kubernetes-validations"] = new JsonArray(new JsonObject { ["rule"] = "true" });
+        var nodes = schema["properties"]!["status"]!["properties"]!["nodes"]!.AsObject();
+        nodes["items"]!["required"] = new JsonArray("status");
+        nodes["items"]!["x-kubernetes-validations"] = new JsonArray(new JsonObject { ["rule"] = "self.error != ''" });
+        spec["properties"]!["tolerations"]!.AsObject().Remove("maxItems");
         var problems = new List<string>();
 
-        CheckStructural(schema, "openAPIV3Schema", problems, insideJunctor: false);
+        CheckStructural(schema, "openAPIV3Schema", problems, insideJunctor: false, insideUnboundedList: false);
 
-        Assert.Equal(4, problems.Count);
+        TestContext.Current.TestOutputHelper?.WriteLine(string.Join(Environment.NewLine, problems));
+        Assert.Equal(6, problems.Count);
         Assert.Contains(problems, p => p.StartsWith("openAPIV3Schema.properties.spec.properties.image:", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.StartsWith("openAPIV3Schema.properties.spec.properties.timeout.anyOf[0]:", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.StartsWith("openAPIV3Schema.properties.status.properties.nodes:", StringComparison.Ordinal));
-        Assert.Contains(problems, p => p.StartsWith("openAPIV3Schema.properties.spec:", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("openAPIV3Schema.properties.spec.properties.tolerations.items: a CEL rule inside a list", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("openAPIV3Schema.properties.status.properties.nodes.items: a CEL rule inside a list", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("openAPIV3Schema.properties.status.properties.nodes.items: the CEL rule reads self.error", StringComparison.Ordinal));
     }
 
     [Theory]
@@ -141,6 +146,7 @@ public sealed class CrdDefinitionTests
         Assert.True(checkedDefaults >= 4, $"only {checkedDefaults} defaults found");
     }
 
+    /// <summary>Duration settings carry the bounded pattern (at most 24h); durations Kwarm writes in status, the general one.</summary>
     [Theory]
     [MemberData(nameof(Crds))]
     public void Every_duration_field_carries_the_go_duration_pattern(string kind)
@@ -150,17 +156,19 @@ public sealed class CrdDefinitionTests
             .ToList();
 
         Assert.NotEmpty(durationFields);
-        Assert.All(durationFields, field => Assert.Equal(GoDuration.Pattern, field.Schema["pattern"]?.GetValue<string>()));
+        Assert.All(durationFields, field => Assert.Equal(
+            field.Path.StartsWith("spec.", StringComparison.Ordinal) ? GoDuration.BoundedPattern : GoDuration.Pattern,
+            field.Schema["pattern"]?.GetValue<string>()));
     }
 
     [Theory]
-    [InlineData("PrePullPolicy", "spec.timeout")]
-    [InlineData("PrePullPolicy", "spec.hold.maxDuration")]
-    [InlineData("PrePullImage", "spec.timeout")]
-    [InlineData("PrePullImage", "status.nodes.duration")]
-    public void Known_duration_fields_carry_the_pattern(string kind, string path)
+    [InlineData("PrePullPolicy", "spec.timeout", true)]
+    [InlineData("PrePullPolicy", "spec.hold.maxDuration", true)]
+    [InlineData("PrePullImage", "spec.timeout", true)]
+    [InlineData("PrePullImage", "status.nodes.duration", false)]
+    public void Known_duration_fields_carry_the_pattern(string kind, string path, bool bounded)
     {
-        Assert.Equal(GoDuration.Pattern, DurationPattern(File(kind), path));
+        Assert.Equal(bounded ? GoDuration.BoundedPattern : GoDuration.Pattern, DurationPattern(File(kind), path));
     }
 
     /// <summary>The <c>pattern</c> of a string field, by dotted path through properties (and array items).</summary>
@@ -231,15 +239,18 @@ public sealed class CrdDefinitionTests
     /// The rules the API server applies to a CRD schema (structural schemas, apiextensions.k8s.io/v1 on 1.24):
     /// a type everywhere (except int-or-string and preserve-unknown-fields), no type, default, description or
     /// nullable inside anyOf/allOf/oneOf/not (int-or-string's own anyOf aside), no properties with
-    /// additionalProperties, list-map keys that are required scalars, and no CEL (x-kubernetes-validations is 1.25+).
+    /// additionalProperties, list-map keys that are required scalars. CEL rules (x-kubernetes-validations) are
+    /// dropped by 1.24 and run from 1.25 on, where the API server refuses a CRD whose rules' estimated cost exceeds a
+    /// budget: so every rule must sit under lists with maxItems, a map rule needs maxProperties, and every string (or
+    /// list of strings) a rule reads needs maxLength, else the estimate assumes the whole request size.
     /// </summary>
-    private static void CheckStructural(JsonObject schema, string path, List<string> problems, bool insideJunctor)
+    private static void CheckStructural(JsonObject schema, string path, List<string> problems, bool insideJunctor, bool insideUnboundedList)
     {
         var intOrString = schema["x-kubernetes-int-or-string"]?.GetValue<bool>() ?? false;
         var preserveUnknown = schema["x-kubernetes-preserve-unknown-fields"]?.GetValue<bool>() ?? false;
-        if (schema.ContainsKey("x-kubernetes-validations"))
+        if (schema["x-kubernetes-validations"] is JsonArray rules)
         {
-            problems.Add($"{path}: x-kubernetes-validations (CEL) needs Kubernetes 1.25 or later");
+            CheckRuleBounds(schema, rules, path, problems, insideUnboundedList);
         }
 
         if (insideJunctor)
@@ -280,7 +291,7 @@ public sealed class CrdDefinitionTests
         {
             foreach (var (name, child) in properties)
             {
-                CheckStructural(child!.AsObject(), $"{path}.properties.{name}", problems, insideJunctor);
+                CheckStructural(child!.AsObject(), $"{path}.properties.{name}", problems, insideJunctor, insideUnboundedList);
             }
         }
 
@@ -288,7 +299,8 @@ public sealed class CrdDefinitionTests
         {
             if (schema[keyword] is JsonObject child)
             {
-                CheckStructural(child, $"{path}.{keyword}", problems, insideJunctor || keyword == "not");
+                var unbounded = insideUnboundedList || (keyword == "items" && schema["maxItems"] is null);
+                CheckStructural(child, $"{path}.{keyword}", problems, insideJunctor || keyword == "not", unbounded);
             }
         }
 
@@ -308,8 +320,39 @@ public sealed class CrdDefinitionTests
 
             for (var i = 0; i < branches.Count; i++)
             {
-                CheckStructural(branches[i]!.AsObject(), $"{path}.{junctor}[{i}]", problems, insideJunctor: true);
+                CheckStructural(branches[i]!.AsObject(), $"{path}.{junctor}[{i}]", problems, insideJunctor: true, insideUnboundedList);
             }
         }
     }
+
+    private static void CheckRuleBounds(JsonObject schema, JsonArray rules, string path, List<string> problems, bool insideUnboundedList)
+    {
+        if (insideUnboundedList)
+        {
+            problems.Add($"{path}: a CEL rule inside a list without maxItems: Kubernetes 1.25+ would estimate its cost as unbounded");
+        }
+
+        if (schema["additionalProperties"] is JsonObject && schema["maxProperties"] is null)
+        {
+            problems.Add($"{path}: a CEL rule on a map without maxProperties");
+        }
+
+        var properties = schema["properties"] as JsonObject ?? [];
+        foreach (var rule in rules.Select(rule => rule!["rule"]!.GetValue<string>()))
+        {
+            foreach (var name in SelfFieldRegex().Matches(rule).Select(match => match.Groups[1].Value).Distinct(StringComparer.Ordinal))
+            {
+                var field = properties[name]?.AsObject();
+                var text = field?["type"]?.GetValue<string>() == "array" ? field["items"]?.AsObject() : field;
+                if (field is null || (text?["type"]?.GetValue<string>() == "string" && text["maxLength"] is null))
+                {
+                    problems.Add($"{path}: the CEL rule reads self.{name}, which {(field is null ? "is not a field" : "has no maxLength")}");
+                }
+            }
+        }
+    }
+
+    // A field of self, not a macro or method called on it (self.all(...)).
+    [System.Text.RegularExpressions.GeneratedRegex(@"self\.([A-Za-z_][A-Za-z0-9_]*)\b(?!\s*\()")]
+    private static partial System.Text.RegularExpressions.Regex SelfFieldRegex();
 }

@@ -42,8 +42,8 @@ public sealed class EffectiveValuesTests
         Assert.Equal(
             [
                 "spec.timeout: must be longer than zero; the default is used",
-                "spec.retry.maxAttempts: must be at least 1, got 0; the default 3 is used",
-                "spec.retry.backoffSeconds: must be at least 1, got -5; the default 30 is used",
+                "spec.retry.maxAttempts: must be between 1 and 100, got 0; the default 3 is used",
+                "spec.retry.backoffSeconds: must be between 1 and 3600, got -5; the default 30 is used",
                 "spec.hold.maxDuration: \"soon\" is not a Go duration: expected a number at \"soon\" (for example 90s, 10m, 1h30m or 500ms); the default is used",
                 "spec.hold.onFailure: 7 is not Release or Wait; Release is used",
             ],
@@ -140,5 +140,18 @@ public sealed class EffectiveValuesTests
     public void Empty_namespace_list_means_all_namespaces(string[]? namespaces, string candidate, bool included)
     {
         Assert.Equal(included, new DeploymentSelector { Namespaces = namespaces }.IncludesNamespace(candidate));
+    }
+
+    [Fact]
+    public void A_quantity_too_large_for_the_client_library_falls_back_to_the_default_and_is_reported()
+    {
+        // The schema's quantity pattern takes any number of digits; printing this one throws in the client library.
+        var json = """{"apiVersion":"kwarm.io/v1alpha1","kind":"PrePullPolicy","metadata":{"name":"q"},"spec":{"selector":{},"resources":{"limits":{"cpu":"99999999999999999999999999999999999999999","memory":"128Mi"}}}}""";
+        var spec = Kwarm.Kubernetes.KwarmJson.Deserialize<PrePullPolicy>(json)!.Spec;
+
+        var resources = spec.EffectiveResources;
+
+        Assert.Equal(("100m", "128Mi"), (resources.Limits["cpu"].ToString(), resources.Limits["memory"].ToString()));
+        Assert.Equal(["spec.resources.limits.cpu: the quantity is too large to use; the default is used"], spec.Validate());
     }
 }

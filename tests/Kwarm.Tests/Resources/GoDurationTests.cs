@@ -109,7 +109,7 @@ public sealed class GoDurationTests
         }
     }
 
-    // The table both the parser and the CRD's pattern judge; each must agree with the expectation.
+    // The table both the parser and the CRD's general pattern (on the durations Kwarm writes) judge; each must agree.
     [Theory]
     [InlineData("0", true)]
     [InlineData("0s", true)]
@@ -148,19 +148,110 @@ public sealed class GoDurationTests
     [InlineData("10m\n", false)]
     public void Schema_pattern_and_parser_agree(string text, bool isDuration)
     {
-        var pattern = new Regex(OpenApiSchemaConverter.EndAnchorAsInGo(CrdDefinitionTests.DurationPattern(CustomResourceDefinitionFile.PrePullPolicy, "spec.timeout")));
-        var instance = Samples.Read(Samples.BasicPolicy);
-        JsonTree.Set(instance, "spec.timeout", text);
+        var pattern = new Regex(OpenApiSchemaConverter.EndAnchorAsInGo(CrdDefinitionTests.DurationPattern(CustomResourceDefinitionFile.PrePullImage, "status.nodes.duration")));
 
         Assert.Equal(isDuration, GoDuration.TryParse(text, out _));
         Assert.Equal(isDuration, pattern.IsMatch(text));
-        Assert.Equal(isDuration, CustomResourceDefinitionFile.PrePullPolicy.Validate(instance).Count == 0);
+    }
+
+    // Duration settings (timeout, hold.maxDuration): Go syntax in canonical order, at most 24 hours, refused by the API server beyond.
+    [Theory]
+    [InlineData("0", true)]
+    [InlineData("0s", true)]
+    [InlineData("90s", true)]
+    [InlineData("10m", true)]
+    [InlineData("10m0s", true)]
+    [InlineData("1h30m", true)]
+    [InlineData("1h0m0s", true)]
+    [InlineData("2m30s", true)]
+    [InlineData("1.5h", true)]
+    [InlineData(".5m", true)]
+    [InlineData("5.m", true)]
+    [InlineData("500ms", true)]
+    [InlineData("1.5\u00b5s", true)]
+    [InlineData("42ns", true)]
+    [InlineData("24h", true)]
+    [InlineData("24.0h", true)]
+    [InlineData("24h0m0s", true)]
+    [InlineData("23h59m59.999s", true)]
+    [InlineData("1440m", true)]
+    [InlineData("86400s", true)]
+    [InlineData("9999999ms", true)]
+    [InlineData("24.5h", false)]
+    [InlineData("25h", false)]
+    [InlineData("24h1s", false)]
+    [InlineData("1441m", false)]
+    [InlineData("1440.5m", false)]
+    [InlineData("86401s", false)]
+    [InlineData("10000000ms", false)]
+    [InlineData("99999999h", false)]
+    [InlineData("10m10m", false)]
+    [InlineData("1h90m", false)]
+    [InlineData("90m30s", false)]
+    [InlineData("30m1h", false)]
+    [InlineData("010m", false)]
+    [InlineData("1d", false)]
+    [InlineData("", false)]
+    [InlineData("10m\n", false)]
+    public void Bounded_pattern_accepts_settings_of_at_most_24_hours(string text, bool accepted)
+    {
+        var pattern = new Regex(OpenApiSchemaConverter.EndAnchorAsInGo(CrdDefinitionTests.DurationPattern(CustomResourceDefinitionFile.PrePullPolicy, "spec.timeout")));
+        var instance = Samples.Read(Samples.BasicPolicy);
+        JsonTree.Set(instance, "spec.hold.maxDuration", text);
+
+        Assert.Equal(accepted, pattern.IsMatch(text));
+        Assert.Equal(accepted, CustomResourceDefinitionFile.PrePullPolicy.Validate(instance).Count == 0);
+        if (accepted)
+        {
+            Assert.True(GoDuration.TryParse(text, out var value) && value <= GoDuration.MaxSetting, text);
+        }
     }
 
     [Fact]
-    public void The_yaml_pattern_is_the_one_GoDuration_documents()
+    public void Bounded_pattern_accepts_what_Format_writes_up_to_24_hours_and_nothing_longer()
     {
-        Assert.Equal(GoDuration.Pattern, CrdDefinitionTests.DurationPattern(CustomResourceDefinitionFile.PrePullImage, "spec.timeout"));
+        var pattern = new Regex(OpenApiSchemaConverter.EndAnchorAsInGo(GoDuration.BoundedPattern));
+        var random = new Random(13);
+        for (var i = 0; i < 20_000; i++)
+        {
+            var value = TimeSpan.FromTicks((long)(random.NextDouble() * GoDuration.MaxSetting.Ticks * 2));
+            var text = GoDuration.Format(value);
+
+            Assert.True(pattern.IsMatch(text) == (value <= GoDuration.MaxSetting), text);
+        }
+
+        Assert.Matches(pattern, GoDuration.Format(GoDuration.MaxSetting));
+    }
+
+    [Fact]
+    public void Whatever_the_bounded_pattern_accepts_parses_to_at_most_24_hours()
+    {
+        // Random strings over the pattern's own alphabet, so that most of them come close to matching.
+        var pattern = new Regex(OpenApiSchemaConverter.EndAnchorAsInGo(GoDuration.BoundedPattern));
+        string[] pieces = ["0", "1", "2", "3", "4", "5", "6", "9", "24", "59", "60", "86400", "1440", ".", "h", "m", "s", "ms", "us", "ns"];
+        var random = new Random(7);
+        var matched = 0;
+        for (var i = 0; i < 200_000; i++)
+        {
+            var text = string.Concat(Enumerable.Range(0, random.Next(1, 9)).Select(_ => pieces[random.Next(pieces.Length)]));
+            if (!pattern.IsMatch(text))
+            {
+                continue;
+            }
+
+            matched++;
+            Assert.True(GoDuration.TryParse(text, out var value), text);
+            Assert.True(value <= GoDuration.MaxSetting, text);
+        }
+
+        Assert.True(matched > 1_000, $"only {matched} random strings matched");
+    }
+
+    [Fact]
+    public void The_yaml_patterns_are_the_ones_GoDuration_documents()
+    {
+        Assert.Equal(GoDuration.BoundedPattern, CrdDefinitionTests.DurationPattern(CustomResourceDefinitionFile.PrePullImage, "spec.timeout"));
+        Assert.Equal(GoDuration.Pattern, CrdDefinitionTests.DurationPattern(CustomResourceDefinitionFile.PrePullImage, "status.nodes.duration"));
     }
 
     [Fact]
