@@ -102,7 +102,7 @@ public sealed class AdmissionReviewer(IPolicyCatalog catalog, KwarmIdentity iden
             Allowed = true,
             PatchType = decision.Holds ? AdmissionResponse.JsonPatchType : null,
             Patch = decision.Holds ? JsonPatchOperation.Serialize(decision.Patch) : null,
-            Warnings = decision.Holds ? [Warning(decision)] : null,
+            Warnings = decision.Holds ? [Warning(decision)] : decision.Warning is { } warning ? [warning] : null,
         };
         var answer = new AdmissionReview { ApiVersion = AdmissionReview.V1ApiVersion, Kind = AdmissionReview.ReviewKind, Response = response };
         return new ReviewOutcome

@@ -29,8 +29,15 @@ public sealed record DeploymentSnapshot
     /// <summary>Null when absent (the API server defaults it to 1).</summary>
     public required int? Replicas { get; init; }
 
-    /// <summary>Images of containers and init containers, distinct and sorted ordinally.</summary>
+    /// <summary>
+    /// Images of containers and init containers as one identity each (<see cref="ImageIdentity.Canonical"/>:
+    /// <c>nginx:1.27.1</c> and <c>docker.io/library/nginx:1.27.1</c> are one image), distinct and sorted ordinally.
+    /// A reference that does not parse is kept as written.
+    /// </summary>
     public required IReadOnlyList<string> Images { get; init; }
+
+    /// <summary>References no runtime could pull, each with why (the API server accepts any non-empty string).</summary>
+    public IReadOnlyList<string> UnparsableImages { get; init; } = [];
 
     public string? HoldId => Annotation(KwarmApi.HoldAnnotation);
 
@@ -112,8 +119,21 @@ public sealed record DeploymentSnapshot
             }
         }
 
-        var images = new SortedSet<string>(spec.InitImages, StringComparer.Ordinal);
-        images.UnionWith(spec.Images);
+        var images = new SortedSet<string>(StringComparer.Ordinal);
+        List<string>? unparsable = null;
+        foreach (var reference in spec.InitImages.Concat(spec.Images))
+        {
+            if (ImageIdentity.TryParse(reference, out var identity, out var problem))
+            {
+                images.Add(identity.Canonical);
+            }
+            else
+            {
+                images.Add(reference);
+                (unparsable ??= []).Add(problem);
+            }
+        }
+
         return new DeploymentSnapshot
         {
             Labels = metadata.Labels,
@@ -122,6 +142,7 @@ public sealed record DeploymentSnapshot
             Paused = spec.Paused,
             Replicas = spec.Replicas,
             Images = [.. images],
+            UnparsableImages = unparsable ?? [],
         };
     }
 

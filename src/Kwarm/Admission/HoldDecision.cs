@@ -26,6 +26,8 @@ public enum HoldReason
     HoldDisabled,
     /// <summary>No container image could be read (the API server rejects such an object anyway): nothing to pre-pull.</summary>
     NoImages,
+    /// <summary>An image reference no runtime can pull: not held (the rollout would fail either way), with a warning saying why.</summary>
+    UnparsableImage,
     /// <summary>New images: the rollout is held.</summary>
     ImagesChanged,
 }
@@ -41,6 +43,9 @@ public sealed record HoldDecision(HoldReason Reason, IReadOnlyList<JsonPatchOper
     private const string AnnotationsPath = "/metadata/annotations";
 
     public bool Holds => Patch.Count > 0;
+
+    /// <summary>What to tell the person who made the change when Kwarm does not hold it for a reason they should know.</summary>
+    public string? Warning { get; init; }
 
     /// <summary>Decides from the request's <c>object</c> and <c>oldObject</c> elements.</summary>
     public static HoldDecision Decide(AdmissionRequest request, PrePullPolicy? policy, KwarmIdentity identity)
@@ -145,6 +150,14 @@ public sealed record HoldDecision(HoldReason Reason, IReadOnlyList<JsonPatchOper
         if (updated.Images.Count == 0)
         {
             return Allow(HoldReason.NoImages);
+        }
+
+        if (updated.UnparsableImages.Count > 0)
+        {
+            return new HoldDecision(HoldReason.UnparsableImage, [])
+            {
+                Warning = "kwarm: not held: " + string.Join("; ", updated.UnparsableImages),
+            };
         }
 
         if (updated.Replicas == 0)

@@ -17,7 +17,11 @@ public static class PrePullImagePlanner
     private static readonly HashSet<string> LabelSelectorOperators =
         new([LabelSelectors.In, LabelSelectors.NotIn, LabelSelectors.Exists, LabelSelectors.DoesNotExist], StringComparer.Ordinal);
 
-    /// <summary>Images of containers and init containers, distinct and sorted ordinally (as the webhook's hold id).</summary>
+    /// <summary>
+    /// Images of containers and init containers as one identity each (<c>nginx:1.27.1</c> and
+    /// <c>docker.io/library/nginx:1.27.1</c> are one image, written in the normalised form), distinct and sorted
+    /// ordinally: the webhook's hold id is computed over the same list.
+    /// </summary>
     public static IReadOnlyList<string> Images(V1Deployment deployment)
     {
         ArgumentNullException.ThrowIfNull(deployment);
@@ -25,6 +29,7 @@ public static class PrePullImagePlanner
         return (spec?.InitContainers ?? []).Concat(spec?.Containers ?? [])
             .Select(container => container.Image)
             .Where(image => !string.IsNullOrEmpty(image))
+            .Select(ImageIdentity.CanonicalOrSelf)
             .Distinct(StringComparer.Ordinal)
             .Order(StringComparer.Ordinal)
             .ToList();
@@ -179,7 +184,8 @@ public static class PrePullImagePlanner
     {
         ArgumentNullException.ThrowIfNull(podSpec);
         var policies = (podSpec.InitContainers ?? []).Concat(podSpec.Containers ?? [])
-            .Where(container => container.Image == image && !string.IsNullOrEmpty(container.ImagePullPolicy))
+            .Where(container => container.Image is { } written && ImageIdentity.CanonicalOrSelf(written) == ImageIdentity.CanonicalOrSelf(image)
+                && !string.IsNullOrEmpty(container.ImagePullPolicy))
             .Select(container => Enum.TryParse<ImagePullPolicy>(container.ImagePullPolicy, ignoreCase: false, out var parsed) ? parsed : (ImagePullPolicy?)null)
             .OfType<ImagePullPolicy>()
             .ToList();

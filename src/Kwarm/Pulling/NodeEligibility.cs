@@ -55,9 +55,32 @@ public static class NodeEligibility
         node.Status?.Conditions?.Any(condition => condition.Type == "Ready" && condition.Status == "True") == true;
 
     /// <summary>
-    /// Whether the node reports <paramref name="reference"/> among its images. The list is capped at 50 entries by
-    /// the kubelet, so absence proves nothing; presence of the exact reference does.
+    /// Whether the node reports <paramref name="reference"/> among its images: its normalised tag reference, or its
+    /// repo digest when it pins one, as containerd lists them (<c>nginx:1.27.1</c> is there when the node lists
+    /// <c>docker.io/library/nginx:1.27.1</c>; DESIGN §10). The list is capped at 50 entries by the kubelet, so absence
+    /// proves nothing; presence does. A reference that does not parse is looked for as written.
     /// </summary>
     public static bool HasImage(V1Node node, string reference) =>
-        node.Status?.Images?.Any(image => image.Names?.Contains(reference, StringComparer.Ordinal) == true) == true;
+        HasImage(node, ImageIdentity.TryParse(reference, out var identity, out _) ? identity : null, reference);
+
+    /// <inheritdoc cref="HasImage(V1Node, string)"/>
+    public static bool HasImage(V1Node node, ImageIdentity? identity, string reference)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        var images = node.Status?.Images;
+        if (images is null)
+        {
+            return false;
+        }
+
+        foreach (var image in images)
+        {
+            if (image.Names is { } names && (identity?.IsListedIn(names) ?? names.Contains(reference, StringComparer.Ordinal)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }

@@ -187,7 +187,7 @@ public sealed class PullEngine
         {
             if ((image.Status?.Phase is not (PrePullImagePhase.Completed or PrePullImagePhase.Failed)
                     || image.Status.ObservedGeneration != image.Metadata?.Generation)
-                && (added is null || (image.Spec?.Image is not null && added.Contains(image.Spec.PullReference))))
+                && (added is null || (image.Spec?.Image is not null && IsAmong(image.Spec.PullReference, added))))
             {
                 _enqueue(ResourceKeys.For(image));
             }
@@ -536,6 +536,10 @@ public sealed class PullEngine
             && deployment.Metadata?.Annotations?.TryGetValue(KwarmApi.HoldAnnotation, out var active) == true
             && string.Equals(active, hold, StringComparison.Ordinal);
     }
+
+    /// <summary>Whether a node's newly listed image names include the reference, as one image identity.</summary>
+    private static bool IsAmong(string reference, HashSet<string> names) =>
+        ImageIdentity.TryParse(reference, out var identity, out _) ? identity.IsListedIn(names) : names.Contains(reference);
 
     private static bool OwnedByDeployment(PrePullImage image) =>
         image.Metadata?.OwnerReferences?.Any(owner => owner.Kind == "Deployment" && owner.ApiVersion == "apps/v1") == true;

@@ -130,6 +130,7 @@ public static class PullPlanner
         var retry = spec.EffectiveRetry;
         var timeout = spec.EffectiveTimeout;
         var reference = spec.PullReference;
+        var identity = ImageIdentity.TryParse(reference, out var parsed, out _) ? parsed : null;
         // A mutable tag pulled with Always may point at new content: its presence on a node proves nothing.
         var presenceCounts = !(spec.ImagePullPolicy == ImagePullPolicy.Always && string.IsNullOrEmpty(spec.ImageDigest));
 
@@ -223,7 +224,7 @@ public static class PullPlanner
                 continue;
             }
 
-            if (presenceCounts && NodeEligibility.HasImage(targetNode, reference))
+            if (presenceCounts && NodeEligibility.HasImage(targetNode, identity, reference))
             {
                 entries.Add(new NodePullStatus { Node = name, Status = NodePullState.Skipped, CompletedAt = now });
                 continue;

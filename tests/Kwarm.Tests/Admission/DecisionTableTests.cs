@@ -250,6 +250,45 @@ public sealed class DecisionTableTests
     }
 
     [Fact]
+    public void The_same_image_written_fully_qualified_is_not_an_image_change()
+    {
+        var review = AdmissionFixtures.Review(AdmissionFixtures.LabelOnly);
+        review.OldObject().PodSpec()["containers"]![0]!["image"] = "docker.io/library/nginx:1.27.1";
+        review.NewObject().PodSpec()["containers"]![0]!["image"] = "nginx:1.27.1";
+
+        AssertAllowed(Decide(review), HoldReason.ImagesUnchanged);
+    }
+
+    [Fact]
+    public void A_hold_id_is_the_same_for_an_image_set_however_its_references_are_written()
+    {
+        var written = AdmissionFixtures.Review(AdmissionFixtures.LabelOnly);
+        written.NewObject().PodSpec()["containers"]![0]!["image"] = "nginx:1.27.1";
+        var qualified = AdmissionFixtures.Review(AdmissionFixtures.LabelOnly);
+        qualified.NewObject().PodSpec()["containers"]![0]!["image"] = "index.docker.io/library/nginx:1.27.1";
+
+        var first = Decide(written);
+        Assert.Equal(HoldReason.ImagesChanged, first.Reason);
+        Assert.Equal(first.HoldId, Decide(qualified).HoldId);
+        Assert.Equal(HoldId.For(["docker.io/library/nginx:1.27.1", ProxyImage, MigrateImage]), first.HoldId);
+    }
+
+    [Theory]
+    [InlineData("nginx:")]
+    [InlineData("UPPER/Case Image::tag@@sha")]
+    public void An_unparsable_image_is_let_through_unheld_with_a_warning_saying_why(string image)
+    {
+        var review = AdmissionFixtures.Review(AdmissionFixtures.LabelOnly);
+        review.NewObject().PodSpec()["containers"]![0]!["image"] = image;
+
+        var decision = Decide(review);
+
+        AssertAllowed(decision, HoldReason.UnparsableImage);
+        Assert.StartsWith("kwarm: not held: ", decision.Warning, StringComparison.Ordinal);
+        Assert.Contains("not a valid image reference", decision.Warning, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Images_are_compared_as_a_set_across_containers_and_init_containers()
     {
         var review = AdmissionFixtures.Review(AdmissionFixtures.LabelOnly);

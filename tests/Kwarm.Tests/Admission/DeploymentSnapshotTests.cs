@@ -28,7 +28,7 @@ public sealed class DeploymentSnapshotTests
         Assert.True(snapshot.HasAnnotationsMap);
         Assert.True(snapshot.Paused);
         Assert.Equal(3, snapshot.Replicas);
-        Assert.Equal(["b:2", "init:1"], snapshot.Images);
+        Assert.Equal(["docker.io/library/b:2", "docker.io/library/init:1"], snapshot.Images);
     }
 
     [Fact]
@@ -45,7 +45,7 @@ public sealed class DeploymentSnapshotTests
         Assert.False(snapshot.Paused);
         Assert.Null(snapshot.Replicas);
         Assert.Null(snapshot.HoldId);
-        Assert.Equal(["second:1"], snapshot.Images);
+        Assert.Equal(["docker.io/library/second:1"], snapshot.Images);
         using var document = JsonDocument.Parse(json);
         Assert.Equivalent(DeploymentSnapshot.Read(document.RootElement), snapshot);
     }
@@ -69,7 +69,7 @@ public sealed class DeploymentSnapshotTests
         var snapshot = Read("""{"\u006detadata":{"annotations":{"kwarm.io\/hold":"h1"}},"spec":{"template":{"spec":{"containers":[{"im\u0061ge":"x:1"}]}}}}""");
 
         Assert.Equal("h1", snapshot.HoldId);
-        Assert.Equal(["x:1"], snapshot.Images);
+        Assert.Equal(["docker.io/library/x:1"], snapshot.Images);
     }
 
     [Fact]

@@ -101,6 +101,7 @@ public sealed class NodeTargetingTests
         ];
 
         Assert.Equal(ImagePullPolicy.Always, PrePullImagePlanner.PullPolicy(pod, "app:1"));
+        Assert.Equal(ImagePullPolicy.Always, PrePullImagePlanner.PullPolicy(pod, "docker.io/library/app:1"));
         Assert.Equal(ImagePullPolicy.Never, PrePullImagePlanner.PullPolicy(pod, "side:1"));
         Assert.Null(PrePullImagePlanner.PullPolicy(pod, "plain:1"));
     }

@@ -207,6 +207,29 @@ public sealed class PullEngineTests
     }
 
     [Fact]
+    public async Task Nodes_listing_the_image_as_containerd_does_are_skipped_by_tag_or_by_repo_digest()
+    {
+        const string Digest = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+        var cluster = new FakePullCluster();
+        cluster.Registry["nginx:1.27.1"] = new FakeImage(TimeSpan.FromSeconds(5));
+        cluster.Registry["docker.io/library/nginx@" + Digest] = new FakeImage(TimeSpan.FromSeconds(5));
+        cluster.AddNode(Node("by-tag", images: ["docker.io/library/nginx:1.27.1"]));
+        cluster.AddNode(Node("by-digest", images: ["docker.io/library/nginx@" + Digest]));
+        cluster.AddNode(Node("other-tag", images: ["docker.io/library/nginx:1.27.0"]));
+        cluster.AddImage(Image("shop", "tag", new PrePullImageSpec { Image = "nginx:1.27.1" }));
+        cluster.AddImage(Image("shop", "digest", new PrePullImageSpec { Image = "nginx:1.27.1", ImageDigest = Digest }));
+
+        await cluster.AdvanceAsync(TimeSpan.FromSeconds(30), Second);
+
+        Assert.Equal(
+            [("by-digest", NodePullState.Completed), ("by-tag", NodePullState.Skipped), ("other-tag", NodePullState.Completed)],
+            cluster.Image("shop", "tag").Status!.Nodes!.Select(node => (node.Node, node.Status)).OrderBy(node => node.Node, StringComparer.Ordinal));
+        Assert.Equal(
+            [("by-digest", NodePullState.Skipped), ("by-tag", NodePullState.Completed), ("other-tag", NodePullState.Completed)],
+            cluster.Image("shop", "digest").Status!.Nodes!.Select(node => (node.Node, node.Status)).OrderBy(node => node.Node, StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task Caps_hold_across_200_nodes_and_3_images_through_a_restart_and_a_lagging_cache_and_no_job_is_duplicated()
     {
         var cluster = new FakePullCluster(maxConcurrentPulls: 10, maxPullsPerNode: 2);
