@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 using Kwarm.Observability;
 
@@ -112,8 +111,6 @@ public sealed class AdmissionReviewer(IPolicyCatalog catalog, KwarmIdentity iden
             Request = request,
         };
     }
-
-    public ReviewOutcome Review(ReadOnlySequence<byte> body) => Review(body.IsSingleSegment ? body.First : body.ToArray());
 
     private HoldDecision Decide(AdmissionRequest request, ReviewEnvelope envelope)
     {
