@@ -49,6 +49,11 @@ public sealed partial class ApiServer
             ServiceAccountAdmission.Apply(_store, _catalog, body);
         }
 
+        if (type.StorageKey == "nodes")
+        {
+            NodeTaintAdmission.Apply(body);
+        }
+
         var admitted = await _admission.AdmitAsync(
             new AdmissionAttributes(type, null, "CREATE", request.Namespace, metadata.Str("name") ?? "", body, null, request.DryRun, request.Options("CreateOptions"), request.User),
             request.Cancellation).ConfigureAwait(false);
