@@ -13,25 +13,33 @@ public sealed class KubeletApiTests
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_pod_being_deleted_has_its_containers_stopped_and_its_deletion_confirmed_with_its_uid()
+    public async Task A_pod_deleted_gracefully_has_its_containers_stopped_and_its_deletion_confirmed_with_its_uid()
     {
         // API server only: the kubelet under test is the one driving node "solo".
         await using var cluster = await TestCluster.StartAsync(new SimulatorOptions { RunControllers = false, TimeFactor = 0.01 });
         var api = new RecordingKubeletApi(new InProcessKubeletApi(Context(cluster)));
         await using var kubelet = RunningKubelet(cluster, api, new SimulatorOptions { TimeFactor = 0.01, CommandRunTime = TimeSpan.FromHours(1) });
         await kubelet.Kubelet.AddNodesAsync([new NodeSpec("solo")], Token);
+        var commits = new ConcurrentQueue<(bool Gone, long? Grace)>();
+        cluster.Cluster.Store.Subscribe(change =>
+        {
+            if (change.Object.Type.Plural == "pods" && change.Object.Name == "held")
+            {
+                commits.Enqueue((change.Type == WatchEventType.Deleted, change.Object.ToNode().Long("metadata", "deletionGracePeriodSeconds")));
+            }
+        });
 
-        // A run-once pod whose container runs for an hour; a finalizer keeps it visible while it is being deleted.
-        var pod = ControllerTests.Pod("held", JsonNode.Parse("""{"nodeName":"solo","restartPolicy":"Never"}"""));
-        pod["metadata"]!["finalizers"] = new JsonArray("example.com/keep");
-        var uid = (await cluster.CreateAsync("/api/v1/namespaces/default/pods", pod)).Str("metadata", "uid");
+        // A run-once pod whose container runs for an hour.
+        var uid = (await cluster.CreateAsync("/api/v1/namespaces/default/pods", ControllerTests.Pod("held", JsonNode.Parse("""{"nodeName":"solo","restartPolicy":"Never"}""")))).Str("metadata", "uid");
         await TestCluster.WaitUntilAsync(() => cluster.Get("", "pods", "default", "held")?.Str("status", "phase") == "Running", "the pod running");
 
-        await cluster.SendAsync(HttpMethod.Delete, "/api/v1/namespaces/default/pods/held");
-        await TestCluster.WaitUntilAsync(() => api.Deletions.Contains(("default", "held", uid!)), "the kubelet confirming the deletion");
         var writes = api.PodStatusWrites;
-        Assert.Equal("Running", cluster.Get("", "pods", "default", "held")!.Str("status", "phase"));
+        await cluster.SendAsync(HttpMethod.Delete, "/api/v1/namespaces/default/pods/held");
+        await TestCluster.WaitUntilAsync(() => cluster.Get("", "pods", "default", "held") is null, "the pod gone");
+        Assert.Equal([("default", "held", uid!)], api.Deletions);
+        Assert.Equal([(false, 30L), (false, 0L), (true, 0L)], commits.Where(c => c.Grace is not null));
         Assert.Equal(writes, api.PodStatusWrites);
+        Assert.Contains(cluster.List("", "events", "default"), e => e.Str("reason") == "Killing" && e.Str("message") == "Stopping container main");
         Assert.Empty(kubelet.Errors);
     }
 

@@ -85,7 +85,7 @@ public sealed class InProcessKubeletApi : IKubeletApi
     {
         try
         {
-            Store.Delete(_context.Pods, podNamespace, name, expectedUid: uid);
+            Store.Delete(_context.Pods, podNamespace, name, expectedUid: uid, gracePeriodSeconds: 0);
         }
         catch (ApiException e) when (e.Code is 404 or 409)
         {

@@ -114,10 +114,7 @@ public sealed partial class Kubelet
                     status["phase"] = exitCodes.All(c => c == 0) ? "Succeeded" : "Failed";
                     PodStatus.SetCondition(status, "Ready", "False", "PodCompleted", "", finished);
                     PodStatus.SetCondition(status, "ContainersReady", "False", "PodCompleted", "", finished);
-                    foreach (var condition in status.Objects("conditions").Where(c => c.Str("reason") == "PodCompleted"))
-                    {
-                        condition.Remove("message");
-                    }
+                    ContainerStates.CleanConditions(status);
                 }, token).ConfigureAwait(false);
             }
         }

@@ -244,7 +244,7 @@ public sealed partial class Kubelet : IDisposable
         var uid = pod.Str("metadata", "uid") ?? "";
         if (pod.Str("metadata", "deletionTimestamp") is not null)
         {
-            await ConfirmDeletionAsync(ns, name, uid, cancellationToken).ConfigureAwait(false);
+            await ConfirmDeletionAsync(pod, node, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -267,18 +267,28 @@ public sealed partial class Kubelet : IDisposable
     /// A pod being deleted: stop its containers (end its run), then delete it for good with
     /// <c>gracePeriodSeconds=0</c>, as a kubelet does once the containers are gone.
     /// </summary>
-    private async Task ConfirmDeletionAsync(string ns, string name, string uid, CancellationToken cancellationToken)
+    private async Task ConfirmDeletionAsync(JsonObject pod, NodeRuntime node, CancellationToken cancellationToken)
     {
-        if (_runs.TryGetValue(uid, out var run))
+        var (ns, name, uid) = (pod.Str("metadata", "namespace")!, pod.Str("metadata", "name")!, pod.Str("metadata", "uid") ?? "");
+        if (_runs.TryGetValue(uid, out var run) && !run.Token.IsCancellationRequested)
         {
             run.Cancel();
             if (run.Task is { } running)
             {
                 await running.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
+
+            foreach (var container in pod.Objects("status", "containerStatuses").Where(c => c.At("state", "running") is not null))
+            {
+                await RecordAsync(pod, "Normal", "Killing", $"Stopping container {container.Str("name")}", node.Name, $"spec.containers{{{container.Str("name")}}}", cancellationToken).ConfigureAwait(false);
+            }
         }
 
-        await _api.DeletePodAsync(ns, name, uid, cancellationToken).ConfigureAwait(false);
+        // A grace period of 0 is a deletion already confirmed (finalizers keep the pod): nothing to repeat.
+        if (pod.Long("metadata", "deletionGracePeriodSeconds") is not 0)
+        {
+            await _api.DeletePodAsync(ns, name, uid, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private static bool RemoveNotReadyTaint(JsonObject node)
