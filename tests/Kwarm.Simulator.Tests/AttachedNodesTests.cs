@@ -82,15 +82,34 @@ public sealed class AttachedNodesTests
         await cluster.CreateAsync("/api/v1/nodes", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "kwarm-sim-0001" } });
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => AttachedNodes.StartAsync(Attach(cluster, 1), cancellationToken: Token));
         Assert.Contains("kwarm-sim-0001 already exists and is not a simulated node", error.Message, StringComparison.Ordinal);
+        Assert.Null(cluster.Get("", "nodes", "", "kwarm-sim-0001")!.At("metadata", "labels", "kwarm.io/simulated-node"));
+    }
 
-        // A simulated node left by an earlier run is taken over.
+    [Fact]
+    public async Task A_restarted_node_takes_its_Node_back_with_its_images_and_running_pods()
+    {
+        await using var cluster = await StartClusterAsync();
+        await cluster.CreateNamespaceAsync("shop");
+        string? startedAt;
         await using (var first = await AttachedNodes.StartAsync(Attach(cluster, 1) with { NamePrefix = "again" }, cancellationToken: Token))
         {
-            Assert.Equal(["again-0001"], first.NodeNames);
+            await cluster.CreateAsync("/apis/apps/v1/namespaces/shop/deployments", TestCluster.Deployment("web", "shop", "nginx:1.27.1", replicas: 1));
+            await TestCluster.WaitUntilAsync(() => cluster.Get("apps", "deployments", "shop", "web")?.Long("status", "availableReplicas") == 1, "the pod available", seconds: 30);
+            Assert.Single(first.Pulls);
+            startedAt = cluster.List("", "pods", "shop").Single().Objects("status", "containerStatuses").Single().Str("state", "running", "startedAt");
         }
 
         await using var second = await AttachedNodes.StartAsync(Attach(cluster, 1) with { NamePrefix = "again" }, cancellationToken: Token);
         Assert.Equal(["again-0001"], second.NodeNames);
+        Assert.Contains("docker.io/library/nginx:1.27.1", second.CachedImages("again-0001"));
+        Assert.Contains(cluster.Get("", "nodes", "", "again-0001")!.Objects("status", "images"), i => i["names"]!.AsArray().Any(n => n!.GetValue<string>() == "docker.io/library/nginx:1.27.1"));
+
+        // Another pod of the same image on the restarted node needs no pull; the running one was left running.
+        await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("more", null, "nginx:1.27.1"));
+        await TestCluster.WaitUntilAsync(() => cluster.Get("", "pods", "shop", "more")?.Str("status", "phase") == "Running", "the second pod running", seconds: 30);
+        Assert.Empty(second.Pulls);
+        var web = cluster.List("", "pods", "shop").Single(p => p.Str("metadata", "name")!.StartsWith("web-", StringComparison.Ordinal));
+        Assert.Equal(startedAt, web.Objects("status", "containerStatuses").Single().Str("state", "running", "startedAt"));
         Assert.Empty(second.Errors);
     }
 
@@ -102,7 +121,8 @@ public sealed class AttachedNodesTests
         await TestCluster.WaitUntilAsync(() => cluster.List("", "nodes").Count(n => n.Str("metadata", "name")!.StartsWith("cli-", StringComparison.Ordinal) && n.At("spec", "taints") is null) == 2 || command.HasExited, "two nodes from the command", seconds: 60);
         Assert.False(command.HasExited, command.Error);
 
-        Assert.Equal(0, await command.TerminateAsync(TimeSpan.FromSeconds(30)));
+        var exitCode = await command.TerminateAsync(TimeSpan.FromSeconds(30));
+        Assert.True(exitCode == 0, $"exit {exitCode}\n{command.Out}\n{command.Error}");
         Assert.Empty(cluster.List("", "nodes"));
         Assert.Contains("2 simulated nodes attached to", command.Out, StringComparison.Ordinal);
     }

@@ -78,10 +78,12 @@ public sealed partial class AttachedNodes : IAsyncDisposable
     private readonly ConcurrentQueue<string> _errors = new();
     private readonly ILogger _logger;
     private readonly AttachOptions _options;
+    private readonly Scenario? _scenario;
 
-    private AttachedNodes(AttachOptions options, ApiConnection connection, ImageRegistry registry, ILogger logger)
+    private AttachedNodes(AttachOptions options, ApiConnection connection, ImageRegistry registry, Scenario? scenario, ILogger logger)
     {
         _options = options;
+        _scenario = scenario;
         _connection = connection;
         _logger = logger;
         Registry = registry;
@@ -115,19 +117,10 @@ public sealed partial class AttachedNodes : IAsyncDisposable
     /// <summary>Connects with the kubeconfig and registers <see cref="AttachOptions.Nodes"/> nodes (plus a scenario's node groups).</summary>
     public static async Task<AttachedNodes> StartAsync(AttachOptions options, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        var scenario = options.Simulation.ScenarioPath is null ? null : Scenario.Load(options.Simulation.ScenarioPath);
-        var registry = new ImageRegistry();
-        scenario?.ApplyTo(registry);
-        var nodes = new AttachedNodes(options, ApiConnection.FromKubeconfig(options.KubeconfigPath), registry, logger ?? NullLogger.Instance);
+        var nodes = Connect(options, logger);
         try
         {
-            await nodes.AddNodesAsync(options.Nodes, cancellationToken).ConfigureAwait(false);
-            if (scenario is not null)
-            {
-                await nodes.AddNodesAsync(scenario.Nodes(), cancellationToken).ConfigureAwait(false);
-            }
+            await nodes.RegisterConfiguredNodesAsync(cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -136,6 +129,30 @@ public sealed partial class AttachedNodes : IAsyncDisposable
         }
 
         return nodes;
+    }
+
+    /// <summary>
+    /// Reads the options (kubeconfig, scenario) and prepares the kubelets without registering any node yet; then
+    /// <see cref="RegisterConfiguredNodesAsync"/>. Invalid options, scenario or kubeconfig throw here.
+    /// </summary>
+    public static AttachedNodes Connect(AttachOptions options, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var scenario = options.Simulation.ScenarioPath is null ? null : Scenario.Load(options.Simulation.ScenarioPath);
+        var registry = new ImageRegistry();
+        scenario?.ApplyTo(registry);
+        return new AttachedNodes(options, ApiConnection.FromKubeconfig(options.KubeconfigPath), registry, scenario, logger ?? NullLogger.Instance);
+    }
+
+    /// <summary>Registers the <see cref="AttachOptions.Nodes"/> nodes and the scenario's node groups.</summary>
+    public async Task RegisterConfiguredNodesAsync(CancellationToken cancellationToken = default)
+    {
+        await AddNodesAsync(_options.Nodes, cancellationToken).ConfigureAwait(false);
+        if (_scenario is not null)
+        {
+            await AddNodesAsync(_scenario.Nodes(), cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Registers <paramref name="count"/> more nodes named <c>{prefix}-NNNN</c> after the existing ones.</summary>

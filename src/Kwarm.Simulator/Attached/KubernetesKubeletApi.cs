@@ -54,7 +54,14 @@ internal sealed class KubernetesKubeletApi : IKubeletApi
                     throw new InvalidOperationException($"node {name} already exists and is not a simulated node (no {SimulatedNodeLabel} label): refusing to take it over", e);
                 }
 
+                // Its images are still "on disk": they stay listed, and the kubelet takes them back into its cache.
+                var images = existing.At("status", "images")?.DeepClone();
                 existing["status"] = node["status"]!.DeepClone();
+                if (images is JsonArray { Count: > 0 })
+                {
+                    existing.Obj("status")["images"] = images;
+                }
+
                 try
                 {
                     return await _api.PutAsync(NodePath(name) + "/status", existing, cancellationToken).ConfigureAwait(false);

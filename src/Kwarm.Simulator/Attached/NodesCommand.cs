@@ -18,30 +18,33 @@ public static class NodesCommand
         AttachedNodes nodes;
         try
         {
-            nodes = await AttachedNodes.StartAsync(options, logger, stop).ConfigureAwait(false);
+            nodes = AttachedNodes.Connect(options, logger);
         }
         catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or k8s.Exceptions.KubeConfigException)
         {
             await Console.Error.WriteLineAsync(e.Message).ConfigureAwait(false);
             return 2;
         }
-        catch (Exception e) when (e is Api.ApiException or HttpRequestException or InvalidOperationException)
-        {
-            await Console.Error.WriteLineAsync($"could not register the nodes with the cluster: {e.Message}").ConfigureAwait(false);
-            return 1;
-        }
 
+        var exitCode = 0;
         await using (nodes.ConfigureAwait(false))
         {
-            Console.WriteLine($"{nodes.NodeNames.Count} simulated nodes attached to {nodes.Server}: {string.Join(", ", nodes.NodeNames.Order(StringComparer.Ordinal))}");
-            Console.WriteLine("Press Ctrl+C to stop.");
             try
             {
+                // Registration is interruptible: a stop while it runs ends as a stop does, nodes deleted when asked.
+                await nodes.RegisterConfiguredNodesAsync(stop).ConfigureAwait(false);
+                Console.WriteLine($"{nodes.NodeNames.Count} simulated nodes attached to {nodes.Server}: {string.Join(", ", nodes.NodeNames.Order(StringComparer.Ordinal))}");
+                Console.WriteLine("Press Ctrl+C to stop.");
                 await Task.Delay(Timeout.Infinite, stop).ConfigureAwait(false);
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
                 Console.WriteLine("stopping");
+            }
+            catch (Exception e) when (e is Api.ApiException or HttpRequestException or InvalidOperationException)
+            {
+                await Console.Error.WriteLineAsync($"could not register the nodes with the cluster: {e.Message}").ConfigureAwait(false);
+                exitCode = 1;
             }
 
             if (deleteNodesOnExit)
@@ -51,6 +54,6 @@ public static class NodesCommand
             }
         }
 
-        return 0;
+        return exitCode;
     }
 }

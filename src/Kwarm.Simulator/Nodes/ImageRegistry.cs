@@ -77,6 +77,28 @@ public sealed class ImageRegistry
         return "sha256:" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(entry))).ToLowerInvariant();
     }
 
+    /// <summary>
+    /// What the catalogue holds under <paramref name="reference"/>, as a successful pull would give it, without faults,
+    /// credentials or platforms: how a node that already has the image (from an earlier run) knows it again. Null for
+    /// an invalid reference or one the registry does not serve.
+    /// </summary>
+    public PullResult? Describe(string reference)
+    {
+        if (ImageReference.TryParse(reference) is not { } parsed || _missing.ContainsKey(parsed.Normalized))
+        {
+            return null;
+        }
+
+        _images.TryGetValue(parsed.Digest is not null ? parsed.Normalized : $"{parsed.Repository}:{parsed.Tag ?? "latest"}", out var image);
+        if (image is null && !AllowUnknownImages)
+        {
+            return null;
+        }
+
+        image ??= new RegistryImage(parsed.Normalized, DefaultSizeBytes, parsed.Digest ?? ContentDigest(parsed.Normalized, DefaultSizeBytes, null, 0));
+        return new PullResult(true, "", "", parsed.Repository, image.Digest!, image.SizeBytes, 1.0) { ExitCode = image.ExitCode };
+    }
+
     /// <summary>Resolves a pull of <paramref name="reference"/> for a node of <paramref name="architecture"/> holding credentials for <paramref name="credentialHosts"/>.</summary>
     public PullResult Resolve(string reference, string architecture, IReadOnlySet<string> credentialHosts)
     {

@@ -206,17 +206,7 @@ public sealed partial class Kubelet
             {
                 var took = Time.GetElapsedTime(began).TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
                 await RecordAsync(pod, "Normal", "Pulled", $"Successfully pulled image \"{image}\" in {took}s. Image size: {result.SizeBytes} bytes.", node.Name, fieldPath, token).ConfigureAwait(false);
-                await _api.UpdateNodeAsync(node.Name, n =>
-                {
-                    var images = node.Images.StatusImages();
-                    if (JsonNode.DeepEquals(n.At("status", "images"), images))
-                    {
-                        return false;
-                    }
-
-                    n.Obj("status")["images"] = images;
-                    return true;
-                }, token).ConfigureAwait(false);
+                await PublishImagesAsync(node, token).ConfigureAwait(false);
                 return result.ImageId;
             }
 

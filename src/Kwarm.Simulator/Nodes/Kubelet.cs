@@ -93,11 +93,15 @@ public sealed partial class Kubelet : IDisposable
             {
                 var registered = await _api.RegisterNodeAsync(node, cancellationToken).ConfigureAwait(false);
                 runtime.Uid = registered.Str("metadata", "uid") ?? "";
+                KnowListedImages(runtime, registered.Objects("status", "images"));
                 await _api.UpdateNodeAsync(spec.Name, RemoveNotReadyTaint, cancellationToken).ConfigureAwait(false);
+                await PublishImagesAsync(runtime, cancellationToken).ConfigureAwait(false);
                 await HeartbeatAsync(runtime, cancellationToken).ConfigureAwait(false);
             }
-            catch
+            catch when (runtime.Uid.Length == 0)
             {
+                // Not registered: forget it. A registered node stays known (so that it can be deleted) even when
+                // what follows registration was interrupted.
                 _nodes.TryRemove(spec.Name, out _);
                 runtime.Dispose();
                 throw;
@@ -253,6 +257,22 @@ public sealed partial class Kubelet : IDisposable
             return;
         }
 
+        if (IsRunningService(pod))
+        {
+            // Running before this kubelet started (the nodes command restarted): its containers go on, as a restarted
+            // kubelet finds them. Only the images it runs are known again.
+            if (_runs.TryAdd(uid, PodRun.Adopted()))
+            {
+                KnowListedImages(node, pod.Objects("status", "containerStatuses").Select(c => new JsonObject
+                {
+                    ["names"] = new JsonArray(c.Str("imageID"), c.Str("image")),
+                }));
+                await PublishImagesAsync(node, cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
         var run = new PodRun(CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token));
         if (!_runs.TryAdd(uid, run))
         {
@@ -290,6 +310,47 @@ public sealed partial class Kubelet : IDisposable
             await _api.DeletePodAsync(ns, name, uid, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>A restart-always pod whose containers all run: nothing for a new kubelet to do but watch it.</summary>
+    private static bool IsRunningService(JsonObject pod)
+    {
+        var statuses = pod.Objects("status", "containerStatuses").ToList();
+        return (pod.Str("spec", "restartPolicy") ?? "Always") == "Always" && pod.Str("status", "phase") == "Running"
+            && statuses.Count == pod.Objects("spec", "containers").Count() && statuses.All(c => c.At("state", "running") is not null);
+    }
+
+    /// <summary>
+    /// Takes images a node already lists (from an earlier run of its kubelet) back into its cache: each name the
+    /// registry still serves under the digest listed with it.
+    /// </summary>
+    private void KnowListedImages(NodeRuntime node, IEnumerable<JsonObject> listed)
+    {
+        foreach (var image in listed)
+        {
+            var names = image["names"] is JsonArray array ? array.Select(n => n?.ToString() ?? "").Where(n => n.Length > 0).ToList() : [];
+            foreach (var name in names)
+            {
+                if (_settings.Registry.Describe(name) is { } known && names.Contains(known.ImageId) && node.Images.Lookup(name) is null)
+                {
+                    node.Images.Remember(name, known);
+                }
+            }
+        }
+    }
+
+    /// <summary>Writes the node's <c>status.images</c> when its cache lists something else.</summary>
+    private Task PublishImagesAsync(NodeRuntime node, CancellationToken cancellationToken) =>
+        _api.UpdateNodeAsync(node.Name, n =>
+        {
+            var images = node.Images.StatusImages();
+            if (JsonNode.DeepEquals(n.At("status", "images"), images))
+            {
+                return false;
+            }
+
+            n.Obj("status")["images"] = images;
+            return true;
+        }, cancellationToken);
 
     private static bool RemoveNotReadyTaint(JsonObject node)
     {
@@ -416,6 +477,9 @@ public sealed partial class Kubelet : IDisposable
 
     private sealed class PodRun(CancellationTokenSource cancellation)
     {
+        /// <summary>The run of a pod found running: nothing to wait for.</summary>
+        public static PodRun Adopted() => new(new CancellationTokenSource()) { Task = System.Threading.Tasks.Task.CompletedTask };
+
         public CancellationToken Token => cancellation.Token;
 
         public Task? Task { get; set; }
