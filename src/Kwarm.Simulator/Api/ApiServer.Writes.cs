@@ -500,6 +500,12 @@ public sealed partial class ApiServer
         labels["batch.kubernetes.io/job-name"] = name;
         labels["controller-uid"] = uid;
         labels["job-name"] = name;
+
+        // The batch API's defaulting: a Job without labels takes its pod template's (measured on a real v1.24 server).
+        if (job.Metadata()["labels"] is not JsonObject { Count: > 0 })
+        {
+            job.Metadata()["labels"] = labels.DeepClone();
+        }
     }
 
     /// <summary>Side effects of committed writes that the real API server performs itself (CRD registration).</summary>
