@@ -42,10 +42,11 @@ public sealed class AttachedNodesTests(RealControlPlaneFixture fixture)
         try
         {
             await using var command = SimulatorCommand.Start("nodes", "--kubeconfig", plane.AdminKubeconfig, "--nodes", "3", "--name-prefix", "real-cli", "--time-factor", "0.1", "--delete-nodes-on-exit");
-            await WaitUntilAsync(async () => (await SimulatedNodesAsync(client, "real-cli-")).Count(IsReadyAndUntainted) == 3 || command.HasExited, "three Ready, untainted nodes", plane, command);
+            await WaitUntilAsync(() => Task.FromResult(command.Output.Contains("3 simulated nodes attached to", StringComparison.Ordinal) || command.HasExited), "the command's nodes attached", plane, command);
             Assert.False(command.HasExited, command.Output);
 
             var nodes = await SimulatedNodesAsync(client, "real-cli-");
+            Assert.All(nodes, node => Assert.True(IsReadyAndUntainted(node), $"{node.Metadata.Name} Ready without taints"));
             Assert.Equal(["real-cli-0001", "real-cli-0002", "real-cli-0003"], nodes.Select(n => n.Metadata.Name).Order(StringComparer.Ordinal));
             Assert.All(nodes, node =>
             {
