@@ -29,9 +29,10 @@ public sealed class KubeletApiTests
             }
         });
 
-        // A run-once pod whose container runs for an hour.
+        // A run-once pod whose container runs for an hour (36 s of real time).
         var uid = (await cluster.CreateAsync("/api/v1/namespaces/default/pods", ControllerTests.Pod("held", JsonNode.Parse("""{"nodeName":"solo","restartPolicy":"Never"}""")))).Str("metadata", "uid");
-        await TestCluster.WaitUntilAsync(() => cluster.Get("", "pods", "default", "held")?.Str("status", "phase") == "Running", "the pod running");
+        // Ready is the kubelet's last write until the container exits (36 s away at this time factor).
+        await TestCluster.WaitUntilAsync(() => cluster.Get("", "pods", "default", "held") is { } pod && PodStatus.IsReady(pod), "the pod ready");
 
         var writes = api.PodStatusWrites;
         await cluster.SendAsync(HttpMethod.Delete, "/api/v1/namespaces/default/pods/held");
