@@ -1,11 +1,12 @@
 using System.Globalization;
+using Kwarm.Simulator.Attached;
 using Kwarm.Simulator.Hosting;
 
 var parsed = CommandLine.Parse(args);
 if (parsed.Error is not null)
 {
-    await Console.Error.WriteLineAsync(parsed.Error).ConfigureAwait(false);
-    await Console.Error.WriteLineAsync(CommandLine.Usage).ConfigureAwait(false);
+    // One line that says what is wrong; the usage is one --help away.
+    await Console.Error.WriteLineAsync($"{parsed.Error} (see --help)").ConfigureAwait(false);
     return 2;
 }
 
@@ -28,6 +29,18 @@ Console.CancelKeyPress += (_, e) =>
     e.Cancel = true;
     stop.Cancel();
 };
+
+// SIGTERM (a process supervisor, kill) stops as cleanly as Ctrl+C does.
+using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    stop.Cancel();
+});
+
+if (parsed.Attach is not null)
+{
+    return await NodesCommand.RunAsync(parsed.Attach, parsed.DeleteNodesOnExit, stop.Token).ConfigureAwait(false);
+}
 
 SimulatedCluster cluster;
 try

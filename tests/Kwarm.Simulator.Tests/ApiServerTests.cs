@@ -70,8 +70,9 @@ public sealed class ApiServerTests
         Assert.NotNull(created["metadata"]!["uid"]);
         Assert.NotNull(created["metadata"]!["creationTimestamp"]);
 
-        var (accepted, deleting) = await cluster.SendAsync(HttpMethod.Delete, $"/api/v1/namespaces/default/secrets/{name}");
-        Assert.Equal(HttpStatusCode.Accepted, accepted);
+        // 200, not 202, although the finalizer keeps it: measured on a real v1.24 server.
+        var (answered, deleting) = await cluster.SendAsync(HttpMethod.Delete, $"/api/v1/namespaces/default/secrets/{name}");
+        Assert.Equal(HttpStatusCode.OK, answered);
         Assert.NotNull(deleting!["metadata"]!["deletionTimestamp"]);
         var (stillThere, _) = await cluster.SendAsync(HttpMethod.Get, $"/api/v1/namespaces/default/secrets/{name}");
         Assert.Equal(HttpStatusCode.OK, stillThere);

@@ -32,12 +32,32 @@ public sealed class CommandLineTests
         Assert.Contains("Nodes must not be negative", error.Message);
     }
 
+    [Fact]
+    public void The_nodes_command_takes_a_kubeconfig_and_node_flags()
+    {
+        var parsed = CommandLine.Parse(["nodes", "--kubeconfig", "admin.kubeconfig", "--nodes=5", "--name-prefix", "edge", "--time-factor", "0.1", "--no-leases", "--delete-nodes-on-exit"]);
+        Assert.Null(parsed.Error);
+        var attach = Assert.IsType<Attached.AttachOptions>(parsed.Attach);
+        Assert.Equal("admin.kubeconfig", attach.KubeconfigPath);
+        Assert.Equal(5, attach.Nodes);
+        Assert.Equal("edge", attach.NamePrefix);
+        Assert.False(attach.NodeLeases);
+        Assert.Equal(0.1, attach.Simulation.TimeFactor);
+        Assert.True(parsed.DeleteNodesOnExit);
+        Assert.Null(CommandLine.Parse(["--nodes", "2"]).Attach);
+    }
+
     [Theory]
-    [InlineData("nginx", "docker.io/library/nginx:latest")]
-    [InlineData("nginx:1.25", "docker.io/library/nginx:1.25")]
-    [InlineData("bitnami/redis:7", "docker.io/bitnami/redis:7")]
-    [InlineData("registry.local:5000/shop/web:1.1", "registry.local:5000/shop/web:1.1")]
-    [InlineData("registry.local/proxy@sha256:0000000000000000000000000000000000000000000000000000000000000001", "registry.local/proxy@sha256:0000000000000000000000000000000000000000000000000000000000000001")]
-    public void Image_references_normalise_like_containerd(string reference, string normalized) =>
-        Assert.Equal(normalized, ImageRegistry.Normalize(reference));
+    [InlineData("nodes: --kubeconfig PATH is required", "nodes", "--nodes", "2")]
+    [InlineData("nodes: invalid value \"lots\" for --nodes", "nodes", "--kubeconfig", "k", "--nodes", "lots")]
+    [InlineData("nodes: unknown flag --port", "nodes", "--kubeconfig", "k", "--port", "1")]
+    [InlineData("nodes: flag --no-leases takes no value", "nodes", "--kubeconfig", "k", "--no-leases=yes")]
+    [InlineData("nodes: flag --kubeconfig needs a value", "nodes", "--kubeconfig")]
+    [InlineData("unexpected argument \"node\"", "node", "--kubeconfig", "k")]
+    public void Bad_nodes_flags_are_one_clear_error(string error, params string[] args) =>
+        Assert.Equal(error, CommandLine.Parse(args).Error);
+
+    [Fact]
+    public void Usage_documents_the_nodes_command() =>
+        Assert.Contains("nodes --kubeconfig PATH [--nodes N]", CommandLine.Usage, StringComparison.Ordinal);
 }

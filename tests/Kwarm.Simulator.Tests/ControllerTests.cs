@@ -135,8 +135,16 @@ public sealed class ControllerTests
         Assert.Equal(1, Count(job, "status", "succeeded"));
         Assert.Equal(job.Str("metadata", "uid"), job.Str("spec", "selector", "matchLabels", "batch.kubernetes.io/controller-uid"));
         Assert.Equal("pull", job.Str("spec", "template", "metadata", "labels", "job-name"));
+        Assert.Equal("pull", job.Str("metadata", "labels", "job-name"));
         Assert.NotNull(job.Str("status", "completionTime"));
-        Assert.Equal("Succeeded", cluster.List("", "pods", "shop").Single().Str("status", "phase"));
+        var pod = cluster.List("", "pods", "shop").Single();
+        Assert.Equal("Succeeded", pod.Str("status", "phase"));
+
+        // As the real job controller records them: one event per pod, naming it, and one when the Job completes.
+        var events = cluster.List("", "events", "shop").Where(e => e.Str("involvedObject", "kind") == "Job").ToList();
+        Assert.Equal($"Created pod: {pod.Str("metadata", "name")}", events.Single(e => e.Str("reason") == "SuccessfulCreate").Str("message"));
+        Assert.Equal("Job completed", events.Single(e => e.Str("reason") == "Completed").Str("message"));
+        Assert.All(pod.Objects("status", "conditions"), c => Assert.True(c.ContainsKey("lastProbeTime"), c.ToJsonString()));
 
         await TestCluster.WaitUntilAsync(() => cluster.Get("batch", "jobs", "shop", "pull") is null && cluster.List("", "pods", "shop").Count == 0, "job and pod removed after the TTL");
     }
@@ -214,6 +222,12 @@ public sealed class ControllerTests
         var untolerated = cluster.Get("", "pods", "shop", "gpu-untolerated")!;
         Assert.Null(untolerated.Str("spec", "nodeName"));
         Assert.Contains("0/3 nodes are available", untolerated.Objects("status", "conditions").Single(c => c.Str("type") == "PodScheduled").Str("message"));
+
+        // kube-scheduler writes its Events through events.k8s.io: an eventTime and an action, no count, no source.
+        var scheduled = cluster.List("", "events", "shop").Single(e => e.Str("involvedObject", "name") == "anywhere" && e.Str("reason") == "Scheduled");
+        Assert.Equal(("Binding", "default-scheduler", null, null), (scheduled.Str("action"), scheduled.Str("reportingComponent"), scheduled.Long("count"), scheduled.Str("source", "component")));
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$", scheduled.Str("eventTime"));
+        Assert.Equal("Scheduling", cluster.List("", "events", "shop").First(e => e.Str("involvedObject", "name") == "gpu-untolerated" && e.Str("reason") == "FailedScheduling").Str("action"));
 
         var (uncordoned, _) = await cluster.SendAsync(HttpMethod.Patch, "/api/v1/nodes/cordoned", JsonNode.Parse("""{"spec":{"unschedulable":null}}"""), "application/strategic-merge-patch+json");
         Assert.Equal(HttpStatusCode.OK, uncordoned);

@@ -173,6 +173,72 @@ public sealed class NodeTests
     }
 
     [Fact]
+    public async Task Nodes_report_images_like_containerd_with_one_cache_entry_per_normalised_reference()
+    {
+        await using var cluster = await StartAsync();
+        cluster.Cluster.Registry.Add(new RegistryImage("nginx:1.27.1", 70_000_000));
+        var digest = ImageRegistry.ContentDigest("docker.io/library/nginx:1.27.1", 70_000_000, null, 0);
+        await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("short", null, "nginx:1.27.1"));
+        await TestCluster.WaitUntilAsync(() => PodReady(cluster.Get("", "pods", "shop", "short")), "the nginx pod ready");
+
+        var container = cluster.Get("", "pods", "shop", "short")!.Objects("status", "containerStatuses").Single();
+        Assert.Equal("docker.io/library/nginx:1.27.1", container.Str("image"));
+        Assert.Equal("docker.io/library/nginx@" + digest, container.Str("imageID"));
+        var listed = Assert.Single(NodeImages(cluster), i => i.Names.Contains("docker.io/library/nginx:1.27.1"));
+        Assert.Equal(["docker.io/library/nginx@" + digest, "docker.io/library/nginx:1.27.1"], listed.Names);
+        Assert.Equal(70_000_000, listed.Size);
+
+        // The fully qualified name, and a pin to the same digest, are the image already there: no second pull, no second entry.
+        await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("qualified", null, "docker.io/library/nginx:1.27.1"));
+        await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("pinned", null, "nginx:1.27.1@" + digest));
+        await TestCluster.WaitUntilAsync(() => PodReady(cluster.Get("", "pods", "shop", "qualified")) && PodReady(cluster.Get("", "pods", "shop", "pinned")), "both pods ready");
+        Assert.Equal(1, cluster.Cluster.PullCount("node-0001"));
+        Assert.Contains(cluster.List("", "events", "shop"), e => e.Str("involvedObject", "name") == "qualified" && e.Str("message") == "Container image \"docker.io/library/nginx:1.27.1\" already present on machine");
+        Assert.Equal("docker.io/library/nginx@" + digest, cluster.Get("", "pods", "shop", "pinned")!.Objects("status", "containerStatuses").Single().Str("image"));
+        Assert.Single(NodeImages(cluster), i => i.Names.Any(n => n.StartsWith("docker.io/library/nginx", StringComparison.Ordinal)));
+
+        // A Docker Hub name with a namespace gets the registry and the latest tag.
+        await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("team", null, "team/app"));
+        await TestCluster.WaitUntilAsync(() => NodeImages(cluster).Any(i => i.Names.Contains("docker.io/team/app:latest")), "team/app listed");
+        var team = NodeImages(cluster).Single(i => i.Names.Contains("docker.io/team/app:latest"));
+        Assert.StartsWith("docker.io/team/app@sha256:", team.Names[0], StringComparison.Ordinal);
+        Assert.DoesNotContain(NodeImages(cluster).SelectMany(i => i.Names), n => n is "team/app" or "nginx:1.27.1");
+    }
+
+    [Fact]
+    public async Task A_digest_reference_is_listed_by_its_repo_digest_alone()
+    {
+        await using var cluster = await StartAsync();
+        const string Pinned = "registry.local/shop/web:1.2@sha256:00000000000000000000000000000000000000000000000000000000000000aa";
+        await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("pinned", null, Pinned));
+        await TestCluster.WaitUntilAsync(() => PodReady(cluster.Get("", "pods", "shop", "pinned")), "pinned pod ready");
+        var listed = Assert.Single(NodeImages(cluster));
+        Assert.Equal(["registry.local/shop/web@sha256:00000000000000000000000000000000000000000000000000000000000000aa"], listed.Names);
+        Assert.Equal(listed.Names[0], cluster.Get("", "pods", "shop", "pinned")!.Objects("status", "containerStatuses").Single().Str("imageID"));
+    }
+
+    [Fact]
+    public async Task New_nodes_get_the_not_ready_taint_from_the_API_server_and_simulated_kubelets_clear_it()
+    {
+        await using var cluster = await StartAsync();
+        var nodeEvents = new System.Collections.Concurrent.ConcurrentQueue<JsonObject>();
+        cluster.Cluster.Store.Subscribe(change =>
+        {
+            if (change.Object.Type.Plural == "nodes" && change.Object.Name == "joiner")
+            {
+                nodeEvents.Enqueue(change.Object.ToNode());
+            }
+        });
+        cluster.Cluster.AddNodes([new NodeSpec("joiner")]);
+        Assert.Contains(nodeEvents.First().Objects("spec", "taints"), t => t.Str("key") == "node.kubernetes.io/not-ready" && t.Str("effect") == "NoSchedule");
+        Assert.Null(cluster.Get("", "nodes", "", "joiner")!.At("spec", "taints"));
+
+        // A Node created through the API (no simulated kubelet behind it) keeps the taint, as on a real server.
+        var created = await cluster.CreateAsync("/api/v1/nodes", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "bare" } });
+        Assert.Equal("node.kubernetes.io/not-ready", created.Objects("spec", "taints").Single().Str("key"));
+    }
+
+    [Fact]
     public async Task Pulls_on_one_node_are_serialised_and_take_size_over_bandwidth()
     {
         // 5 MB at 1 MB/s is 5 simulated seconds each; at a time factor of 0.04 that is 200 ms of real time.
@@ -320,6 +386,9 @@ public sealed class NodeTests
             File.Delete(path);
         }
     }
+
+    private static List<(List<string> Names, long Size)> NodeImages(TestCluster cluster, string node = "node-0001") =>
+        [.. cluster.Get("", "nodes", "", node)!.Objects("status", "images").Select(i => (i["names"]!.AsArray().Select(n => n!.GetValue<string>()).ToList(), i.Long("sizeBytes") ?? 0))];
 
     private static bool PodReady(JsonObject? pod) =>
         pod is not null && pod.Objects("status", "conditions").Any(c => c.Str("type") == "Ready" && c.Str("status") == "True");

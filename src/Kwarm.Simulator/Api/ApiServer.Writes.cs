@@ -46,7 +46,12 @@ public sealed partial class ApiServer
         Prepare(type, body, request);
         if (type.StorageKey == "pods")
         {
-            ServiceAccountAdmission.Apply(_store, _catalog, body);
+            PodAdmission.Apply(_store, _catalog, body);
+        }
+
+        if (type.StorageKey == "nodes")
+        {
+            NodeTaintAdmission.Apply(body);
         }
 
         var admitted = await _admission.AdmitAsync(
@@ -255,10 +260,14 @@ public sealed partial class ApiServer
             return (200, Present(existing, request.Version));
         }
 
-        var result = _store.Delete(request.Type, request.Namespace, name, propagation, options.Str("preconditions", "uid"), options.Str("preconditions", "resourceVersion"));
+        var grace = options.Long("gracePeriodSeconds") ?? (long.TryParse(request.Query("gracePeriodSeconds"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var queried) ? queried : null);
+        var result = _store.Delete(request.Type, request.Namespace, name, propagation, options.Str("preconditions", "uid"), options.Str("preconditions", "resourceVersion"), grace);
         AfterDelete(request.Type, result);
+        // kube-apiserver answers 200 even when finalizers or a grace period keep the object; 202 only when the
+        // client asked for cascading deletion the old way (orphanDependents=false) and the object is still there.
         var stillThere = _store.Get(request.Type, request.Namespace, name) is not null;
-        return (stillThere ? 202 : 200, Present(result, request.Version));
+        var cascading = options.Bool("orphanDependents") == false || request.Query("orphanDependents") == "false";
+        return (stillThere && cascading ? 202 : 200, Present(result, request.Version));
     }
 
     private JsonObject DeleteCollection(RequestScope request, byte[] body)
@@ -491,6 +500,12 @@ public sealed partial class ApiServer
         labels["batch.kubernetes.io/job-name"] = name;
         labels["controller-uid"] = uid;
         labels["job-name"] = name;
+
+        // The batch API's defaulting: a Job without labels takes its pod template's (measured on a real v1.24 server).
+        if (job.Metadata()["labels"] is not JsonObject { Count: > 0 })
+        {
+            job.Metadata()["labels"] = labels.DeepClone();
+        }
     }
 
     /// <summary>Side effects of committed writes that the real API server performs itself (CRD registration).</summary>

@@ -270,8 +270,11 @@ public sealed class ObjectStore
     /// <summary>
     /// Deletes the object, or marks it with a deletionTimestamp while finalizers remain.
     /// Foreground and Orphan propagation add the API server's own finalizers for the garbage collector.
+    /// A pod bound to a node and not finished is deleted gracefully, as kube-apiserver does: it gets a deletionTimestamp
+    /// <paramref name="gracePeriodSeconds"/> (default: its <c>terminationGracePeriodSeconds</c>) ahead and stays until
+    /// its kubelet confirms with a grace period of 0; a later delete may only shorten the grace period.
     /// </summary>
-    public StoredObject Delete(ResourceType type, string ns, string name, string? propagationPolicy = null, string? expectedUid = null, string? expectedResourceVersion = null)
+    public StoredObject Delete(ResourceType type, string ns, string name, string? propagationPolicy = null, string? expectedUid = null, string? expectedResourceVersion = null, long? gracePeriodSeconds = null)
     {
         ArgumentNullException.ThrowIfNull(type);
         lock (_lock)
@@ -296,10 +299,40 @@ public sealed class ObjectStore
                 "Orphan" => "orphan",
                 _ => null,
             };
+            var finalizerAdded = false;
             if (extra is not null && !finalizers.Any(f => f?.ToString() == extra) && (extra != "foregroundDeletion" || _dependents.ContainsKey(current.Uid)))
             {
                 finalizers.Add(extra);
                 metadata["finalizers"] = finalizers;
+                finalizerAdded = true;
+            }
+
+            if (type.StorageKey == "pods" && GracePeriod(node, gracePeriodSeconds) is var grace and > 0)
+            {
+                if (current.Deleting && metadata.Long("deletionGracePeriodSeconds") is { } granted && granted <= grace)
+                {
+                    return finalizerAdded ? Commit(type, node, current) : current;
+                }
+
+                metadata["deletionTimestamp"] = JsonPaths.Timestamp(_time.GetUtcNow().AddSeconds(grace));
+                metadata["deletionGracePeriodSeconds"] = grace;
+                return Commit(type, node, current);
+            }
+
+            if (type.StorageKey == "pods" && current.Deleting && finalizers.Count > 0 && metadata.Long("deletionGracePeriodSeconds") is not 0)
+            {
+                // A confirmed (grace 0) deletion of a pod that finalizers still hold.
+                metadata["deletionGracePeriodSeconds"] = 0;
+                return Commit(type, node, current);
+            }
+
+            if (type.StorageKey == "pods" && current.Deleting && finalizers.Count == 0 && metadata.Long("deletionGracePeriodSeconds") is not 0)
+            {
+                // The end of a graceful deletion: like kube-apiserver, first record the grace period of 0, then delete.
+                metadata["deletionTimestamp"] = JsonPaths.Timestamp(_time.GetUtcNow());
+                metadata["deletionGracePeriodSeconds"] = 0;
+                var confirmed = Commit(type, node, current);
+                return Remove(type, confirmed, confirmed.ToNode());
             }
 
             if (finalizers.Count == 0)
@@ -316,6 +349,20 @@ public sealed class ObjectStore
             metadata["deletionGracePeriodSeconds"] ??= 0;
             return Commit(type, node, current);
         }
+    }
+
+    /// <summary>
+    /// The grace period a pod's deletion gets: none for a pod no node runs (unscheduled, or finished), else the
+    /// requested one or the pod's <c>terminationGracePeriodSeconds</c> (the API server's pod strategy).
+    /// </summary>
+    private static long GracePeriod(JsonObject pod, long? requested)
+    {
+        if (pod.Str("spec", "nodeName") is null or "" || pod.Str("status", "phase") is "Succeeded" or "Failed")
+        {
+            return 0;
+        }
+
+        return Math.Max(0, requested ?? pod.Long("spec", "terminationGracePeriodSeconds") ?? 30);
     }
 
     /// <summary>Opens a watch from <paramref name="fromResourceVersion"/> (null or 0: current state first as ADDED).</summary>

@@ -120,20 +120,19 @@ public sealed class JobController : Controller
             var wanted = Math.Min(parallelism, completions - succeeded) - active.Count;
             for (var i = 0; i < wanted; i++)
             {
-                CreatePod(job);
+                // One event per pod, naming the pod the API server generated, as the real job controller records.
+                var pod = CreatePod(job);
+                Context.RecordEvent(job, "Normal", "SuccessfulCreate", $"Created pod: {pod.Name}", "job-controller");
             }
 
             created = Math.Max(0, wanted);
-            if (wanted > 0)
-            {
-                Context.RecordEvent(job, "Normal", "SuccessfulCreate", $"Created pod: {job.Str("metadata", "name")}", "job-controller");
-            }
         }
 
         var activeCount = failReason is null && !complete ? active.Count + created : 0;
 
         var readyCount = active.Count(p => p.Ready);
         var stamp = Context.Now;
+        var newlyComplete = false;
         Store.Mutate(Context.Jobs, stored.Namespace, stored.Name, current =>
         {
             var before = current["status"]?.ToJsonString();
@@ -150,6 +149,7 @@ public sealed class JobController : Controller
             }
             else if (complete)
             {
+                newlyComplete = !status.Objects("conditions").Any(c => c.Str("type") == "Complete" && c.Str("status") == "True");
                 PodStatus.SetCondition(status, "Complete", "True", "", "", stamp);
                 var condition = status.Objects("conditions").First(c => c.Str("type") == "Complete");
                 condition.Remove("reason");
@@ -170,6 +170,11 @@ public sealed class JobController : Controller
 
             return before != status.ToJsonString();
         });
+        if (newlyComplete)
+        {
+            Context.RecordEvent(job, "Normal", "Completed", "Job completed", "job-controller");
+        }
+
         if (failReason is not null || complete)
         {
             Enqueue(stored.Key);
@@ -182,7 +187,7 @@ public sealed class JobController : Controller
         return condition is null ? null : JsonPaths.ParseTimestamp(condition.Str("lastTransitionTime")) ?? DateTimeOffset.MinValue;
     }
 
-    private void CreatePod(JsonObject job)
+    private StoredObject CreatePod(JsonObject job)
     {
         var template = job.At("spec", "template") as JsonObject ?? [];
         var pod = new JsonObject
@@ -199,8 +204,8 @@ public sealed class JobController : Controller
             ["spec"] = template["spec"]?.DeepClone(),
         };
         BuiltInDefaults.Apply(Context.Pods, pod);
-        Admission.ServiceAccountAdmission.Apply(Store, Context.Catalog, pod);
-        Store.Create(Context.Pods, pod);
+        Admission.PodAdmission.Apply(Store, Context.Catalog, pod);
+        return Store.Create(Context.Pods, pod);
     }
 
     private void TryDeletePod(StoredObject pod)

@@ -69,7 +69,7 @@ public sealed class ReplicaSetController : Controller
                 }
 
                 BuiltInDefaults.Apply(Context.Pods, pod);
-                Admission.ServiceAccountAdmission.Apply(Store, Context.Catalog, pod);
+                Admission.PodAdmission.Apply(Store, Context.Catalog, pod);
                 Store.Create(Context.Pods, pod);
             }
 

@@ -194,7 +194,7 @@ public sealed class Scheduler : Controller
                 PodStatus.SetCondition(p.Obj("status"), "PodScheduled", "False", "Unschedulable", message, Context.Now));
             if (changed is not null && changed.ResourceVersion != stored.ResourceVersion)
             {
-                Context.RecordEvent(pod, "Warning", "FailedScheduling", message, "default-scheduler");
+                Context.RecordSchedulerEvent(pod, "Warning", "FailedScheduling", "Scheduling", message);
             }
 
             return Task.CompletedTask;
@@ -215,7 +215,7 @@ public sealed class Scheduler : Controller
             condition["lastProbeTime"] = null;
             return true;
         });
-        Context.RecordEvent(pod, "Normal", "Scheduled", $"Successfully assigned {ns}/{name} to {best}", "default-scheduler");
+        Context.RecordSchedulerEvent(pod, "Normal", "Scheduled", "Binding", $"Successfully assigned {ns}/{name} to {best}");
         return Task.CompletedTask;
     }
 

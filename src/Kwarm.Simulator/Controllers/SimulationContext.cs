@@ -162,6 +162,49 @@ public sealed class SimulationContext
         }
     }
 
+    /// <summary>
+    /// Writes an Event the way kube-scheduler does, through the events.k8s.io API: read back through core/v1 it has an
+    /// <c>eventTime</c> (microseconds) and an <c>action</c>, a <c>reportingInstance</c> of <c>default-scheduler-HOST</c>,
+    /// an empty <c>source</c>, and no count or first/last timestamps (measured on a real v1.24 server).
+    /// </summary>
+    public void RecordSchedulerEvent(JsonObject pod, string type, string reason, string action, string message)
+    {
+        ArgumentNullException.ThrowIfNull(pod);
+        var metadata = pod.Metadata();
+        var ns = metadata.Str("namespace") ?? "default";
+        if (!RecordEvents || Store.Get(Namespaces, "", ns) is null)
+        {
+            return;
+        }
+
+        var eventTime = Time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+        Store.Create(Events, new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Event",
+            ["metadata"] = new JsonObject { ["name"] = $"{metadata.Str("name")}.{Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant()}", ["namespace"] = ns },
+            ["involvedObject"] = new JsonObject
+            {
+                ["apiVersion"] = "v1",
+                ["kind"] = "Pod",
+                ["name"] = metadata.Str("name"),
+                ["namespace"] = ns,
+                ["resourceVersion"] = metadata.Str("resourceVersion"),
+                ["uid"] = metadata.Str("uid"),
+            },
+            ["reason"] = reason,
+            ["message"] = message,
+            ["source"] = new JsonObject(),
+            ["firstTimestamp"] = null,
+            ["lastTimestamp"] = null,
+            ["eventTime"] = eventTime,
+            ["action"] = action,
+            ["reportingComponent"] = "default-scheduler",
+            ["reportingInstance"] = "default-scheduler-kwarm-simulator",
+            ["type"] = type,
+        });
+    }
+
     /// <summary>The controller owner reference of <paramref name="owner"/>, as controllers set it on what they create.</summary>
     public static JsonObject ControllerReference(JsonObject owner)
     {

@@ -27,7 +27,13 @@ public sealed partial class SimulatedCluster
         }
 
         _context = new SimulationContext(Store, Catalog, Options, Registry) { RecordEvents = Options.RecordEvents };
-        _kubelet = new Kubelet(_context);
+        var context = _context;
+        _kubelet = new Kubelet(new InProcessKubeletApi(context), new KubeletSettings
+        {
+            Options = Options,
+            Registry = Registry,
+            ReportError = (key, error) => context.ReportError(nameof(Kubelet), key, error),
+        });
         Controller[] controllers =
         [
             new GarbageCollector(_context),
@@ -35,13 +41,15 @@ public sealed partial class SimulatedCluster
             new ReplicaSetController(_context),
             new JobController(_context),
             new Scheduler(_context),
-            _kubelet,
         ];
         foreach (var controller in controllers)
         {
             Store.Subscribe(controller.OnEvent);
             _loops.Add(Task.Run(() => controller.RunAsync(_stopping.Token)));
         }
+
+        var kubelet = _kubelet;
+        _loops.Add(Task.Run(() => kubelet.RunAsync(_stopping.Token)));
 
         AddNodes(Options.Nodes);
         if (scenario is not null)
@@ -60,10 +68,11 @@ public sealed partial class SimulatedCluster
     }
 
     /// <summary>Adds nodes (a node join at run time when the cluster is already running).</summary>
-    public void AddNodes(IEnumerable<NodeSpec> nodes) => Kubelets.AddNodes(nodes);
+    /// <remarks>Synchronous: the in-process kubelets' API is the store, whose reads and writes complete before they return.</remarks>
+    public void AddNodes(IEnumerable<NodeSpec> nodes) => Kubelets.AddNodesAsync(nodes, _stopping.Token).GetAwaiter().GetResult();
 
     /// <summary>Makes a node NotReady (kubelet stops reporting; unreachable taints) or Ready again.</summary>
-    public void SetNodeReady(string node, bool ready) => Kubelets.SetNodeReady(node, ready);
+    public void SetNodeReady(string node, bool ready) => Kubelets.SetNodeReadyAsync(node, ready, _stopping.Token).GetAwaiter().GetResult();
 
     /// <summary>Normalised image references in a node's image cache.</summary>
     public IReadOnlyCollection<string> CachedImages(string node) => Kubelets.CachedImages(node);

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.RegularExpressions;
 
 namespace Kwarm.Simulator.Nodes;
 
@@ -22,7 +21,7 @@ public sealed record PullResult(bool Succeeded, string Reason, string Message, s
 /// (missing images, slow registries, flaky pulls). Answers with containerd's own error wording so that callers
 /// see what a kubelet shows.
 /// </summary>
-public sealed partial class ImageRegistry
+public sealed class ImageRegistry
 {
     private readonly ConcurrentDictionary<string, RegistryImage> _images = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _missing = new(StringComparer.Ordinal);
@@ -34,14 +33,23 @@ public sealed partial class ImageRegistry
 
     public long DefaultSizeBytes { get; set; } = 50L * 1024 * 1024;
 
+    /// <summary>
+    /// Adds an image to the catalogue under its normalised tag and its digest. Without a digest, the image gets one
+    /// computed from its catalogue entry (<see cref="ContentDigest"/>), the same on every node and every run.
+    /// </summary>
     public void Add(RegistryImage image)
     {
         ArgumentNullException.ThrowIfNull(image);
-        var (repository, tag, digest) = Parse(image.Reference) ?? throw new ArgumentException($"invalid image reference \"{image.Reference}\"", nameof(image));
-        var stored = image with { Digest = image.Digest ?? digest ?? SyntheticDigest(repository + ":" + tag) };
-        _images[$"{repository}:{tag ?? "latest"}"] = stored;
-        _images[$"{repository}@{stored.Digest}"] = stored;
-        _missing.TryRemove(Normalize(image.Reference), out _);
+        var reference = ImageReference.TryParse(image.Reference) ?? throw new ArgumentException($"invalid image reference \"{image.Reference}\"", nameof(image));
+        var tagged = $"{reference.Repository}:{reference.Tag ?? "latest"}";
+        var stored = image with { Reference = reference.Normalized, Digest = image.Digest ?? reference.Digest ?? ContentDigest(tagged, image.SizeBytes, image.Architectures, image.ExitCode) };
+        if (reference.Digest is null || reference.Tag is not null)
+        {
+            _images[tagged] = stored;
+        }
+
+        _images[$"{reference.Repository}@{stored.Digest}"] = stored;
+        _missing.TryRemove(reference.Normalized, out _);
     }
 
     /// <summary>Makes a reference unknown to the registry (a typo or a deleted tag).</summary>
@@ -54,110 +62,81 @@ public sealed partial class ImageRegistry
     public void SetFlaky(string reference, int failures) => _flaky[Normalize(reference)] = failures;
 
     /// <summary>The normalised reference (<c>nginx</c> → <c>docker.io/library/nginx:latest</c>) or the input when invalid.</summary>
-    public static string Normalize(string reference)
-    {
-        var parsed = Parse(reference);
-        if (parsed is not { } p)
-        {
-            return reference;
-        }
+    public static string Normalize(string reference) => ImageReference.Normalize(reference);
 
-        return p.Digest is not null && p.Tag is null ? $"{p.Repository}@{p.Digest}" : $"{p.Repository}:{p.Tag ?? "latest"}";
+    public static bool IsValidReference(string reference) => ImageReference.TryParse(reference) is not null;
+
+    /// <summary>
+    /// The digest of an image the catalogue describes without one: a sha256 over its catalogue entry (normalised
+    /// reference, size, platforms, exit code), so the same image has the same digest on every node and in every run,
+    /// and changing what the catalogue says about it changes its digest as a new push would.
+    /// </summary>
+    public static string ContentDigest(string normalizedReference, long sizeBytes, IReadOnlyList<string>? architectures, int exitCode)
+    {
+        var entry = string.Join('\n', normalizedReference, sizeBytes.ToString(System.Globalization.CultureInfo.InvariantCulture), string.Join(',', architectures ?? []), exitCode.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return "sha256:" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(entry))).ToLowerInvariant();
     }
 
-    /// <summary>The names a kubelet lists for a pulled image in node status.images.</summary>
-    public static IReadOnlyList<string> StatusNames(PullResult pull, string reference)
+    /// <summary>
+    /// What the catalogue holds under <paramref name="reference"/>, as a successful pull would give it, without faults,
+    /// credentials or platforms: how a node that already has the image (from an earlier run) knows it again. Null for
+    /// an invalid reference or one the registry does not serve.
+    /// </summary>
+    public PullResult? Describe(string reference)
     {
-        ArgumentNullException.ThrowIfNull(pull);
-        var names = new List<string> { pull.ImageId };
-        var normalized = Normalize(reference);
-        if (!normalized.Contains('@', StringComparison.Ordinal))
+        if (ImageReference.TryParse(reference) is not { } parsed || _missing.ContainsKey(parsed.Normalized))
         {
-            names.Add(normalized);
+            return null;
         }
 
-        return names;
-    }
+        _images.TryGetValue(parsed.Digest is not null ? parsed.Normalized : $"{parsed.Repository}:{parsed.Tag ?? "latest"}", out var image);
+        if (image is null && !AllowUnknownImages)
+        {
+            return null;
+        }
 
-    public static bool IsValidReference(string reference) => Parse(reference) is not null;
+        image ??= new RegistryImage(parsed.Normalized, DefaultSizeBytes, parsed.Digest ?? ContentDigest(parsed.Normalized, DefaultSizeBytes, null, 0));
+        return new PullResult(true, "", "", parsed.Repository, image.Digest!, image.SizeBytes, 1.0) { ExitCode = image.ExitCode };
+    }
 
     /// <summary>Resolves a pull of <paramref name="reference"/> for a node of <paramref name="architecture"/> holding credentials for <paramref name="credentialHosts"/>.</summary>
     public PullResult Resolve(string reference, string architecture, IReadOnlySet<string> credentialHosts)
     {
         ArgumentNullException.ThrowIfNull(credentialHosts);
-        var parsed = Parse(reference);
-        if (parsed is not { } p)
+        if (ImageReference.TryParse(reference) is not { } parsed)
         {
             return Fail("InvalidImageName", $"Failed to apply default image tag \"{reference}\": couldn't parse image reference \"{reference}\": invalid reference format", "", "");
         }
 
-        var normalized = Normalize(reference);
-        var host = p.Repository.Split('/')[0];
+        var normalized = parsed.Normalized;
+        var repository = parsed.Repository;
         var slow = _slow.Where(s => normalized.StartsWith(s.Key, StringComparison.Ordinal)).Select(s => s.Value).DefaultIfEmpty(1.0).Max();
         if (_flaky.TryGetValue(normalized, out var remaining) && remaining > 0)
         {
             _flaky[normalized] = remaining - 1;
-            return Fail("ErrImagePull", $"rpc error: code = Unavailable desc = failed to pull and unpack image \"{normalized}\": failed to copy: httpReadSeeker: failed open: failed to do request: Get \"https://{host}/v2/\": read tcp: connection reset by peer", p.Repository, "");
+            return Fail("ErrImagePull", $"rpc error: code = Unavailable desc = failed to pull and unpack image \"{normalized}\": failed to copy: httpReadSeeker: failed open: failed to do request: Get \"https://{parsed.RegistryHost}/v2/\": read tcp: connection reset by peer", repository, "");
         }
 
-        RegistryImage? image = null;
-        if (p.Digest is not null)
-        {
-            _images.TryGetValue($"{p.Repository}@{p.Digest}", out image);
-        }
-        else
-        {
-            _images.TryGetValue($"{p.Repository}:{p.Tag ?? "latest"}", out image);
-        }
-
+        _images.TryGetValue(parsed.Digest is not null ? normalized : $"{repository}:{parsed.Tag ?? "latest"}", out var image);
         if (_missing.ContainsKey(normalized) || (image is null && !AllowUnknownImages))
         {
-            return Fail("ErrImagePull", $"rpc error: code = NotFound desc = failed to pull and unpack image \"{normalized}\": failed to resolve reference \"{normalized}\": {normalized}: not found", p.Repository, "");
+            return Fail("ErrImagePull", $"rpc error: code = NotFound desc = failed to pull and unpack image \"{normalized}\": failed to resolve reference \"{normalized}\": {normalized}: not found", repository, "");
         }
 
-        image ??= new RegistryImage(normalized, DefaultSizeBytes, p.Digest ?? SyntheticDigest(normalized));
-        if (image.Private && !credentialHosts.Contains(host))
+        image ??= new RegistryImage(normalized, DefaultSizeBytes, parsed.Digest ?? ContentDigest(normalized, DefaultSizeBytes, null, 0));
+        if (image.Private && !credentialHosts.Contains(parsed.Domain))
         {
-            return Fail("ErrImagePull", $"rpc error: code = Unknown desc = failed to pull and unpack image \"{normalized}\": failed to resolve reference \"{normalized}\": pulling from host {host} failed with status code [manifests {p.Tag ?? p.Digest}]: 401 Unauthorized", p.Repository, "");
+            return Fail("ErrImagePull", $"rpc error: code = Unknown desc = failed to pull and unpack image \"{normalized}\": failed to resolve reference \"{normalized}\": pulling from host {parsed.RegistryHost} failed with status code [manifests {parsed.ManifestReference}]: 401 Unauthorized", repository, "");
         }
 
         if (image.Architectures is { Count: > 0 } architectures && !architectures.Contains(architecture, StringComparer.Ordinal))
         {
-            return Fail("ErrImagePull", $"rpc error: code = NotFound desc = failed to pull and unpack image \"{normalized}\": no match for platform in manifest: not found", p.Repository, "");
+            return Fail("ErrImagePull", $"rpc error: code = NotFound desc = failed to pull and unpack image \"{normalized}\": no match for platform in manifest: not found", repository, "");
         }
 
-        return new PullResult(true, "", "", p.Repository, image.Digest ?? SyntheticDigest(normalized), image.SizeBytes, slow) { ExitCode = image.ExitCode };
+        return new PullResult(true, "", "", repository, image.Digest!, image.SizeBytes, slow) { ExitCode = image.ExitCode };
     }
 
     private static PullResult Fail(string reason, string message, string repository, string digest) =>
         new(false, reason, message, repository, digest, 0, 1.0);
-
-    private static string SyntheticDigest(string reference) =>
-        "sha256:" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(reference))).ToLowerInvariant();
-
-    /// <summary>Splits a reference into (repository with registry host, tag, digest); null when invalid.</summary>
-    internal static (string Repository, string? Tag, string? Digest)? Parse(string reference)
-    {
-        if (string.IsNullOrEmpty(reference) || reference.Length > 4096)
-        {
-            return null;
-        }
-
-        var match = ReferencePattern().Match(reference);
-        if (!match.Success)
-        {
-            return null;
-        }
-
-        var name = match.Groups["name"].Value;
-        var tag = match.Groups["tag"].Success ? match.Groups["tag"].Value : null;
-        var digest = match.Groups["digest"].Success ? match.Groups["digest"].Value : null;
-        var first = name.Split('/')[0];
-        var hasHost = name.Contains('/', StringComparison.Ordinal) && (first.Contains('.', StringComparison.Ordinal) || first.Contains(':', StringComparison.Ordinal) || first == "localhost");
-        var repository = hasHost ? name : name.Contains('/', StringComparison.Ordinal) ? $"docker.io/{name}" : $"docker.io/library/{name}";
-        return (repository, tag, digest);
-    }
-
-    [GeneratedRegex(@"^(?<name>(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)(?::(?<tag>[\w][\w.-]{0,127}))?(?:@(?<digest>sha256:[a-f0-9]{64}))?$", RegexOptions.CultureInvariant)]
-    private static partial Regex ReferencePattern();
 }

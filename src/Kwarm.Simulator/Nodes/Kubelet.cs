@@ -1,70 +1,120 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Threading.Channels;
 using Kwarm.Simulator.Api;
 using Kwarm.Simulator.Controllers;
+using Kwarm.Simulator.Hosting;
 
 namespace Kwarm.Simulator.Nodes;
 
 /// <summary>
-/// The kubelets of every simulated node, in one event-driven loop: node registration and Lease heartbeats, a per-node
+/// The kubelets of every simulated node, in one event-driven loop: node registration, Lease heartbeats, a per-node
 /// image cache with pulls serialised per node (time = size / bandwidth, scaled), ErrImagePull/ImagePullBackOff with
-/// containerd's messages, pull secrets, init containers before containers, and <c>status.images</c> (≤ 50 entries).
+/// containerd's messages, pull secrets, init containers before containers, <c>status.images</c> (≤ 50 entries) and
+/// the confirmation of pod deletions. Every read and write goes through one <see cref="IKubeletApi"/>, so the same
+/// kubelets serve the in-process simulator and nodes attached to any API server.
 /// </summary>
-public sealed class Kubelet : Controller, IDisposable
+/// <remarks>
+/// The kubelets also do the part of the node lifecycle controller a simulated cluster needs: they remove the
+/// <c>node.kubernetes.io/not-ready</c> taint the API server puts on every new Node once they report Ready, and
+/// <see cref="SetNodeReadyAsync"/> sets or clears the <c>unreachable</c> taints.
+/// </remarks>
+public sealed partial class Kubelet : IDisposable
 {
-    private const int MaxStatusImages = 50;
-    private static readonly TimeSpan InitialBackoff = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(300);
+    private const string UnreachableTaint = "node.kubernetes.io/unreachable";
+    private const int LeaseDurationSeconds = 40;
 
+    private readonly IKubeletApi _api;
+    private readonly KubeletSettings _settings;
     private readonly ConcurrentDictionary<string, NodeRuntime> _nodes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, PodRun> _runs = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<ImagePull> _pullLog = new();
+    private readonly Channel<string> _queue = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly HashSet<string> _queued = new(StringComparer.Ordinal);
+    private readonly Lock _queuedLock = new();
     private readonly CancellationTokenSource _stopping = new();
     private ITimer? _heartbeat;
 
-    public Kubelet(SimulationContext context)
-        : base(context)
+    public Kubelet(IKubeletApi api, KubeletSettings settings)
     {
+        ArgumentNullException.ThrowIfNull(api);
+        ArgumentNullException.ThrowIfNull(settings);
+        _api = api;
+        _settings = settings;
     }
+
+    private SimulatorOptions Options => _settings.Options;
+
+    private TimeProvider Time => _settings.Options.Time;
+
+    private string Now => JsonPaths.Timestamp(Time.GetUtcNow());
 
     public IReadOnlyCollection<string> NodeNames => [.. _nodes.Keys];
 
-    /// <summary>Registers nodes (Node object, Lease) and starts their kubelets.</summary>
-    public void AddNodes(IEnumerable<NodeSpec> specs)
+    /// <summary>The images in a node's cache (normalised references and repo digests).</summary>
+    public IReadOnlyCollection<string> CachedImages(string node) =>
+        _nodes.TryGetValue(node, out var runtime) ? runtime.Images.References() : [];
+
+    /// <summary>Pulls done per node so far (a pre-pulled image started from cache is not a pull).</summary>
+    public int PullCount(string node) => _nodes.TryGetValue(node, out var runtime) ? runtime.Pulls : 0;
+
+    /// <summary>Every pull attempt so far, on every node, in the order they finished.</summary>
+    public IReadOnlyList<ImagePull> Pulls => [.. _pullLog];
+
+    /// <summary>
+    /// Registers nodes (Node object with status, then the not-ready taint removed, then the Lease) and starts their
+    /// kubelets: from then on each takes the pods bound to it.
+    /// </summary>
+    public async Task AddNodesAsync(IEnumerable<NodeSpec> specs, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(specs);
         foreach (var spec in specs)
         {
-            var runtime = new NodeRuntime(spec, spec.BandwidthBytesPerSecond ?? Context.Options.NodeBandwidthBytesPerSecond);
+            var runtime = new NodeRuntime(spec, spec.BandwidthBytesPerSecond ?? Options.NodeBandwidthBytesPerSecond);
             foreach (var image in spec.PreloadedImages)
             {
-                var pulled = Context.Registry.Resolve(image, spec.Architecture, new HashSet<string>());
+                var pulled = _settings.Registry.Resolve(image, spec.Architecture, new HashSet<string>());
                 if (pulled.Succeeded)
                 {
-                    runtime.Remember(image, pulled);
+                    runtime.Images.Remember(image, pulled);
                 }
             }
 
             if (!_nodes.TryAdd(spec.Name, runtime))
             {
+                runtime.Dispose();
                 throw new InvalidOperationException($"node {spec.Name} already exists");
             }
 
-            var node = spec.ToNode(Context.Now);
-            node["status"]!["images"] = runtime.StatusImages(MaxStatusImages);
-            Store.Create(Context.Nodes, node);
-            RenewLease(spec.Name);
+            var node = spec.ToNode(Now);
+            node["status"]!["images"] = runtime.Images.StatusImages();
+            try
+            {
+                var registered = await _api.RegisterNodeAsync(node, cancellationToken).ConfigureAwait(false);
+                runtime.Uid = registered.Str("metadata", "uid") ?? "";
+                KnowListedImages(runtime, registered.Objects("status", "images"));
+                await _api.UpdateNodeAsync(spec.Name, RemoveNotReadyTaint, cancellationToken).ConfigureAwait(false);
+                await PublishImagesAsync(runtime, cancellationToken).ConfigureAwait(false);
+                await HeartbeatAsync(runtime, cancellationToken).ConfigureAwait(false);
+            }
+            catch when (runtime.Uid.Length == 0)
+            {
+                // Not registered: forget it. A registered node stays known (so that it can be deleted) even when
+                // what follows registration was interrupted.
+                _nodes.TryRemove(spec.Name, out _);
+                runtime.Dispose();
+                throw;
+            }
+
+            runtime.PodWatch = _api.WatchPods(spec.Name, OnPodChange);
         }
 
-        _heartbeat ??= Context.Time.CreateTimer(_ => Heartbeat(), null, Context.Options.NodeHeartbeat, Context.Options.NodeHeartbeat);
+        _heartbeat ??= Time.CreateTimer(_ => _ = HeartbeatAllAsync(), null, Options.NodeHeartbeat, Options.NodeHeartbeat);
     }
 
-    /// <summary>Marks a node NotReady (the kubelet stops posting status) or Ready again.</summary>
-    public void SetNodeReady(string name, bool ready)
+    /// <summary>Marks a node NotReady (the kubelet stops posting status; unreachable taints) or Ready again.</summary>
+    public async Task SetNodeReadyAsync(string name, bool ready, CancellationToken cancellationToken)
     {
         if (!_nodes.TryGetValue(name, out var runtime))
         {
@@ -72,8 +122,8 @@ public sealed class Kubelet : Controller, IDisposable
         }
 
         runtime.Ready = ready;
-        var now = Context.Now;
-        Store.Mutate(Context.Nodes, "", name, node =>
+        var now = Now;
+        await _api.UpdateNodeAsync(name, node =>
         {
             var status = node.Obj("status");
             var conditions = status.Arr("conditions");
@@ -90,56 +140,71 @@ public sealed class Kubelet : Controller, IDisposable
                 conditions.Add(condition);
             }
 
-            var taints = node.Obj("spec")["taints"] as JsonArray ?? [];
-            var kept = taints.OfType<JsonObject>().Where(t => t.Str("key") != "node.kubernetes.io/unreachable").Select(t => (JsonNode)t.DeepClone()).ToList();
+            var kept = Taints(node).Where(t => t.Str("key") != UnreachableTaint).ToList();
             if (!ready)
             {
-                kept.Add(new JsonObject { ["key"] = "node.kubernetes.io/unreachable", ["effect"] = "NoSchedule", ["timeAdded"] = now });
-                kept.Add(new JsonObject { ["key"] = "node.kubernetes.io/unreachable", ["effect"] = "NoExecute", ["timeAdded"] = now });
+                kept.Add(new JsonObject { ["key"] = UnreachableTaint, ["effect"] = "NoSchedule", ["timeAdded"] = now });
+                kept.Add(new JsonObject { ["key"] = UnreachableTaint, ["effect"] = "NoExecute", ["timeAdded"] = now });
             }
 
-            if (kept.Count == 0)
-            {
-                node.Obj("spec").Remove("taints");
-            }
-            else
-            {
-                node.Obj("spec")["taints"] = new JsonArray([.. kept]);
-            }
-
+            SetTaints(node, kept);
             return true;
-        });
+        }, cancellationToken).ConfigureAwait(false);
         if (ready)
         {
-            foreach (var pod in Store.List(Context.Pods, null, p => p.NodeName == name).Items)
+            foreach (var pod in await _api.ListPodsAsync(name, cancellationToken).ConfigureAwait(false))
             {
-                Enqueue(pod.Key);
+                Enqueue($"{pod.Str("metadata", "namespace")}/{pod.Str("metadata", "name")}");
             }
         }
     }
 
-    /// <summary>The images in a node's cache (normalised references).</summary>
-    public IReadOnlyCollection<string> CachedImages(string node) =>
-        _nodes.TryGetValue(node, out var runtime) ? runtime.CachedReferences() : [];
-
-    /// <summary>Pulls done per node so far (a pre-pulled image started from cache is not a pull).</summary>
-    public int PullCount(string node) => _nodes.TryGetValue(node, out var runtime) ? runtime.Pulls : 0;
-
-    /// <summary>Every pull attempt so far, on every node, in the order they finished.</summary>
-    public IReadOnlyList<ImagePull> Pulls => [.. _pullLog];
-
-    public override void OnEvent(StoreEvent change)
+    /// <summary>Takes the pod queue: starts pods bound to simulated nodes and confirms their deletion. Ends when stopped.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(change);
-        var obj = change.Object;
-        if (obj.Type.StorageKey != "pods" || obj.NodeName is null || !_nodes.ContainsKey(obj.NodeName))
+        using var both = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
+        var token = both.Token;
+        try
         {
-            return;
-        }
+            while (await _queue.Reader.WaitToReadAsync(token).ConfigureAwait(false))
+            {
+                while (_queue.Reader.TryRead(out var key))
+                {
+                    lock (_queuedLock)
+                    {
+                        _queued.Remove(key);
+                    }
 
-        if (change.Type == WatchEventType.Deleted)
+                    try
+                    {
+                        await ReconcileAsync(key, token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (token.IsCancellationRequested)
+                    {
+                        return;
+                    }
+#pragma warning disable CA1031 // One bad pod must not stop the kubelets of every other pod.
+                    catch (Exception e)
+#pragma warning restore CA1031
+                    {
+                        _settings.ReportError(key, e);
+                        RetryLater(key, token);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
-            if (_runs.TryRemove(obj.Uid, out var run))
+            // Stopping.
+        }
+    }
+
+    /// <summary>Hears about a pod bound to one of the nodes. May run under the in-process store's lock: only takes note.</summary>
+    private void OnPodChange(PodChange change)
+    {
+        if (change.Gone)
+        {
+            if (_runs.TryRemove(change.Uid, out var run))
             {
                 run.Cancel();
             }
@@ -147,430 +212,236 @@ public sealed class Kubelet : Controller, IDisposable
             return;
         }
 
-        if (!_runs.ContainsKey(obj.Uid) && !PodStatus.IsTerminal(obj) && !obj.Deleting)
+        if (change.Deleting || (!_runs.ContainsKey(change.Uid) && !change.Terminal))
         {
-            Enqueue(obj.Key);
+            Enqueue(change.Key);
         }
     }
 
-    protected override Task ReconcileAsync(string key, CancellationToken cancellationToken)
+    private void Enqueue(string key)
     {
-        var (ns, name) = Split(key);
-        var stored = Store.Get(Context.Pods, ns, name);
-        if (stored is null || stored.NodeName is null || stored.Deleting || PodStatus.IsTerminal(stored)
-            || !_nodes.TryGetValue(stored.NodeName, out var node) || !node.Ready)
+        lock (_queuedLock)
         {
-            return Task.CompletedTask;
+            if (!_queued.Add(key))
+            {
+                return;
+            }
         }
 
-        var run = new PodRun(CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, cancellationToken));
-        if (!_runs.TryAdd(stored.Uid, run))
+        _queue.Writer.TryWrite(key);
+    }
+
+    private void RetryLater(string key, CancellationToken token) =>
+        _ = Task.Delay(TimeSpan.FromSeconds(1), Time, token).ContinueWith(_ => Enqueue(key), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+
+    private async Task ReconcileAsync(string key, CancellationToken cancellationToken)
+    {
+        var slash = key.IndexOf('/', StringComparison.Ordinal);
+        var (ns, name) = (key[..slash], key[(slash + 1)..]);
+        var pod = await _api.GetPodAsync(ns, name, cancellationToken).ConfigureAwait(false);
+        var nodeName = pod?.Str("spec", "nodeName");
+        if (pod is null || nodeName is null || !_nodes.TryGetValue(nodeName, out var node))
+        {
+            return;
+        }
+
+        var uid = pod.Str("metadata", "uid") ?? "";
+        if (pod.Str("metadata", "deletionTimestamp") is not null)
+        {
+            await ConfirmDeletionAsync(pod, node, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (PodStatus.IsTerminal(pod) || !node.Ready)
+        {
+            return;
+        }
+
+        if (IsRunningService(pod))
+        {
+            // Running before this kubelet started (the nodes command restarted): its containers go on, as a restarted
+            // kubelet finds them. Only the images it runs are known again.
+            if (_runs.TryAdd(uid, PodRun.Adopted()))
+            {
+                KnowListedImages(node, pod.Objects("status", "containerStatuses").Select(c => new JsonObject
+                {
+                    ["names"] = new JsonArray(c.Str("imageID"), c.Str("image")),
+                }));
+                await PublishImagesAsync(node, cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        var run = new PodRun(CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token));
+        if (!_runs.TryAdd(uid, run))
         {
             run.Cancel();
-            return Task.CompletedTask;
+            return;
         }
 
-        run.Task = Task.Run(() => RunPodAsync(stored, node, run), CancellationToken.None);
-        return Task.CompletedTask;
+        run.Task = Task.Run(() => RunPodAsync(pod, node, run), CancellationToken.None);
     }
 
-    private async Task RunPodAsync(StoredObject stored, NodeRuntime node, PodRun run)
+    /// <summary>
+    /// A pod being deleted: stop its containers (end its run), then delete it for good with
+    /// <c>gracePeriodSeconds=0</c>, as a kubelet does once the containers are gone.
+    /// </summary>
+    private async Task ConfirmDeletionAsync(JsonObject pod, NodeRuntime node, CancellationToken cancellationToken)
     {
-        var token = run.Token;
-        try
+        var (ns, name, uid) = (pod.Str("metadata", "namespace")!, pod.Str("metadata", "name")!, pod.Str("metadata", "uid") ?? "");
+        if (_runs.TryGetValue(uid, out var run) && !run.Token.IsCancellationRequested)
         {
-            var pod = stored.ToNode();
-            var ns = stored.Namespace;
-            var name = stored.Name;
-            var initContainers = pod.Objects("spec", "initContainers").ToList();
-            var containers = pod.Objects("spec", "containers").ToList();
-            var credentials = CredentialHosts(pod);
-            var podIp = PodIp(stored.Uid);
-            var start = Context.Now;
-
-            UpdatePod(ns, name, stored.Uid, status =>
+            run.Cancel();
+            if (run.Task is { } running)
             {
-                status["phase"] = "Pending";
-                status["hostIP"] = "192.0.2.1";
-                status["podIP"] = podIp;
-                status["podIPs"] = new JsonArray(new JsonObject { ["ip"] = podIp });
-                status["startTime"] ??= start;
-                PodStatus.SetCondition(status, "Initialized", initContainers.Count == 0 ? "True" : "False", initContainers.Count == 0 ? "" : "ContainersNotInitialized", initContainers.Count == 0 ? "" : $"containers with incomplete status: [{string.Join(" ", initContainers.Select(c => c.Str("name")))}]", start);
-                PodStatus.SetCondition(status, "Ready", "False", "ContainersNotReady", $"containers with unready status: [{string.Join(" ", containers.Select(c => c.Str("name")))}]", start);
-                PodStatus.SetCondition(status, "ContainersReady", "False", "ContainersNotReady", $"containers with unready status: [{string.Join(" ", containers.Select(c => c.Str("name")))}]", start);
-                CleanConditions(status);
-                if (initContainers.Count > 0)
-                {
-                    status["initContainerStatuses"] = new JsonArray([.. initContainers.Select(c => (JsonNode)Waiting(c, "PodInitializing", null))]);
-                }
-
-                status["containerStatuses"] = new JsonArray([.. containers.Select(c => (JsonNode)Waiting(c, initContainers.Count > 0 ? "PodInitializing" : "ContainerCreating", null))]);
-            });
-
-            for (var i = 0; i < initContainers.Count; i++)
-            {
-                var container = initContainers[i];
-                var imageId = await EnsureImageAsync(pod, node, container, "initContainerStatuses", i, credentials, token).ConfigureAwait(false);
-                if (imageId is null)
-                {
-                    return;
-                }
-
-                var started = Context.Now;
-                SetContainer(ns, name, stored.Uid, "initContainerStatuses", i, Running(container, imageId, started, ready: false));
-                await Task.Delay(Context.Scaled(Context.Options.CommandRunTime), Context.Time, token).ConfigureAwait(false);
-                SetContainer(ns, name, stored.Uid, "initContainerStatuses", i, Terminated(container, imageId, started, Context.Now));
+                await running.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            if (initContainers.Count > 0)
+            foreach (var container in pod.Objects("status", "containerStatuses").Where(c => c.At("state", "running") is not null))
             {
-                UpdatePod(ns, name, stored.Uid, status =>
-                {
-                    PodStatus.SetCondition(status, "Initialized", "True", "", "", Context.Now);
-                    CleanConditions(status);
-                });
-            }
-
-            var imageIds = new string[containers.Count];
-            for (var i = 0; i < containers.Count; i++)
-            {
-                var imageId = await EnsureImageAsync(pod, node, containers[i], "containerStatuses", i, credentials, token).ConfigureAwait(false);
-                if (imageId is null)
-                {
-                    return;
-                }
-
-                imageIds[i] = imageId;
-                SetContainer(ns, name, stored.Uid, "containerStatuses", i, Running(containers[i], imageId, Context.Now, ready: false));
-                Context.RecordEvent(pod, "Normal", "Started", $"Started container {containers[i].Str("name")}", "kubelet", node.Name, $"spec.containers{{{containers[i].Str("name")}}}");
-            }
-
-            UpdatePod(ns, name, stored.Uid, status => status["phase"] = "Running");
-            await Task.Delay(Context.Scaled(Context.Options.ContainerStartTime), Context.Time, token).ConfigureAwait(false);
-            var readyAt = Context.Now;
-            UpdatePod(ns, name, stored.Uid, status =>
-            {
-                foreach (var entry in status.Objects("containerStatuses"))
-                {
-                    entry["ready"] = true;
-                }
-
-                PodStatus.SetCondition(status, "Ready", "True", "", "", readyAt);
-                PodStatus.SetCondition(status, "ContainersReady", "True", "", "", readyAt);
-                CleanConditions(status);
-            });
-
-            if ((pod.Str("spec", "restartPolicy") ?? "Always") != "Always")
-            {
-                await Task.Delay(Context.Scaled(Context.Options.CommandRunTime), Context.Time, token).ConfigureAwait(false);
-                var finished = Context.Now;
-                var exitCodes = containers.Select(c => node.Lookup(c.Str("image") ?? "")?.ExitCode ?? 0).ToArray();
-                UpdatePod(ns, name, stored.Uid, status =>
-                {
-                    var entries = status.Objects("containerStatuses").ToList();
-                    for (var i = 0; i < entries.Count && i < containers.Count; i++)
-                    {
-                        status["containerStatuses"]![i] = Terminated(containers[i], imageIds[i], entries[i].Str("state", "running", "startedAt") ?? finished, finished, exitCodes[i]);
-                    }
-
-                    status["phase"] = exitCodes.All(c => c == 0) ? "Succeeded" : "Failed";
-                    PodStatus.SetCondition(status, "Ready", "False", "PodCompleted", "", finished);
-                    PodStatus.SetCondition(status, "ContainersReady", "False", "PodCompleted", "", finished);
-                    foreach (var condition in status.Objects("conditions").Where(c => c.Str("reason") == "PodCompleted"))
-                    {
-                        condition.Remove("message");
-                    }
-                });
+                await RecordAsync(pod, "Normal", "Killing", $"Stopping container {container.Str("name")}", node.Name, $"spec.containers{{{container.Str("name")}}}", cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
+
+        // A grace period of 0 is a deletion already confirmed (finalizers keep the pod): nothing to repeat.
+        if (pod.Long("metadata", "deletionGracePeriodSeconds") is not 0)
         {
-            // The pod was deleted or the simulator is stopping.
+            await _api.DeletePodAsync(ns, name, uid, cancellationToken).ConfigureAwait(false);
         }
-#pragma warning disable CA1031 // A failure in one simulated pod must not take the kubelet down.
-        catch (Exception e)
-#pragma warning restore CA1031
+    }
+
+    /// <summary>A restart-always pod whose containers all run: nothing for a new kubelet to do but watch it.</summary>
+    private static bool IsRunningService(JsonObject pod)
+    {
+        var statuses = pod.Objects("status", "containerStatuses").ToList();
+        return (pod.Str("spec", "restartPolicy") ?? "Always") == "Always" && pod.Str("status", "phase") == "Running"
+            && statuses.Count == pod.Objects("spec", "containers").Count() && statuses.All(c => c.At("state", "running") is not null);
+    }
+
+    /// <summary>
+    /// Takes images a node already lists (from an earlier run of its kubelet) back into its cache: each name the
+    /// registry still serves under the digest listed with it.
+    /// </summary>
+    private void KnowListedImages(NodeRuntime node, IEnumerable<JsonObject> listed)
+    {
+        foreach (var image in listed)
         {
-            Context.ReportError(nameof(Kubelet), stored.Key, e);
-        }
-        finally
-        {
-            if (_runs.TryGetValue(stored.Uid, out var current) && current == run && (Store.Get(Context.Pods, stored.Namespace, stored.Name)?.Uid != stored.Uid))
+            var names = image["names"] is JsonArray array ? array.Select(n => n?.ToString() ?? "").Where(n => n.Length > 0).ToList() : [];
+            foreach (var name in names)
             {
-                _runs.TryRemove(stored.Uid, out _);
+                if (_settings.Registry.Describe(name) is { } known && names.Contains(known.ImageId) && node.Images.Lookup(name) is null)
+                {
+                    node.Images.Remember(name, known);
+                }
             }
         }
     }
 
-    /// <summary>Makes the image present (pulling with backoff as needed); returns its imageID, or null if it never will be.</summary>
-    private async Task<string?> EnsureImageAsync(JsonObject pod, NodeRuntime node, JsonObject container, string list, int index, IReadOnlySet<string> credentials, CancellationToken token)
-    {
-        var ns = pod.Str("metadata", "namespace")!;
-        var name = pod.Str("metadata", "name")!;
-        var uid = pod.Str("metadata", "uid")!;
-        var image = container.Str("image") ?? "";
-        var policy = container.Str("imagePullPolicy") ?? BuiltInDefaults.PullPolicyFor(image);
-        var fieldPath = list == "initContainerStatuses" ? $"spec.initContainers{{{container.Str("name")}}}" : $"spec.containers{{{container.Str("name")}}}";
-        if (!ImageRegistry.IsValidReference(image))
+    /// <summary>Writes the node's <c>status.images</c> when its cache lists something else.</summary>
+    private Task PublishImagesAsync(NodeRuntime node, CancellationToken cancellationToken) =>
+        _api.UpdateNodeAsync(node.Name, n =>
         {
-            var message = $"Failed to apply default image tag \"{image}\": couldn't parse image reference \"{image}\": invalid reference format";
-            SetContainer(ns, name, uid, list, index, Waiting(container, "InvalidImageName", message));
-            Context.RecordEvent(pod, "Warning", "InspectFailed", message, "kubelet", node.Name, fieldPath);
-            return null;
-        }
-
-        var cached = node.Lookup(image);
-        if (cached is not null && policy != "Always")
-        {
-            Context.RecordEvent(pod, "Normal", "Pulled", $"Container image \"{image}\" already present on machine", "kubelet", node.Name, fieldPath);
-            return cached.ImageId;
-        }
-
-        if (policy == "Never")
-        {
-            var message = $"Container image \"{image}\" is not present with pull policy of Never";
-            SetContainer(ns, name, uid, list, index, Waiting(container, "ErrImageNeverPull", message));
-            return null;
-        }
-
-        var backoff = InitialBackoff;
-        while (true)
-        {
-            token.ThrowIfCancellationRequested();
-            Context.RecordEvent(pod, "Normal", "Pulling", $"Pulling image \"{image}\"", "kubelet", node.Name, fieldPath);
-            var began = Context.Time.GetTimestamp();
-            var requestedAt = Context.Time.GetUtcNow();
-            var (result, startedAt) = await node.PullAsync(image, credentials, Context, token).ConfigureAwait(false);
-            _pullLog.Enqueue(new ImagePull(node.Name, image, ns, name, uid, requestedAt, startedAt, Context.Time.GetUtcNow(), result.Succeeded, result.Succeeded ? "" : result.Reason));
-            if (result.Succeeded)
+            var images = node.Images.StatusImages();
+            if (JsonNode.DeepEquals(n.At("status", "images"), images))
             {
-                var took = Context.Time.GetElapsedTime(began).TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
-                Context.RecordEvent(pod, "Normal", "Pulled", $"Successfully pulled image \"{image}\" in {took}s. Image size: {result.SizeBytes} bytes.", "kubelet", node.Name, fieldPath);
-                Store.Mutate(Context.Nodes, "", node.Name, n =>
-                {
-                    var images = node.StatusImages(MaxStatusImages);
-                    if (JsonNode.DeepEquals(n.At("status", "images"), images))
-                    {
-                        return false;
-                    }
-
-                    n.Obj("status")["images"] = images;
-                    return true;
-                });
-                return result.ImageId;
+                return false;
             }
 
-            SetContainer(ns, name, uid, list, index, Waiting(container, result.Reason, result.Message));
-            Context.RecordEvent(pod, "Warning", "Failed", $"Failed to pull image \"{image}\": {result.Message}", "kubelet", node.Name, fieldPath);
-            Context.RecordEvent(pod, "Warning", "Failed", $"Error: {result.Reason}", "kubelet", node.Name, fieldPath);
-            await Task.Delay(Context.Scaled(TimeSpan.FromSeconds(1)), Context.Time, token).ConfigureAwait(false);
-            SetContainer(ns, name, uid, list, index, Waiting(container, "ImagePullBackOff", $"Back-off pulling image \"{image}\""));
-            Context.RecordEvent(pod, "Normal", "BackOff", $"Back-off pulling image \"{image}\"", "kubelet", node.Name, fieldPath);
-            await Task.Delay(Context.Scaled(backoff), Context.Time, token).ConfigureAwait(false);
-            backoff = backoff * 2 > MaxBackoff ? MaxBackoff : backoff * 2;
+            n.Obj("status")["images"] = images;
+            return true;
+        }, cancellationToken);
+
+    private static bool RemoveNotReadyTaint(JsonObject node)
+    {
+        var taints = Taints(node);
+        var kept = taints.Where(t => t.Str("key") != Admission.NodeTaintAdmission.NotReadyTaint).ToList();
+        if (kept.Count == taints.Count)
+        {
+            return false;
+        }
+
+        SetTaints(node, kept);
+        return true;
+    }
+
+    private static List<JsonObject> Taints(JsonObject node) =>
+        [.. (node.At("spec", "taints") as JsonArray ?? []).OfType<JsonObject>().Select(t => (JsonObject)t.DeepClone())];
+
+    private static void SetTaints(JsonObject node, List<JsonObject> taints)
+    {
+        if (taints.Count == 0)
+        {
+            node.Obj("spec").Remove("taints");
+        }
+        else
+        {
+            node.Obj("spec")["taints"] = new JsonArray([.. taints]);
         }
     }
 
-    private HashSet<string> CredentialHosts(JsonObject pod)
+    private async Task HeartbeatAllAsync()
     {
-        var hosts = new HashSet<string>(StringComparer.Ordinal);
-        var ns = pod.Str("metadata", "namespace") ?? "";
-        foreach (var reference in pod.Objects("spec", "imagePullSecrets"))
+        foreach (var runtime in _nodes.Values)
         {
-            var secret = Store.Get(Context.Secrets, ns, reference.Str("name") ?? "");
-            if (secret is null)
-            {
-                continue;
-            }
-
-            var node = secret.ToNode();
-            var encoded = node.Str("data", ".dockerconfigjson") ?? node.Str("data", ".dockercfg");
-            if (encoded is null)
+            if (!runtime.Ready || _stopping.IsCancellationRequested)
             {
                 continue;
             }
 
             try
             {
-                var config = JsonNode.Parse(Convert.FromBase64String(encoded));
-                var auths = config?["auths"] as JsonObject ?? config as JsonObject;
-                foreach (var (server, _) in auths ?? [])
-                {
-                    var host = server.Replace("https://", "", StringComparison.Ordinal).Replace("http://", "", StringComparison.Ordinal).Split('/')[0];
-                    hosts.Add(host == "index.docker.io" ? "docker.io" : host);
-                }
+                await HeartbeatAsync(runtime, _stopping.Token).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is FormatException or JsonException)
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
             {
-                // A malformed pull secret gives no credentials, as with containerd.
+                return;
             }
-        }
-
-        return hosts;
-    }
-
-    private void SetContainer(string ns, string name, string uid, string list, int index, JsonObject entry) =>
-        UpdatePod(ns, name, uid, status =>
-        {
-            var entries = status.Arr(list);
-            while (entries.Count <= index)
+#pragma warning disable CA1031 // A failed heartbeat is retried on the next period, as a kubelet does.
+            catch (Exception e)
+#pragma warning restore CA1031
             {
-                entries.Add(new JsonObject());
-            }
-
-            entries[index] = entry;
-        });
-
-    private void UpdatePod(string ns, string name, string uid, Action<JsonObject> change) =>
-        Store.Mutate(Context.Pods, ns, name, pod =>
-        {
-            if (pod.Str("metadata", "uid") != uid || pod.Str("metadata", "deletionTimestamp") is not null)
-            {
-                return false;
-            }
-
-            var status = pod.Obj("status");
-            var before = status.ToJsonString();
-            change(status);
-            return before != status.ToJsonString();
-        });
-
-    private static void CleanConditions(JsonObject status)
-    {
-        foreach (var condition in status.Objects("conditions"))
-        {
-            if (condition.Str("reason") is "")
-            {
-                condition.Remove("reason");
-            }
-
-            if (condition.Str("message") is "")
-            {
-                condition.Remove("message");
-            }
-
-            condition["lastProbeTime"] = null;
-        }
-    }
-
-    private static JsonObject Waiting(JsonObject container, string reason, string? message)
-    {
-        var waiting = new JsonObject { ["reason"] = reason };
-        if (message is not null)
-        {
-            waiting["message"] = message;
-        }
-
-        return new JsonObject
-        {
-            ["name"] = container.Str("name"),
-            ["state"] = new JsonObject { ["waiting"] = waiting },
-            ["lastState"] = new JsonObject(),
-            ["ready"] = false,
-            ["restartCount"] = 0,
-            ["image"] = container.Str("image"),
-            ["imageID"] = "",
-            ["started"] = false,
-        };
-    }
-
-    private static JsonObject Running(JsonObject container, string imageId, string startedAt, bool ready) => new()
-    {
-        ["name"] = container.Str("name"),
-        ["state"] = new JsonObject { ["running"] = new JsonObject { ["startedAt"] = startedAt } },
-        ["lastState"] = new JsonObject(),
-        ["ready"] = ready,
-        ["restartCount"] = 0,
-        ["image"] = ImageRegistry.Normalize(container.Str("image") ?? ""),
-        ["imageID"] = imageId,
-        ["containerID"] = ContainerId(imageId, container.Str("name")),
-        ["started"] = true,
-    };
-
-    private static JsonObject Terminated(JsonObject container, string imageId, string startedAt, string finishedAt, int exitCode = 0) => new()
-    {
-        ["name"] = container.Str("name"),
-        ["state"] = new JsonObject
-        {
-            ["terminated"] = new JsonObject
-            {
-                ["exitCode"] = exitCode,
-                ["reason"] = exitCode == 0 ? "Completed" : "Error",
-                ["startedAt"] = startedAt,
-                ["finishedAt"] = finishedAt,
-                ["containerID"] = ContainerId(imageId, container.Str("name")),
-            },
-        },
-        ["lastState"] = new JsonObject(),
-        ["ready"] = false,
-        ["restartCount"] = 0,
-        ["image"] = ImageRegistry.Normalize(container.Str("image") ?? ""),
-        ["imageID"] = imageId,
-        ["containerID"] = ContainerId(imageId, container.Str("name")),
-        ["started"] = false,
-    };
-
-    private static string ContainerId(string imageId, string? name) =>
-        "containerd://" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(imageId + "/" + name))).ToLowerInvariant();
-
-    private static string PodIp(string uid)
-    {
-        var bytes = SHA256.HashData(Encoding.UTF8.GetBytes(uid));
-        return $"10.{bytes[0]}.{bytes[1]}.{Math.Max((int)bytes[2], 1)}";
-    }
-
-    private void Heartbeat()
-    {
-        foreach (var (name, runtime) in _nodes)
-        {
-            if (runtime.Ready && !_stopping.IsCancellationRequested)
-            {
-                RenewLease(name);
+                _settings.ReportError(runtime.Name, e);
             }
         }
     }
 
-    private void RenewLease(string node)
+    /// <summary>Renews the node's Lease, or (without Leases) posts its Ready condition's heartbeat time.</summary>
+    private async Task HeartbeatAsync(NodeRuntime runtime, CancellationToken cancellationToken)
     {
-        var renewTime = Context.Time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
-        var updated = Store.Mutate(Context.Leases, "kube-node-lease", node, lease =>
+        if (_settings.NodeLeases)
         {
-            lease.Obj("spec")["renewTime"] = renewTime;
-            return true;
-        });
-        if (updated is not null)
-        {
+            var renewTime = Time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+            await _api.RenewLeaseAsync(runtime.Name, runtime.Uid, renewTime, LeaseDurationSeconds, cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        var owner = Store.Get(Context.Nodes, "", node);
-        var metadata = new JsonObject { ["name"] = node, ["namespace"] = "kube-node-lease" };
-        if (owner is not null)
+        var now = Now;
+        await _api.UpdateNodeAsync(runtime.Name, node =>
         {
-            metadata["ownerReferences"] = new JsonArray(new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Node", ["name"] = node, ["uid"] = owner.Uid });
-        }
-
-        try
-        {
-            Store.Create(Context.Leases, new JsonObject
+            foreach (var condition in node.Objects("status", "conditions"))
             {
-                ["apiVersion"] = "coordination.k8s.io/v1",
-                ["kind"] = "Lease",
-                ["metadata"] = metadata,
-                ["spec"] = new JsonObject { ["holderIdentity"] = node, ["leaseDurationSeconds"] = 40, ["renewTime"] = renewTime },
-            });
-        }
-        catch (ApiException e) when (e.Code == 409)
-        {
-            // Created concurrently.
-        }
+                condition["lastHeartbeatTime"] = now;
+            }
+
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Stops heartbeats and every pod run, and waits for them to end.</summary>
+    /// <summary>Stops heartbeats, pod watches and every pod run, and waits for them to end.</summary>
     public async Task StopAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
         _heartbeat?.Dispose();
+        foreach (var node in _nodes.Values)
+        {
+            if (node.PodWatch is { } watch)
+            {
+                node.PodWatch = null;
+                await watch.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
         foreach (var run in _runs.Values)
         {
             run.Cancel();
@@ -606,6 +477,9 @@ public sealed class Kubelet : Controller, IDisposable
 
     private sealed class PodRun(CancellationTokenSource cancellation)
     {
+        /// <summary>The run of a pod found running: nothing to wait for.</summary>
+        public static PodRun Adopted() => new(new CancellationTokenSource()) { Task = System.Threading.Tasks.Task.CompletedTask };
+
         public CancellationToken Token => cancellation.Token;
 
         public Task? Task { get; set; }
@@ -619,95 +493,6 @@ public sealed class Kubelet : Controller, IDisposable
             catch (ObjectDisposedException)
             {
                 // Already finished.
-            }
-        }
-    }
-
-    /// <summary>One node's runtime state: readiness, image cache and its one-at-a-time pull queue.</summary>
-    private sealed class NodeRuntime(NodeSpec spec, long bandwidth) : IDisposable
-    {
-        private readonly SemaphoreSlim _pullQueue = new(1, 1);
-        private readonly Lock _lock = new();
-        private readonly Dictionary<string, PullResult> _byReference = new(StringComparer.Ordinal);
-        private int _pulls;
-
-        public string Name => spec.Name;
-
-        public volatile bool Ready = true;
-
-        public int Pulls => Volatile.Read(ref _pulls);
-
-        public PullResult? Lookup(string image)
-        {
-            lock (_lock)
-            {
-                return _byReference.GetValueOrDefault(ImageRegistry.Normalize(image));
-            }
-        }
-
-        public void Remember(string image, PullResult pulled)
-        {
-            lock (_lock)
-            {
-                _byReference[ImageRegistry.Normalize(image)] = pulled;
-                _byReference[pulled.ImageId] = pulled;
-            }
-        }
-
-        public IReadOnlyCollection<string> CachedReferences()
-        {
-            lock (_lock)
-            {
-                return [.. _byReference.Keys];
-            }
-        }
-
-        /// <returns>The outcome and when the node's pull queue let this pull start.</returns>
-        public async Task<(PullResult Result, DateTimeOffset StartedAt)> PullAsync(string image, IReadOnlySet<string> credentials, SimulationContext context, CancellationToken token)
-        {
-            await _pullQueue.WaitAsync(token).ConfigureAwait(false);
-            var startedAt = context.Time.GetUtcNow();
-            try
-            {
-                var result = context.Registry.Resolve(image, spec.Architecture, credentials);
-                if (!result.Succeeded)
-                {
-                    await Task.Delay(context.Scaled(TimeSpan.FromMilliseconds(200)), context.Time, token).ConfigureAwait(false);
-                    return (result, startedAt);
-                }
-
-                var already = Lookup(image);
-                var seconds = already is not null && already.Digest == result.Digest
-                    ? 0.1
-                    : result.SizeBytes / (double)Math.Max(1, bandwidth) * result.SlowFactor;
-                await Task.Delay(context.Scaled(TimeSpan.FromSeconds(seconds)), context.Time, token).ConfigureAwait(false);
-                Remember(image, result);
-                Interlocked.Increment(ref _pulls);
-                return (result, startedAt);
-            }
-            finally
-            {
-                _pullQueue.Release();
-            }
-        }
-
-        public void Dispose() => _pullQueue.Dispose();
-
-        public JsonArray StatusImages(int max)
-        {
-            lock (_lock)
-            {
-                return new JsonArray([.. _byReference
-                    .GroupBy(p => p.Value.ImageId, StringComparer.Ordinal)
-                    .Select(g => (Names: g.Select(p => p.Key).Where(k => k != g.Key).Prepend(g.Key).Distinct(StringComparer.Ordinal).ToList(), Size: g.First().Value.SizeBytes))
-                    .OrderByDescending(i => i.Size)
-                    .ThenBy(i => i.Names[0], StringComparer.Ordinal)
-                    .Take(max)
-                    .Select(i => (JsonNode)new JsonObject
-                    {
-                        ["names"] = new JsonArray([.. i.Names.Select(n => (JsonNode)n)]),
-                        ["sizeBytes"] = i.Size,
-                    })]);
             }
         }
     }

@@ -1,0 +1,63 @@
+using Kwarm.Simulator.Hosting;
+
+namespace Kwarm.Simulator.Nodes;
+
+/// <summary>One node's runtime state: readiness, image cache and its one-at-a-time pull queue.</summary>
+internal sealed class NodeRuntime(NodeSpec spec, long bandwidth) : IDisposable
+{
+    private readonly SemaphoreSlim _pullQueue = new(1, 1);
+    private int _pulls;
+    private volatile bool _ready = true;
+
+    public string Name => spec.Name;
+
+    public NodeSpec Spec => spec;
+
+    /// <summary>The Node object's uid once registered (the Lease's owner).</summary>
+    public string Uid { get; set; } = "";
+
+    public bool Ready
+    {
+        get => _ready;
+        set => _ready = value;
+    }
+
+    public NodeImageCache Images { get; } = new();
+
+    public int Pulls => Volatile.Read(ref _pulls);
+
+    /// <summary>Stops the pod watch of this node (set once it is registered).</summary>
+    public IAsyncDisposable? PodWatch { get; set; }
+
+    /// <returns>The outcome and when the node's pull queue let this pull start.</returns>
+    public async Task<(PullResult Result, DateTimeOffset StartedAt)> PullAsync(string image, IReadOnlySet<string> credentials, ImageRegistry registry, SimulatorOptions options, CancellationToken token)
+    {
+        await _pullQueue.WaitAsync(token).ConfigureAwait(false);
+        var startedAt = options.Time.GetUtcNow();
+        try
+        {
+            var result = registry.Resolve(image, spec.Architecture, credentials);
+            if (!result.Succeeded)
+            {
+                await Task.Delay(options.Scaled(TimeSpan.FromMilliseconds(200)), options.Time, token).ConfigureAwait(false);
+                return (result, startedAt);
+            }
+
+            // Pulling a digest the node already holds only resolves the manifest.
+            var already = Images.Lookup(image);
+            var seconds = already is not null && already.Digest == result.Digest
+                ? 0.1
+                : result.SizeBytes / (double)Math.Max(1, bandwidth) * result.SlowFactor;
+            await Task.Delay(options.Scaled(TimeSpan.FromSeconds(seconds)), options.Time, token).ConfigureAwait(false);
+            Images.Remember(image, result);
+            Interlocked.Increment(ref _pulls);
+            return (result, startedAt);
+        }
+        finally
+        {
+            _pullQueue.Release();
+        }
+    }
+
+    public void Dispose() => _pullQueue.Dispose();
+}
