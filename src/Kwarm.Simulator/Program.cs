@@ -1,6 +1,8 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Kwarm.Simulator.Attached;
 using Kwarm.Simulator.Hosting;
+using Microsoft.Extensions.Logging;
 
 var parsed = CommandLine.Parse(args);
 if (parsed.Error is not null)
@@ -24,18 +26,18 @@ if (parsed.Benchmark)
     return 0;
 }
 
-Console.CancelKeyPress += (_, e) =>
-{
-    e.Cancel = true;
-    stop.Cancel();
-};
+// Ctrl+C and SIGTERM (a service manager, `kill`, a test) both stop the cluster cleanly.
+using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
-// SIGTERM (a process supervisor, kill) stops as cleanly as Ctrl+C does.
-using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+// What kube-apiserver would log (a webhook that failed open, an unmapped webhook Service) goes to stderr.
+using var logging = LoggerFactory.Create(builder => builder.AddSimpleConsole(console =>
 {
-    context.Cancel = true;
-    stop.Cancel();
-});
+    console.SingleLine = true;
+    console.UseUtcTimestamp = true;
+    console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+}).AddFilter((category, _) => category?.StartsWith("Kwarm.Simulator", StringComparison.Ordinal) == true));
+var options = parsed.Options with { LoggerFactory = logging };
 
 if (parsed.Attach is not null)
 {
@@ -45,7 +47,7 @@ if (parsed.Attach is not null)
 SimulatedCluster cluster;
 try
 {
-    cluster = await SimulatedCluster.StartAsync(parsed.Options, stop.Token).ConfigureAwait(false);
+    cluster = await SimulatedCluster.StartAsync(options, stop.Token).ConfigureAwait(false);
 }
 catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException)
 {
@@ -54,8 +56,13 @@ catch (Exception e) when (e is ArgumentException or InvalidDataException or IOEx
 }
 
 await using var running = cluster;
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Kwarm cluster simulator listening on {cluster.ServerUri} with {parsed.Options.Nodes} nodes"));
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Kwarm cluster simulator listening on {cluster.ServerUri} with {options.Nodes} nodes"));
 Console.WriteLine($"kubeconfig: {cluster.KubeconfigPath}");
+foreach (var (service, endpoint) in options.WebhookServices)
+{
+    Console.WriteLine($"webhook Service {service} -> https://{endpoint}");
+}
+
 Console.WriteLine($"try: kubectl --kubeconfig {cluster.KubeconfigPath} get nodes");
 Console.WriteLine("Press Ctrl+C to stop.");
 try
@@ -68,3 +75,10 @@ catch (OperationCanceledException)
 }
 
 return 0;
+
+void Stop(PosixSignalContext signal)
+{
+    // Handled here: the process ends through the normal path, so the cluster is disposed.
+    signal.Cancel = true;
+    stop.Cancel();
+}

@@ -173,6 +173,54 @@ public sealed class AdmissionTests : IAsyncLifetime
         Assert.Throws<ArgumentException>(() => _cluster.Cluster.MapWebhookService("x/y", new IPEndPoint(IPAddress.Parse("192.0.2.10"), 443)));
     }
 
+    /// <summary>The API server hands a webhook's <c>response.warnings</c> to the client as Warning headers, which kubectl prints.</summary>
+    [Fact]
+    public async Task Webhook_warnings_reach_the_client_as_warning_headers()
+    {
+        await RegisterAsync();
+        _webhook.Warnings = ["kwarm: rollout held until the new images are on the nodes (hold abc, policy \"web\")"];
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/apis/apps/v1/namespaces/shop/deployments")
+        {
+            Content = new StringContent(TestCluster.Deployment("api", "shop", "x:1").ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
+        };
+        using var response = await _cluster.Http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal(
+            ["299 - \"kwarm: rollout held until the new images are on the nodes (hold abc, policy \\\"web\\\")\""],
+            response.Headers.GetValues("Warning"));
+
+        var kubectl = new Kubectl(_cluster.Cluster.KubeconfigPath);
+        var labelled = await kubectl.RunAsync("label", "deployment", "api", "-n", "shop", "tier=web");
+        Assert.True(labelled.ExitCode == 0, labelled.ToString());
+        Assert.Contains("Warning: kwarm: rollout held until the new images are on the nodes (hold abc, policy \"web\")", labelled.Error, StringComparison.Ordinal);
+    }
+
+    /// <summary>A webhook whose Service nothing serves is not silent: the simulator logs it with the flag that routes it.</summary>
+    [Fact]
+    public async Task An_unrouted_webhook_service_is_logged_with_the_way_to_route_it()
+    {
+        var log = new RecordingLoggerFactory();
+        await using var cluster = await TestCluster.StartAsync(new SimulatorOptions { RunControllers = false, LoggerFactory = log });
+        await cluster.CreateNamespaceAsync("shop");
+        var configuration = JsonNode.Parse($$"""
+            {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingWebhookConfiguration", "metadata": {"name": "unrouted"},
+             "webhooks": [{"name": "hold.deployments.kwarm.io", "sideEffects": "None", "failurePolicy": "Ignore", "admissionReviewVersions": ["v1"],
+               "clientConfig": {"service": {"namespace": "kwarm-system", "name": "kwarm-webhook", "path": "/mutate/deployments"}, "caBundle": "{{_webhook.CaBundle}}"},
+               "rules": [{"operations": ["CREATE", "UPDATE"], "apiGroups": ["apps"], "apiVersions": ["v1"], "resources": ["deployments"]}]}]}
+            """)!.AsObject();
+        await cluster.CreateAsync("/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations", configuration);
+
+        await cluster.CreateAsync("/apis/apps/v1/namespaces/shop/deployments", TestCluster.Deployment("api", "shop", "x:1"));
+
+        var warning = Assert.Single(log.Messages);
+        Assert.Equal(
+            "Webhook hold.deployments.kwarm.io calls Service kwarm-system/kwarm-webhook, which no local endpoint serves " +
+            "(map it: --webhook-service-endpoint kwarm-system/kwarm-webhook=127.0.0.1:PORT); the request went through unchanged (failurePolicy Ignore)",
+            warning);
+    }
+
     [Fact]
     public async Task Untrusted_certificate_and_timeout_are_webhook_failures()
     {

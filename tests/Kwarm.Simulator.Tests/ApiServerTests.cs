@@ -224,7 +224,8 @@ public sealed class ApiServerTests
         using var response = await cluster.Http.SendAsync(request, TestContext.Current.CancellationToken);
         var table = JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!;
         Assert.Equal("Table", table["kind"]!.GetValue<string>());
-        Assert.Equal(["Name", "Ready", "Up-to-date", "Available", "Age"], table["columnDefinitions"]!.AsArray().Select(c => c!["name"]!.GetValue<string>()));
+        Assert.Equal(["Name", "Ready", "Up-to-date", "Available", "Age", "Containers", "Images", "Selector"], table["columnDefinitions"]!.AsArray().Select(c => c!["name"]!.GetValue<string>()));
+        Assert.Equal([0, 0, 0, 0, 0, 1, 1, 1], table["columnDefinitions"]!.AsArray().Select(c => c!["priority"]!.GetValue<int>()));
         Assert.Equal("0/2", table["rows"]![0]!["cells"]![1]!.GetValue<string>());
     }
 }

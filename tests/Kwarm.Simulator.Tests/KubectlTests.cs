@@ -196,6 +196,103 @@ public sealed class KubectlTests : IAsyncLifetime
         Assert.Empty(_cluster.Cluster.ControllerErrors);
     }
 
+    /// <summary>
+    /// kubectl asks for server-side Tables on a watch too: the events must be Tables of the same columns as the list, or
+    /// <c>-o wide -w</c> loses its wide columns (and a plain <c>-w</c> its READY and UP-TO-DATE) after the first row.
+    /// </summary>
+    [Fact]
+    public async Task Wide_watch_keeps_every_column_and_a_paused_rollout_shows_zero_up_to_date()
+    {
+        await Ok("apply", "-f", Write("deployment.yaml", DeploymentYaml));
+        await Ok("rollout", "status", "deployment/web", "-n", "shop", "--timeout=60s");
+        Assert.Matches(@"(?m)^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\s+CONTAINERS\s+IMAGES\s+SELECTOR$", await Ok("get", "deployment", "web", "-n", "shop", "-o", "wide"));
+
+        await using var watch = KubectlStream.Start(_cluster.Cluster.KubeconfigPath, "get", "deployment", "web", "-n", "shop", "-o", "wide", "-w");
+        await watch.WaitForLineAsync(line => line.StartsWith("web ", StringComparison.Ordinal), "first row");
+        await Ok("rollout", "pause", "deployment/web", "-n", "shop");
+        await Ok("set", "image", "deployment/web", "-n", "shop", "web=registry.local/shop/web:1.2");
+
+        // A paused Deployment with a new template has no updated replica: the API server prints 0, not an empty cell.
+        await watch.WaitForLineAsync(
+            line => System.Text.RegularExpressions.Regex.IsMatch(line, @"^web\s+2/2\s+0\s+2\s+\S+\s+web\s+registry\.local/shop/web:1\.2\s+app=web$"),
+            "watch row of the held rollout with UP-TO-DATE 0 and the wide columns");
+        Assert.Matches(@"(?m)^web\s+2/2\s+0\s+2\s+", await Ok("get", "deployment", "web", "-n", "shop"));
+    }
+
+    /// <summary>
+    /// An install applies RBAC, Services and a PodDisruptionBudget beside the workloads: they are stored and listed. A kind
+    /// no CRD defines is refused as a cluster refuses it, not with kubectl's "proto: cannot parse" (its validation falls
+    /// back to the protobuf OpenAPI v2 document for kinds the v3 index does not list).
+    /// </summary>
+    [Fact]
+    public async Task Server_side_apply_stores_rbac_services_and_budgets_and_refuses_unknown_kinds_like_a_cluster()
+    {
+        var manifest = Write("install.yaml", """
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: operator}
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRole
+            metadata: {name: operator}
+            rules: [{apiGroups: [apps], resources: [deployments], verbs: [get, list, watch, patch]}]
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRoleBinding
+            metadata: {name: operator}
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: operator}
+            subjects: [{kind: ServiceAccount, name: operator, namespace: operator}]
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: Role
+            metadata: {name: leader, namespace: operator}
+            rules: [{apiGroups: [coordination.k8s.io], resources: [leases], verbs: [get, update]}]
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: RoleBinding
+            metadata: {name: leader, namespace: operator}
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: leader}
+            subjects: [{kind: ServiceAccount, name: operator, namespace: operator}]
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: webhook, namespace: operator}
+            spec:
+              selector: {app: operator}
+              ports: [{name: https, port: 443, targetPort: 9443}]
+            ---
+            apiVersion: policy/v1
+            kind: PodDisruptionBudget
+            metadata: {name: operator, namespace: operator}
+            spec:
+              minAvailable: 1
+              selector: {matchLabels: {app: operator}}
+            ---
+            apiVersion: example.io/v1
+            kind: Widget
+            metadata: {name: unknown, namespace: operator}
+            """);
+
+        var applied = await _kubectl.RunAsync("apply", "--server-side", "-f", manifest);
+
+        Assert.Equal(1, applied.ExitCode);
+        Assert.DoesNotContain("proto:", applied.Error, StringComparison.Ordinal);
+        Assert.Contains("no matches for kind \"Widget\" in version \"example.io/v1\"", applied.Error, StringComparison.Ordinal);
+        foreach (var applies in new[] { "clusterrole.rbac.authorization.k8s.io/operator", "clusterrolebinding.rbac.authorization.k8s.io/operator",
+            "role.rbac.authorization.k8s.io/leader", "rolebinding.rbac.authorization.k8s.io/leader", "service/webhook", "poddisruptionbudget.policy/operator" })
+        {
+            Assert.Contains(applies + " serverside-applied", applied.Out, StringComparison.Ordinal);
+        }
+
+        Assert.Matches(@"webhook\s+ClusterIP\s+10\.96\.\d+\.\d+\s+<none>\s+443/TCP\s+", await Ok("get", "service", "webhook", "-n", "operator"));
+        var service = JsonNode.Parse(await Ok("get", "service", "webhook", "-n", "operator", "-o", "json"))!;
+        Assert.Equal(9443, service["spec"]!["ports"]![0]!["targetPort"]!.GetValue<int>());
+        Assert.Matches(@"operator\s+1\s+N/A\s+0\s+", await Ok("get", "pdb", "operator", "-n", "operator"));
+        Assert.Matches(@"leader\s+Role/leader\s+\S+\s+operator/operator", await Ok("get", "rolebinding", "leader", "-n", "operator", "-o", "wide"));
+        Assert.Contains("operator", await Ok("get", "clusterrole", "operator", "-o", "name"));
+        Assert.Contains("clusterrolebinding.rbac.authorization.k8s.io/operator", await Ok("get", "clusterrolebindings", "-o", "name"));
+    }
+
     [Fact]
     public async Task Watch_with_a_timeout_sees_changes()
     {

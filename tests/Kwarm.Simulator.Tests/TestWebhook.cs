@@ -40,6 +40,9 @@ internal sealed class TestWebhook : IAsyncDisposable
 
     public TimeSpan Delay { get; set; }
 
+    /// <summary>The <c>response.warnings</c> to answer with.</summary>
+    public IReadOnlyList<string> Warnings { get; set; } = [];
+
     public static async Task<TestWebhook> StartAsync(params string[] serviceHosts)
     {
         using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -79,6 +82,11 @@ internal sealed class TestWebhook : IAsyncDisposable
             }
 
             var response = new JsonObject { ["uid"] = review["request"]!["uid"]!.GetValue<string>(), ["allowed"] = true };
+            if (webhook.Warnings.Count > 0)
+            {
+                response["warnings"] = new JsonArray([.. webhook.Warnings.Select(warning => (JsonNode)warning)]);
+            }
+
             if ((webhook.Responder is { } responder ? responder(review) : webhook.Patch) is { } patch)
             {
                 response["patchType"] = "JSONPatch";

@@ -14,7 +14,14 @@ public sealed record AdmissionAttributes(
     JsonObject? OldObject,
     bool DryRun,
     JsonObject Options,
-    UserInfo User);
+    UserInfo User)
+{
+    /// <summary>
+    /// Receives the <c>response.warnings</c> of the webhooks called for this write; the API server returns them to the
+    /// client as <c>Warning</c> headers, which kubectl prints as "Warning: ...".
+    /// </summary>
+    public Action<string> Warn { get; init; } = _ => { };
+}
 
 /// <summary>Who makes a request, as the webhook's AdmissionReview userInfo shows it.</summary>
 public sealed record UserInfo(string Name, IReadOnlyList<string> Groups)

@@ -8,6 +8,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kwarm.Simulator.Api;
 using Kwarm.Simulator.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Kwarm.Simulator.Admission;
 
@@ -23,14 +24,17 @@ public sealed class WebhookDispatcher : IAdmission, IDisposable
     private readonly ConcurrentDictionary<string, HttpClient> _clients = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, IPEndPoint> _services;
     private readonly TimeProvider _time;
+    private readonly ILogger _log;
     private long _calls;
 
     public WebhookDispatcher(ObjectStore store, ResourceCatalog catalog, SimulatorOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         _store = store;
         _catalog = catalog;
         _services = new ConcurrentDictionary<string, IPEndPoint>(options.WebhookServices, StringComparer.Ordinal);
         _time = options.Time;
+        _log = options.LoggerFactory.CreateLogger("Kwarm.Simulator.Webhooks");
     }
 
     /// <summary>Routes calls for the Service <paramref name="namespaceAndName"/> (<c>ns/name</c>) to a loopback endpoint.</summary>
@@ -193,9 +197,26 @@ public sealed class WebhookDispatcher : IAdmission, IDisposable
             }
 
             var reason = e is OperationCanceledException ? "context deadline exceeded" : e.Message;
+            if (UnroutedService(webhook) is { } service)
+            {
+                _log.ServiceNotRouted(name, service, $"{service}=127.0.0.1:PORT", failOpen ? "went through unchanged (failurePolicy Ignore)" : "was refused (failurePolicy Fail)");
+            }
+            else
+            {
+                _log.CallFailed(name, target, reason, failOpen ? "went through unchanged (failurePolicy Ignore)" : "was refused (failurePolicy Fail)");
+            }
+
             return failOpen
                 ? attributes.Object
                 : throw ApiException.InternalError($"Internal error occurred: failed calling webhook \"{name}\": failed to call webhook: Post \"{target}\": {reason}");
+        }
+
+        foreach (var warning in response["warnings"] as JsonArray ?? [])
+        {
+            if (warning?.ToString() is { Length: > 0 } text)
+            {
+                attributes.Warn(text);
+            }
         }
 
         if (response.Bool("allowed") != true)
@@ -289,6 +310,12 @@ public sealed class WebhookDispatcher : IAdmission, IDisposable
         var path = service.Str("path") ?? "/";
         return new Uri($"https://{service.Str("name")}.{service.Str("namespace")}.svc:{port}{path}?timeout={seconds}s");
     }
+
+    /// <summary>The <c>namespace/name</c> of the webhook's Service when no local endpoint serves it, else null.</summary>
+    private string? UnroutedService(JsonObject webhook) =>
+        webhook.At("clientConfig", "service") is JsonObject service && $"{service.Str("namespace")}/{service.Str("name")}" is var key && !_services.ContainsKey(key)
+            ? key
+            : null;
 
     private HttpClient Client(JsonObject webhook)
     {

@@ -104,6 +104,8 @@ public sealed partial class ApiServer
         var fields = FieldSelector.Parse(request.Query("fieldSelector"), type);
         var from = ParseResourceVersion(request.Query("resourceVersion"));
         var bookmarks = IsTrue(request.Query("allowWatchBookmarks"));
+        var table = TableRequested(context.Request);
+        var includeObject = context.Request.Query["includeObject"].ToString();
         var timeout = request.Query("timeoutSeconds") is { Length: > 0 } t && int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
             ? TimeSpan.FromSeconds(seconds)
             : TimeSpan.FromMinutes(30);
@@ -168,7 +170,14 @@ public sealed partial class ApiServer
                     while (reader.TryRead(out var change))
                     {
                         var (typeName, include) = Classify(change, labels, fields);
-                        if (include)
+                        if (include && table)
+                        {
+                            // kubectl get -w (and -o wide -w) asks for Tables: each event carries a one-row Table with
+                            // every column, as the API server's watch encoder sends it.
+                            var row = Tables.Build(type, [Present(change.Object, request.Version)], _time.GetUtcNow(), change.Object.ResourceVersion, includeObject);
+                            await WriteEventAsync(body, typeName, row, request.Cancellation).ConfigureAwait(false);
+                        }
+                        else if (include)
                         {
                             await WriteStoredEventAsync(body, typeName, change.Object, request, request.Cancellation).ConfigureAwait(false);
                         }

@@ -55,7 +55,7 @@ public sealed partial class ApiServer
         }
 
         var admitted = await _admission.AdmitAsync(
-            new AdmissionAttributes(type, null, "CREATE", request.Namespace, metadata.Str("name") ?? "", body, null, request.DryRun, request.Options("CreateOptions"), request.User),
+            new AdmissionAttributes(type, null, "CREATE", request.Namespace, metadata.Str("name") ?? "", body, null, request.DryRun, request.Options("CreateOptions"), request.User) { Warn = request.Warn },
             request.Cancellation).ConfigureAwait(false);
         Prepare(type, admitted, request);
         Validate(type, admitted);
@@ -202,7 +202,7 @@ public sealed partial class ApiServer
         }
 
         var admitted = await _admission.AdmitAsync(
-            new AdmissionAttributes(type, request.SubResource, "UPDATE", request.Namespace, request.Name!, admissionNew, admissionOld, request.DryRun, request.Options("UpdateOptions"), request.User),
+            new AdmissionAttributes(type, request.SubResource, "UPDATE", request.Namespace, request.Name!, admissionNew, admissionOld, request.DryRun, request.Options("UpdateOptions"), request.User) { Warn = request.Warn },
             request.Cancellation).ConfigureAwait(false);
         if (request.SubResource == "scale")
         {

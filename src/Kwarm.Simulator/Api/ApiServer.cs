@@ -160,7 +160,10 @@ public sealed partial class ApiServer : IDisposable
             throw new ApiException(404, "NotFound", "the server could not find the requested resource");
         }
 
-        var request = new RequestScope(type, version, type.Namespaced ? ns : "", name, subresource, context.Request.Query, user, context.RequestAborted);
+        var request = new RequestScope(type, version, type.Namespaced ? ns : "", name, subresource, context.Request.Query, user, context.RequestAborted)
+        {
+            Warn = new WarningHeaders(context.Response).Add,
+        };
         var method = context.Request.Method;
         Audit.Record(new AuditedRequest(
             user.Name, RequestAudit.VerbOf(method, name is not null, IsTrue(request.Query("watch"))), group, rest[0], subresource, request.Namespace));
@@ -411,6 +414,9 @@ public sealed partial class ApiServer : IDisposable
     internal sealed record RequestScope(ResourceType Type, string Version, string Namespace, string? Name, string? SubResource, IQueryCollection QueryValues, UserInfo User, CancellationToken Cancellation)
     {
         public string? Query(string key) => QueryValues.TryGetValue(key, out var value) ? value.ToString() : null;
+
+        /// <summary>Adds a warning for the client (an admission webhook's <c>response.warnings</c>).</summary>
+        public Action<string> Warn { get; init; } = _ => { };
 
         public bool DryRun => QueryValues.TryGetValue("dryRun", out var value) && value.Count > 0 && value.ToString().Length > 0;
 

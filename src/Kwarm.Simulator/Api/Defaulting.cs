@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -83,6 +85,10 @@ public static class BuiltInDefaults
                 obj["type"] ??= "Opaque";
                 break;
 
+            case "services":
+                ServiceSpec(obj);
+                break;
+
             case "mutatingwebhookconfigurations.admissionregistration.k8s.io":
                 foreach (var webhook in obj.Objects("webhooks"))
                 {
@@ -105,6 +111,35 @@ public static class BuiltInDefaults
 
                 break;
         }
+    }
+
+    /// <summary>
+    /// A Service is stored, not routed (no endpoints, no proxy): it gets the fields the API server fills in, with a
+    /// cluster IP derived from its name so that an update without one keeps the same address, as the real one does.
+    /// </summary>
+    private static void ServiceSpec(JsonObject service)
+    {
+        var spec = service.Obj("spec");
+        spec["type"] ??= "ClusterIP";
+        spec["sessionAffinity"] ??= "None";
+        if (spec.Str("type") != "ExternalName")
+        {
+            var metadata = service.Metadata();
+            var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{metadata.Str("namespace")}/{metadata.Str("name") ?? metadata.Str("generateName")}"));
+            spec["clusterIP"] ??= string.Create(CultureInfo.InvariantCulture, $"10.96.{hash[0]}.{1 + (hash[1] % 254)}");
+            spec["clusterIPs"] ??= new JsonArray(spec.Str("clusterIP"));
+            spec["ipFamilies"] ??= new JsonArray("IPv4");
+            spec["ipFamilyPolicy"] ??= "SingleStack";
+            spec["internalTrafficPolicy"] ??= "Cluster";
+        }
+
+        foreach (var port in spec.Objects("ports"))
+        {
+            port["protocol"] ??= "TCP";
+            port["targetPort"] ??= port["port"]?.DeepClone();
+        }
+
+        service["status"] ??= new JsonObject { ["loadBalancer"] = new JsonObject() };
     }
 
     private static void Template(JsonObject spec, string? restartPolicy)

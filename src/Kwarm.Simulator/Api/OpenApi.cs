@@ -18,6 +18,11 @@ public static class OpenApi
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(segments);
+        if (segments is ["openapi", "v2"] && context.Request.Headers.Accept.ToString().Contains("protobuf", StringComparison.OrdinalIgnoreCase))
+        {
+            return WriteProtobufV2Async(context);
+        }
+
         JsonObject document = segments switch
         {
             ["openapi", "v2"] => new JsonObject
@@ -34,6 +39,40 @@ public static class OpenApi
         };
         return ApiServer.WriteJsonAsync(context, 200, document);
     }
+
+    /// <summary>
+    /// The Content-Type of the protobuf OpenAPI v2 document (gnostic's <c>openapi_v2.Document</c>) as kube-openapi
+    /// answers it: kubectl asks with <c>...spec.v2@v1.0+protobuf</c>, whose <c>@</c> Go's media type parser refuses in a reply.
+    /// </summary>
+    public const string ProtobufV2MediaType = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+
+    /// <summary>
+    /// kubectl validates a kind that the v3 index does not list (one no CRD defines yet, e.g. cert-manager's Issuer) by
+    /// fetching this document as protobuf, and fails the whole apply with "proto: cannot parse invalid wire-format data"
+    /// when JSON comes back. An empty but well-formed document makes it skip client-side validation for that kind and
+    /// report what a cluster reports: "no matches for kind".
+    /// </summary>
+    private static async Task WriteProtobufV2Async(HttpContext context)
+    {
+        var info = Concat(ProtobufString(1, "Kubernetes"), ProtobufString(2, "v1.32.0"));
+        byte[] document = Concat(
+            ProtobufString(1, "2.0"),       // swagger
+            ProtobufField(2, info),          // info
+            ProtobufField(8, []),            // paths
+            ProtobufField(9, []));           // definitions
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = ProtobufV2MediaType;
+        context.Response.ContentLength = document.Length;
+        await context.Response.Body.WriteAsync(document, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static byte[] ProtobufString(int field, string value) => ProtobufField(field, Encoding.UTF8.GetBytes(value));
+
+    /// <summary>A length-delimited protobuf field (wire type 2); the lengths here stay below 128, one varint byte.</summary>
+    private static byte[] ProtobufField(int field, byte[] payload) =>
+        payload.Length < 128 ? [(byte)((field << 3) | 2), (byte)payload.Length, .. payload] : throw new ArgumentOutOfRangeException(nameof(payload));
+
+    private static byte[] Concat(params byte[][] parts) => [.. parts.SelectMany(part => part)];
 
     private static JsonObject Index(ResourceCatalog catalog)
     {

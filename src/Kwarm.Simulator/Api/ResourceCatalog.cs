@@ -32,6 +32,16 @@ public sealed class ResourceCatalog
         new("events.k8s.io", "v1", "events", "Event", true, ["ev"]),
         new("admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations", "MutatingWebhookConfiguration", false, []) { TracksGeneration = true },
         new("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", false, ["crd", "crds"], HasStatus: true) { TracksGeneration = true },
+
+        // Stored and served, not enforced: an install (deploy/kustomize/default) applies them, nothing here acts on them.
+        // No authorization is simulated, Services route nothing (webhook Services are mapped to local endpoints, see
+        // WebhookDispatcher), and evictions ignore PodDisruptionBudgets.
+        new("", "v1", "services", "Service", true, ["svc"], HasStatus: true) { Categories = ["all"] },
+        new("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", true, ["pdb"], HasStatus: true) { TracksGeneration = true },
+        new("rbac.authorization.k8s.io", "v1", "roles", "Role", true, []),
+        new("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true, []),
+        new("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", false, []),
+        new("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", false, []),
     ];
 
     public void Add(ResourceType type)

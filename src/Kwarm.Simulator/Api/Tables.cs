@@ -6,18 +6,27 @@ namespace Kwarm.Simulator.Api;
 /// <summary>Server-side printing (meta.k8s.io/v1 Table) so <c>kubectl get</c> shows the columns it shows on a cluster.</summary>
 public static class Tables
 {
+    /// <summary>
+    /// A Table of <paramref name="items"/> with every column, the wide ones (<c>priority: 1</c>) included: kubectl shows
+    /// those only for <c>-o wide</c>. A watch answers each event with a one-row Table of the same columns (see
+    /// <see cref="ApiServer"/>), so <c>kubectl get -o wide -w</c> keeps them.
+    /// </summary>
     public static JsonObject Build(ResourceType type, IReadOnlyList<JsonObject> items, DateTimeOffset now, long resourceVersion, string? includeObject)
     {
         ArgumentNullException.ThrowIfNull(type);
         ArgumentNullException.ThrowIfNull(items);
         var columns = Columns(type);
+
+        // The API server prints built-in types from their Go structs, where an omitted count is a 0 (UP-TO-DATE 0 on a
+        // held Deployment); a custom resource's printer column for an absent field is empty.
+        var builtIn = ResourceCatalog.BuiltIns.Any(b => b.StorageKey == type.StorageKey);
         var rows = new JsonArray();
         foreach (var item in items)
         {
             var cells = new JsonArray();
             foreach (var column in columns)
             {
-                cells.Add(Cell(column, item, now));
+                cells.Add(Cell(column, item, now, builtIn));
             }
 
             var row = new JsonObject { ["cells"] = cells };
@@ -58,19 +67,39 @@ public static class Tables
         var age = new PrinterColumn("Age", "date", ".metadata.creationTimestamp");
         return type.StorageKey switch
         {
-            "pods" => [name, new("Ready", "string", "ready"), new("Status", "string", "podStatus"), new("Restarts", "string", "restarts"), age, new("IP", "string", ".status.podIP", Priority: 1), new("Node", "string", ".spec.nodeName", Priority: 1)],
-            "deployments.apps" => [name, new("Ready", "string", "readyOf"), new("Up-to-date", "integer", ".status.updatedReplicas"), new("Available", "integer", ".status.availableReplicas"), age],
-            "replicasets.apps" => [name, new("Desired", "integer", ".spec.replicas"), new("Current", "integer", ".status.replicas"), new("Ready", "integer", ".status.readyReplicas"), age],
-            "jobs.batch" => [name, new("Status", "string", "jobStatus"), new("Completions", "string", "completions"), age],
-            "nodes" => [name, new("Status", "string", "nodeStatus"), new("Roles", "string", "roles"), age, new("Version", "string", ".status.nodeInfo.kubeletVersion")],
+            "pods" => [name, new("Ready", "string", "ready"), new("Status", "string", "podStatus"), new("Restarts", "string", "restarts"), age,
+                new("IP", "string", ".status.podIP", Priority: 1), new("Node", "string", ".spec.nodeName", Priority: 1),
+                new("Nominated Node", "string", ".status.nominatedNodeName", Priority: 1), new("Readiness Gates", "string", "readinessGates", Priority: 1)],
+            "deployments.apps" => [name, new("Ready", "string", "readyOf"), new("Up-to-date", "integer", ".status.updatedReplicas"), new("Available", "integer", ".status.availableReplicas"), age, .. Workload],
+            "replicasets.apps" => [name, new("Desired", "integer", ".spec.replicas"), new("Current", "integer", ".status.replicas"), new("Ready", "integer", ".status.readyReplicas"), age, .. Workload],
+            "jobs.batch" => [name, new("Status", "string", "jobStatus"), new("Completions", "string", "completions"), age, .. Workload],
+            "nodes" => [name, new("Status", "string", "nodeStatus"), new("Roles", "string", "roles"), age, new("Version", "string", ".status.nodeInfo.kubeletVersion"),
+                new("Internal-IP", "string", "internalIP", Priority: 1), new("External-IP", "string", "externalIP", Priority: 1),
+                new("OS-Image", "string", ".status.nodeInfo.osImage", Priority: 1), new("Kernel-Version", "string", ".status.nodeInfo.kernelVersion", Priority: 1),
+                new("Container-Runtime", "string", ".status.nodeInfo.containerRuntimeVersion", Priority: 1)],
             "namespaces" => [name, new("Status", "string", ".status.phase"), age],
+            "services" => [name, new("Type", "string", ".spec.type"), new("Cluster-IP", "string", ".spec.clusterIP"), new("External-IP", "string", "externalIPs"),
+                new("Port(s)", "string", "servicePorts"), age, new("Selector", "string", "serviceSelector", Priority: 1)],
+            "poddisruptionbudgets.policy" => [name, new("Min Available", "string", ".spec.minAvailable"), new("Max Unavailable", "string", ".spec.maxUnavailable"),
+                new("Allowed Disruptions", "integer", ".status.disruptionsAllowed"), age],
+            "roles.rbac.authorization.k8s.io" or "clusterroles.rbac.authorization.k8s.io" => [name, new("Created At", "string", "createdAt")],
+            "rolebindings.rbac.authorization.k8s.io" or "clusterrolebindings.rbac.authorization.k8s.io" => [name, new("Role", "string", "roleRef"), age,
+                new("Users", "string", "subjects:User", Priority: 1), new("Groups", "string", "subjects:Group", Priority: 1), new("ServiceAccounts", "string", "subjects:ServiceAccount", Priority: 1)],
             "events" => [new("Last Seen", "string", "lastSeen"), new("Type", "string", ".type"), new("Reason", "string", ".reason"), new("Object", "string", "involved"), new("Message", "string", ".message")],
             _ when type.PrinterColumns.Count > 0 => [name, .. type.PrinterColumns.Select(c => c.Name == "Age" ? age : c)],
             _ => [name, age],
         };
     }
 
-    private static JsonNode? Cell(PrinterColumn column, JsonObject item, DateTimeOffset now)
+    /// <summary>The wide columns of Deployments, ReplicaSets and Jobs.</summary>
+    private static readonly PrinterColumn[] Workload =
+    [
+        new("Containers", "string", "containerNames", Priority: 1),
+        new("Images", "string", "containerImages", Priority: 1),
+        new("Selector", "string", "selector", Priority: 1),
+    ];
+
+    private static JsonNode? Cell(PrinterColumn column, JsonObject item, DateTimeOffset now, bool builtIn)
     {
         if (column.Type == "date" || column.Name == "Age")
         {
@@ -114,11 +143,55 @@ public static class Tables
                 return Age(JsonPaths.ParseTimestamp(item.Str("lastTimestamp") ?? item.Str("eventTime") ?? item.Str("metadata", "creationTimestamp")), now);
             case "involved":
                 return $"{item.Str("involvedObject", "kind")?.ToLowerInvariant()}/{item.Str("involvedObject", "name")}";
+            case "containerNames":
+                return string.Join(",", item.Objects("spec", "template", "spec", "containers").Select(c => c.Str("name")));
+            case "containerImages":
+                return string.Join(",", item.Objects("spec", "template", "spec", "containers").Select(c => c.Str("image")));
+            case "selector":
+                return ApiServer.LabelSelectorText(item.At("spec", "selector")) is { Length: > 0 } labelSelector ? labelSelector : "<none>";
+            case "readinessGates":
+                return item.Objects("spec", "readinessGates").Any()
+                    ? string.Join(",", item.Objects("spec", "readinessGates").Select(g => g.Str("conditionType")))
+                    : "<none>";
+            case "internalIP" or "externalIP":
+                {
+                    var kind = column.JsonPath == "internalIP" ? "InternalIP" : "ExternalIP";
+                    return item.Objects("status", "addresses").FirstOrDefault(a => a.Str("type") == kind)?.Str("address") ?? "<none>";
+                }
+
+            case "externalIPs":
+                return item.At("spec", "externalIPs") is JsonArray { Count: > 0 } external ? string.Join(",", external.Select(ip => ip?.ToString())) : "<none>";
+            case "servicePorts":
+                {
+                    var ports = item.Objects("spec", "ports").Select(p => $"{p.Long("port")}/{p.Str("protocol") ?? "TCP"}").ToList();
+                    return ports.Count == 0 ? "<none>" : string.Join(",", ports);
+                }
+
+            case "serviceSelector":
+                {
+                    var pairs = item.StringMap("spec", "selector").OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}").ToList();
+                    return pairs.Count == 0 ? "<none>" : string.Join(",", pairs);
+                }
+
+            case ".spec.minAvailable" or ".spec.maxUnavailable":
+                return Lookup(item, column.JsonPath)?.ToString() ?? "N/A";
+            case "createdAt":
+                return item.Str("metadata", "creationTimestamp") ?? "<unknown>";
+            case "roleRef":
+                return $"{item.Str("roleRef", "kind")}/{item.Str("roleRef", "name")}";
+            case var subjects when subjects.StartsWith("subjects:", StringComparison.Ordinal):
+                {
+                    var kind = subjects["subjects:".Length..];
+                    var names = item.Objects("subjects").Where(s => s.Str("kind") == kind)
+                        .Select(s => kind == "ServiceAccount" ? $"{s.Str("namespace")}/{s.Str("name")}" : s.Str("name")).ToList();
+                    return string.Join(", ", names);
+                }
         }
 
         var value = Lookup(item, column.JsonPath);
         return value switch
         {
+            null when builtIn && column.Type is "integer" => 0,
             null => column.Type is "integer" or "number" ? null : "<none>",
             JsonValue v => v.DeepClone(),
             _ => value.ToJsonString(),

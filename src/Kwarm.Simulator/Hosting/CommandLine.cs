@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using Kwarm.Simulator.Attached;
 
 namespace Kwarm.Simulator.Hosting;
@@ -20,11 +21,16 @@ public sealed record CommandLine(SimulatorOptions Options, bool Help, string? Er
 
     public const string Usage = """
         usage: Kwarm.Simulator [--nodes N] [--port P] [--kubeconfig-out PATH] [--time-factor F] [--scenario FILE]
-          --nodes N            simulated nodes to create at start (default 3)
+                               [--webhook-service-endpoint NAMESPACE/NAME=127.0.0.1:PORT ...]
+          --nodes N            simulated nodes to create at start, named node-0001... (default 3)
           --port P             port on 127.0.0.1 (default 0: a free port)
           --kubeconfig-out P   where to write the kubeconfig (default sim.kubeconfig)
           --time-factor F      multiply simulated durations (pulls, container start, back-off) by F (default 1)
           --scenario FILE      JSON or YAML scenario: registry images, faults, nodes
+          --webhook-service-endpoint NAMESPACE/NAME=127.0.0.1:PORT
+                               send webhook calls for that Service to a local endpoint (repeatable), e.g.
+                               kwarm-system/kwarm-webhook=127.0.0.1:9443 for a Kwarm started with its default
+                               --webhook-bind-address; an unmapped webhook Service is logged on every call
           --benchmark          measure N nodes + --pods P in one process and print a Markdown report
           --pods P             pods for --benchmark (default 5000)
 
@@ -85,6 +91,14 @@ public sealed record CommandLine(SimulatorOptions Options, bool Help, string? Er
                 case "--scenario" when value!.Length > 0:
                     options = options with { ScenarioPath = value };
                     break;
+                case "--webhook-service-endpoint" when ParseServiceEndpoint(value!) is { } mapping:
+                    options = options with
+                    {
+                        WebhookServices = new Dictionary<string, IPEndPoint>(options.WebhookServices, StringComparer.Ordinal) { [mapping.Service] = mapping.EndPoint },
+                    };
+                    break;
+                case "--webhook-service-endpoint":
+                    return new CommandLine(options, false, $"invalid value \"{value}\" for --webhook-service-endpoint: expected NAMESPACE/NAME=127.0.0.1:PORT (a loopback address)");
                 case "--nodes" or "--port" or "--kubeconfig-out" or "--time-factor" or "--scenario" or "--pods":
                     return new CommandLine(options, false, $"invalid value \"{value}\" for {flag}");
                 default:
@@ -197,4 +211,35 @@ public sealed record CommandLine(SimulatorOptions Options, bool Help, string? Er
 
     private static double? Factor(string? value) =>
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var factor) && factor > 0 && !double.IsInfinity(factor) ? factor : null;
+
+    /// <summary>
+    /// <c>namespace/name=127.0.0.1:port</c> (an <c>https://</c> in front and <c>localhost</c> or <c>[::1]</c> are taken
+    /// too); null unless the Service name is whole and the endpoint is a loopback address with a port.
+    /// </summary>
+    internal static (string Service, IPEndPoint EndPoint)? ParseServiceEndpoint(string value)
+    {
+        var equals = value.IndexOf('=', StringComparison.Ordinal);
+        if (equals <= 0)
+        {
+            return null;
+        }
+
+        var service = value[..equals];
+        var parts = service.Split('/');
+        if (parts.Length != 2 || parts.Any(part => part.Length == 0))
+        {
+            return null;
+        }
+
+        var address = value[(equals + 1)..];
+        if (address.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        {
+            address = address["https://".Length..].TrimEnd('/');
+        }
+
+        address = address.Replace("localhost:", "127.0.0.1:", StringComparison.OrdinalIgnoreCase);
+        return IPEndPoint.TryParse(address, out var endPoint) && endPoint.Port > 0 && IPAddress.IsLoopback(endPoint.Address)
+            ? (service, endPoint)
+            : null;
+    }
 }

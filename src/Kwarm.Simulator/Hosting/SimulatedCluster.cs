@@ -78,6 +78,7 @@ public sealed partial class SimulatedCluster : IAsyncDisposable
         options ??= new SimulatorOptions();
         options.Validate();
         var scenario = options.ScenarioPath is null ? null : Scenario.Load(options.ScenarioPath);
+        scenario?.CheckNodeNames(options.ScenarioPath!, options.RunControllers ? options.Nodes : 0);
         var certificates = ClusterCertificates.Create(options.Time);
         var token = Convert.ToHexString(RandomNumberGenerator.GetBytes(24)).ToLowerInvariant();
         var store = new ObjectStore(options.Time, options.WatchHistorySize);

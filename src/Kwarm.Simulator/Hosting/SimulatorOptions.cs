@@ -1,4 +1,6 @@
 using System.Net;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Kwarm.Simulator.Hosting;
 
@@ -46,6 +48,12 @@ public sealed record SimulatorOptions
 
     /// <summary>Whether kubelets and controllers write Event objects (turn off for large benchmarks).</summary>
     public bool RecordEvents { get; init; } = true;
+
+    /// <summary>
+    /// Where the simulator logs what an operator would read in kube-apiserver's log: webhook calls that failed (and
+    /// whether the write then went through), and webhook Services that are not mapped to a local endpoint.
+    /// </summary>
+    public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
 
     /// <summary>Optional scenario file (JSON) with registry images, faults and nodes.</summary>
     public string? ScenarioPath { get; init; }

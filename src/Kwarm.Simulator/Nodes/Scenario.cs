@@ -82,13 +82,50 @@ public sealed record Scenario
         }
     }
 
+    /// <summary>
+    /// Refuses node groups whose names collide, with each other or with the <paramref name="defaultNodes"/> default nodes
+    /// (<c>node-0001</c>...) created beside them: a clear <see cref="InvalidDataException"/> naming the group, the node
+    /// and the way out, instead of a half-started cluster.
+    /// </summary>
+    public void CheckNodeNames(string path, int defaultNodes)
+    {
+        var owners = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 1; i <= defaultNodes; i++)
+        {
+            owners[DefaultNodeName(i)] = $"the {defaultNodes} default nodes (--nodes {defaultNodes}, named node-0001 to {DefaultNodeName(defaultNodes)})";
+        }
+
+        for (var index = 0; index < NodeGroups.Count; index++)
+        {
+            var group = NodeGroups[index];
+            var owner = $"node group {index + 1} (namePrefix \"{group.NamePrefix}\")";
+            foreach (var name in Enumerable.Range(1, Math.Max(0, group.Count)).Select(i => GroupNodeName(group, i)))
+            {
+                if (owners.TryGetValue(name, out var taken))
+                {
+                    var fix = taken.StartsWith("the ", StringComparison.Ordinal)
+                        ? "give the group another namePrefix, or start with --nodes 0"
+                        : "give each group its own namePrefix";
+                    throw new InvalidDataException($"scenario {path}: {owner} would create node {name}, which {taken} already creates: {fix}");
+                }
+
+                owners[name] = owner;
+            }
+        }
+    }
+
+    private static string DefaultNodeName(int index) => $"node-{index.ToString("0000", System.Globalization.CultureInfo.InvariantCulture)}";
+
+    private static string GroupNodeName(NodeGroup group, int index) =>
+        $"{group.NamePrefix}-{index.ToString("0000", System.Globalization.CultureInfo.InvariantCulture)}";
+
     public IEnumerable<NodeSpec> Nodes()
     {
         foreach (var group in NodeGroups)
         {
             for (var i = 1; i <= group.Count; i++)
             {
-                yield return new NodeSpec($"{group.NamePrefix}-{i:0000}")
+                yield return new NodeSpec(GroupNodeName(group, i))
                 {
                     Architecture = group.Architecture,
                     Labels = group.Labels,
