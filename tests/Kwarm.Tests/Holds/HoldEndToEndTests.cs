@@ -526,19 +526,21 @@ public sealed partial class HoldEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_image_no_node_can_pull_is_released_at_once_as_PullFailed_without_a_PrePullImage()
+    public async Task An_image_no_node_can_pull_is_let_through_unheld_with_a_warning_kubectl_prints()
     {
-        // The API server takes "registry.local/shop/web:" in a Deployment (the kubelet would answer InvalidImageName);
-        // the CRD refuses a PrePullImage for it, so Kwarm creates none and fails the hold open at once, saying why.
+        // The API server takes "registry.local/shop/web:" in a Deployment (the kubelet would answer InvalidImageName).
+        // Holding it would only delay a rollout that fails either way: the webhook lets it through and says why.
         await StartAsync(onFailure: "Wait");
         const string invalid = "registry.local/shop/web:";
 
-        await _bed.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + invalid);
+        var set = await _bed.Kubectl.RunAsync("-n", Shop, "set", "image", "deployment/web", "web=" + invalid);
 
-        await WaitForReleaseAsync([invalid]);
-        Assert.Equal("PullFailed", (await ReleasedEventAsync()).Action);
-        var failure = Assert.Single(await KwarmEventsAsync("PullFailed"));
-        Assert.Contains("spec.image: \"registry.local/shop/web:\" is not a valid image reference", failure.Message, StringComparison.Ordinal);
+        Assert.True(set.ExitCode == 0, set.ToString());
+        Assert.Contains("kwarm: not held: ", set.Error, StringComparison.Ordinal);
+        Assert.Contains("\"registry.local/shop/web:\" is not a valid image reference", set.Error, StringComparison.Ordinal);
+        var web = await WebAsync();
+        Assert.NotEqual(true, web.Spec.Paused);
+        Assert.False(web.Metadata.Annotations?.ContainsKey(KwarmApi.HoldAnnotation) ?? false);
         Assert.Empty(await PrePullImagesAsync());
     }
 
