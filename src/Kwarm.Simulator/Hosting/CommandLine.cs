@@ -14,7 +14,7 @@ public sealed record CommandLine(SimulatorOptions Options, bool Help, string? Er
 
     public const string Usage = """
         usage: Kwarm.Simulator [--nodes N] [--port P] [--kubeconfig-out PATH] [--time-factor F] [--scenario FILE]
-                               [--webhook-service-endpoint NAMESPACE/NAME=127.0.0.1:PORT ...]
+                               [--webhook-service-endpoint NAMESPACE/NAME=127.0.0.1:PORT ...] [--cert-manager]
           --nodes N            simulated nodes to create at start, named node-0001... (default 3)
           --port P             port on 127.0.0.1 (default 0: a free port)
           --kubeconfig-out P   where to write the kubeconfig (default sim.kubeconfig)
@@ -24,6 +24,8 @@ public sealed record CommandLine(SimulatorOptions Options, bool Help, string? Er
                                send webhook calls for that Service to a local endpoint (repeatable), e.g.
                                kwarm-system/kwarm-webhook=127.0.0.1:9443 for a Kwarm started with its default
                                --webhook-bind-address; an unmapped webhook Service is logged on every call
+          --cert-manager       run a minimal cert-manager: Issuer, ClusterIssuer and Certificate (selfSigned and
+                               ca issuers) issued into TLS Secrets, and the CA injector for webhook configurations
           --benchmark          measure N nodes + --pods P in one process and print a Markdown report
           --pods P             pods for --benchmark (default 5000)
         """;
@@ -52,6 +54,12 @@ public sealed record CommandLine(SimulatorOptions Options, bool Help, string? Er
             if (flag == "--benchmark")
             {
                 benchmark = true;
+                continue;
+            }
+
+            if (flag == "--cert-manager")
+            {
+                options = options with { CertManager = true };
                 continue;
             }
 

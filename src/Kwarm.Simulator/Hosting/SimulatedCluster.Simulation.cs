@@ -28,7 +28,7 @@ public sealed partial class SimulatedCluster
 
         _context = new SimulationContext(Store, Catalog, Options, Registry) { RecordEvents = Options.RecordEvents };
         _kubelet = new Kubelet(_context);
-        Controller[] controllers =
+        List<Controller> controllers =
         [
             new GarbageCollector(_context),
             new DeploymentController(_context),
@@ -37,6 +37,12 @@ public sealed partial class SimulatedCluster
             new Scheduler(_context),
             _kubelet,
         ];
+        if (Options.CertManager)
+        {
+            CertManager.Install(Store, Catalog, Options.Time);
+            controllers.Add(new CertManager(_context));
+        }
+
         foreach (var controller in controllers)
         {
             Store.Subscribe(controller.OnEvent);
