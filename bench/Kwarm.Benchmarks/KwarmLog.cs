@@ -9,16 +9,17 @@ namespace Kwarm.Benchmarks;
 /// </summary>
 internal sealed record KwarmLogStages(DateTimeOffset? LastNodeFinished, DateTimeOffset? Completed, DateTimeOffset? Released);
 
-/// <summary>Kwarm's text log (<c>HH:mm:ss.fff level: Category[EventId] message</c>, UTC), read back after the run.</summary>
-internal sealed partial class KwarmLog(IReadOnlyList<(TimeSpan TimeOfDay, string Message)> lines)
+/// <summary>Kwarm's text log (<c>2026-12-03T17:14:24.123Z level: Category[EventId] message</c>), read back after the run.</summary>
+internal sealed partial class KwarmLog(IReadOnlyList<(DateTimeOffset At, string Message)> lines)
 {
     public static KwarmLog Read(string path)
     {
-        var lines = new List<(TimeSpan, string)>();
+        var lines = new List<(DateTimeOffset, string)>();
         foreach (var line in File.Exists(path) ? File.ReadLines(path) : [])
         {
             var match = LinePattern().Match(line);
-            if (match.Success && TimeSpan.TryParseExact(match.Groups["time"].Value, @"hh\:mm\:ss\.fff", CultureInfo.InvariantCulture, out var time))
+            if (match.Success && DateTimeOffset.TryParseExact(
+                match.Groups["time"].Value, "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
             {
                 lines.Add((time, match.Groups["message"].Value));
             }
@@ -31,7 +32,6 @@ internal sealed partial class KwarmLog(IReadOnlyList<(TimeSpan TimeOfDay, string
     public KwarmLogStages Stages(DateTimeOffset from, DateTimeOffset until, string holdId)
     {
         var window = lines
-            .Select(line => (At: Stamp(from, line.TimeOfDay), line.Message))
             .Where(line => line.At >= from.AddMilliseconds(-1) && line.At < until)
             .ToList();
         var released = window.FirstOrDefault(line => line.Message.StartsWith("Released ", StringComparison.Ordinal) && line.Message.Contains($"(hold {holdId})", StringComparison.Ordinal));
@@ -42,19 +42,7 @@ internal sealed partial class KwarmLog(IReadOnlyList<(TimeSpan TimeOfDay, string
         return new KwarmLogStages(lastNode.Message is null ? null : lastNode.At, completed.Message is null ? null : completed.At, releasedAt);
     }
 
-    /// <summary>The log carries the time of day only: the date is the one nearest to <paramref name="reference"/>.</summary>
-    private static DateTimeOffset Stamp(DateTimeOffset reference, TimeSpan timeOfDay)
-    {
-        var stamped = new DateTimeOffset(reference.UtcDateTime.Date, TimeSpan.Zero) + timeOfDay;
-        return (stamped - reference).TotalHours switch
-        {
-            > 12 => stamped.AddDays(-1),
-            < -12 => stamped.AddDays(1),
-            _ => stamped,
-        };
-    }
-
-    [GeneratedRegex(@"^(?<time>\d\d:\d\d:\d\d\.\d{3}) \w+: \S+\[\d+\] (?<message>.*)$")]
+    [GeneratedRegex(@"^(?<time>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) \w+: \S+\[\d+\] (?<message>.*)$")]
     private static partial Regex LinePattern();
 
     [GeneratedRegex(@"^PrePullImage \S+: node \S+ attempt \d+ finished: ")]

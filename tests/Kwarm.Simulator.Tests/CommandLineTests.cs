@@ -8,8 +8,10 @@ public sealed class CommandLineTests
     [Fact]
     public void Flags_set_options()
     {
-        var parsed = CommandLine.Parse(["--nodes", "50", "--kubeconfig-out=sim.kubeconfig", "--time-factor", "0.5", "--port", "6443"]);
+        var parsed = CommandLine.Parse(["--nodes", "50", "--kubeconfig-out=sim.kubeconfig", "--time-factor", "0.5", "--port", "6443", "--cert-manager"]);
         Assert.Null(parsed.Error);
+        Assert.True(parsed.Options.CertManager);
+        Assert.False(CommandLine.Parse([]).Options.CertManager);
         Assert.Equal(50, parsed.Options.Nodes);
         Assert.Equal("sim.kubeconfig", parsed.Options.KubeconfigPath);
         Assert.Equal(0.5, parsed.Options.TimeFactor);

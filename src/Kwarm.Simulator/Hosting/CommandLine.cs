@@ -21,7 +21,7 @@ public sealed record CommandLine(SimulatorOptions Options, bool Help, string? Er
 
     public const string Usage = """
         usage: Kwarm.Simulator [--nodes N] [--port P] [--kubeconfig-out PATH] [--time-factor F] [--scenario FILE]
-                               [--webhook-service-endpoint NAMESPACE/NAME=127.0.0.1:PORT ...]
+                               [--webhook-service-endpoint NAMESPACE/NAME=127.0.0.1:PORT ...] [--cert-manager]
           --nodes N            simulated nodes to create at start, named node-0001... (default 3)
           --port P             port on 127.0.0.1 (default 0: a free port)
           --kubeconfig-out P   where to write the kubeconfig (default sim.kubeconfig)
@@ -31,6 +31,8 @@ public sealed record CommandLine(SimulatorOptions Options, bool Help, string? Er
                                send webhook calls for that Service to a local endpoint (repeatable), e.g.
                                kwarm-system/kwarm-webhook=127.0.0.1:9443 for a Kwarm started with its default
                                --webhook-bind-address; an unmapped webhook Service is logged on every call
+          --cert-manager       run a minimal cert-manager: Issuer, ClusterIssuer and Certificate (selfSigned and
+                               ca issuers) issued into TLS Secrets, and the CA injector for webhook configurations
           --benchmark          measure N nodes + --pods P in one process and print a Markdown report
           --pods P             pods for --benchmark (default 5000)
 
@@ -59,7 +61,7 @@ public sealed record CommandLine(SimulatorOptions Options, bool Help, string? Er
         var options = new SimulatorOptions { Nodes = 3, KubeconfigPath = "sim.kubeconfig" };
         var benchmark = false;
         var pods = 5000;
-        foreach (var (flag, value, error) in Flags(args, ["--benchmark"]))
+        foreach (var (flag, value, error) in Flags(args, ["--benchmark", "--cert-manager"]))
         {
             if (error is not null)
             {
@@ -72,6 +74,9 @@ public sealed record CommandLine(SimulatorOptions Options, bool Help, string? Er
                     return new CommandLine(options, true, null);
                 case "--benchmark":
                     benchmark = true;
+                    break;
+                case "--cert-manager":
+                    options = options with { CertManager = true };
                     break;
                 case "--nodes" when Count(value, 100_000) is { } nodes:
                     options = options with { Nodes = nodes };

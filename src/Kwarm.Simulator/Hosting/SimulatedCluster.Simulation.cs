@@ -34,7 +34,7 @@ public sealed partial class SimulatedCluster
             Registry = Registry,
             ReportError = (key, error) => context.ReportError(nameof(Kubelet), key, error),
         });
-        Controller[] controllers =
+        List<Controller> controllers =
         [
             new GarbageCollector(_context),
             new DeploymentController(_context),
@@ -42,6 +42,12 @@ public sealed partial class SimulatedCluster
             new JobController(_context),
             new Scheduler(_context),
         ];
+        if (Options.CertManager)
+        {
+            CertManager.Install(Store, Catalog, Options.Time);
+            controllers.Add(new CertManager(_context));
+        }
+
         foreach (var controller in controllers)
         {
             Store.Subscribe(controller.OnEvent);

@@ -55,6 +55,12 @@ public sealed record SimulatorOptions
     /// </summary>
     public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
 
+    /// <summary>
+    /// Run a minimal cert-manager (its CRDs, selfSigned and ca issuers, the CA injector; see <see cref="Controllers.CertManager"/>),
+    /// so that an install relying on cert-manager, such as <c>deploy/kustomize/default</c>, applies and gets its certificates.
+    /// </summary>
+    public bool CertManager { get; init; }
+
     /// <summary>Optional scenario file (JSON) with registry images, faults and nodes.</summary>
     public string? ScenarioPath { get; init; }
 

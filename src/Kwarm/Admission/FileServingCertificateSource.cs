@@ -231,7 +231,7 @@ public sealed partial class FileServingCertificateSource : IServingCertificateSo
     }
 
     [LoggerMessage(EventId = 4101, Level = LogLevel.Information,
-        Message = "Serving certificate loaded: subject {Subject}, thumbprint {Thumbprint}, valid until {NotAfter:o}, from {Directory}")]
+        Message = "Serving certificate loaded: subject {Subject}, thumbprint {Thumbprint}, valid until {NotAfter}, from {Directory}")]
     private static partial void LogLoaded(ILogger logger, string subject, string thumbprint, DateTime notAfter, string directory);
 
     [LoggerMessage(EventId = 4102, Level = LogLevel.Error,
@@ -246,6 +246,6 @@ public sealed partial class FileServingCertificateSource : IServingCertificateSo
         Message = "Cannot watch {Directory} for certificate rotation ({Error}); relying on the periodic re-check")]
     private static partial void LogWatchFailed(ILogger logger, string directory, string error);
 
-    [LoggerMessage(EventId = 4105, Level = LogLevel.Warning, Message = "The serving certificate {Thumbprint} expired at {NotAfter:o}")]
+    [LoggerMessage(EventId = 4105, Level = LogLevel.Warning, Message = "The serving certificate {Thumbprint} expired at {NotAfter}")]
     private static partial void LogExpired(ILogger logger, string thumbprint, DateTime notAfter);
 }

@@ -145,8 +145,14 @@ public static class KwarmHost
         }
         catch (Exception failure) when (failure is not OperationCanceledException)
         {
+            // Printed once, on stderr. Only a failure nobody could fix by a setting (a bug) is logged too, with the
+            // exception: that stack trace is what the bug report needs.
             var reason = FindStartupReason(failure) ?? $"failed to start: {OneLine(failure.Message)}";
-            logger.StartFailed(reason, FindStartupReason(failure) is null ? failure : null);
+            if (FindStartupReason(failure) is null && !IsListenerProblem(failure))
+            {
+                logger.StartFailed(reason, failure);
+            }
+
             stderr.WriteLine("kwarm: " + reason);
             await StopQuietlyAsync(app).ConfigureAwait(false);
             return ExitStartFailed;
@@ -252,6 +258,11 @@ public static class KwarmHost
         { InnerException: { } inner } => FindStartupReason(inner),
         _ => null,
     };
+
+    /// <summary>A listener that cannot bind (a port in use, a privileged port): a setting to change, not a bug.</summary>
+    private static bool IsListenerProblem(Exception failure) =>
+        failure.GetBaseException() is System.Net.Sockets.SocketException
+        || (failure is IOException && failure.Message.Contains("bind", StringComparison.OrdinalIgnoreCase));
 
     private static string OneLine(string message) => string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries));
 

@@ -54,6 +54,56 @@ public static class ApiErrors
 
     public static bool IsNotFound(Exception exception) => StatusCodeOf(exception) == HttpStatusCode.NotFound;
 
+    /// <summary>
+    /// Whether a failed API call is one a retry can cure and the log should show on one line, without a stack trace:
+    /// <c>429</c>, a <c>5xx</c> answer other than <c>501</c>, a refused, reset or closed connection, a name that does not
+    /// resolve yet, or a timeout. Anything else (a refusal, a bug) keeps its exception in the log.
+    /// </summary>
+    public static bool IsTransient(Exception exception) => exception switch
+    {
+        null => false,
+        HttpOperationException or KubernetesException => StatusCodeOf(exception) is { } status
+            && ((int)status == 429 || ((int)status >= 500 && status != HttpStatusCode.NotImplemented)),
+        HttpRequestException or IOException or System.Net.Sockets.SocketException or TimeoutException or Polly.Timeout.TimeoutRejectedException => true,
+        TaskCanceledException { InnerException: TimeoutException } => true,
+        _ => false,
+    };
+
+    /// <summary>
+    /// A failed API call on one line, for the log: <c>HTTP 503 ServiceUnavailable: etcd is unhappy</c>,
+    /// <c>Connection refused (10.96.0.1:443)</c>, <c>no answer within 15s</c>.
+    /// </summary>
+    public static string Describe(Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        if (StatusCodeOf(exception) is { } status)
+        {
+            var answer = StatusOf(exception);
+            var reason = string.IsNullOrEmpty(answer?.Reason) ? status.ToString() : answer.Reason;
+            var message = string.IsNullOrEmpty(answer?.Message) ? "" : ": " + answer.Message;
+            return OneLine($"HTTP {(int)status} {reason}{message}");
+        }
+
+        return exception switch
+        {
+            Polly.Timeout.TimeoutRejectedException timeout => $"no answer within {Observability.KwarmLogRendering.Duration(timeout.Timeout)}",
+            HttpRequestException or IOException or System.Net.Sockets.SocketException or TimeoutException => OneLine(WithCause(exception)),
+            TaskCanceledException { InnerException: TimeoutException inner } => OneLine(inner.Message),
+            _ => OneLine($"{exception.GetType().Name}: {exception.Message}"),
+        };
+    }
+
+    /// <summary>The message, followed by its root cause's when that adds something ("The SSL connection could not be established" alone says little).</summary>
+    private static string WithCause(Exception exception)
+    {
+        var cause = exception.GetBaseException();
+        return cause == exception || exception.Message.Contains(cause.Message, StringComparison.Ordinal)
+            ? exception.Message
+            : $"{exception.Message} ({cause.Message})";
+    }
+
+    private static string OneLine(string text) => string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
     /// <summary>Builds the same exception the generated client throws for a non-success answer.</summary>
     internal static async Task<HttpOperationException> FromResponseAsync(
         HttpRequestMessage request, HttpResponseMessage response, CancellationToken cancellationToken)

@@ -73,10 +73,12 @@ public sealed class ApiWritePipeline
                         : null),
                 OnRetry = arguments =>
                 {
+                    // Only transient failures are retried: one line with the status and the wait, no stack trace.
+                    var failure = arguments.Outcome.Exception;
                     _logger.WriteRetry(
-                        arguments.Outcome.Exception,
+                        failure is null || ApiErrors.IsTransient(failure) ? null : failure,
+                        failure is null ? "no answer" : ApiErrors.Describe(failure),
                         arguments.AttemptNumber + 1,
-                        arguments.Outcome.Exception is { } ex ? (int?)ApiErrors.StatusCodeOf(ex) : null,
                         arguments.RetryDelay);
                     return ValueTask.CompletedTask;
                 },

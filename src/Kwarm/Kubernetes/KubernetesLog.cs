@@ -13,11 +13,15 @@ internal static partial class KubernetesLog
     [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "resourceVersion {ResourceVersion} of {Resource} has expired ({Message}); listing again")]
     public static partial void Expired(this ILogger logger, string resource, string resourceVersion, string? message);
 
-    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Watch of {Resource} failed; resuming from resourceVersion {ResourceVersion} in {Delay}")]
-    public static partial void WatchFailed(this ILogger logger, Exception? exception, string resource, string resourceVersion, TimeSpan delay);
+    // The failures below carry their exception (and so a stack trace) only when it is not a transient API error
+    // (ApiErrors.IsTransient): a server restarting or a connection reset is one line with what happened and when the
+    // next attempt is, not forty lines of HttpClient internals.
 
-    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "LIST of {Resource} failed; retrying in {Delay}")]
-    public static partial void ListFailed(this ILogger logger, Exception exception, string resource, TimeSpan delay);
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Watch of {Resource} failed: {Error}; resuming from resourceVersion {ResourceVersion} in {Delay}")]
+    public static partial void WatchFailed(this ILogger logger, Exception? exception, string resource, string error, string resourceVersion, TimeSpan delay);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "LIST of {Resource} failed: {Error}; retrying in {Delay}")]
+    public static partial void ListFailed(this ILogger logger, Exception? exception, string resource, string error, TimeSpan delay);
 
     [LoggerMessage(EventId = 1006, Level = LogLevel.Information, Message = "Watch of {Resource} silent for {Limit}; restarting it from resourceVersion {ResourceVersion}")]
     public static partial void WatchSilent(this ILogger logger, string resource, TimeSpan limit, string resourceVersion);
@@ -31,11 +35,11 @@ internal static partial class KubernetesLog
     [LoggerMessage(EventId = 1009, Level = LogLevel.Information, Message = "Cache of {Resource} synced")]
     public static partial void Synced(this ILogger logger, string resource);
 
-    [LoggerMessage(EventId = 1020, Level = LogLevel.Warning, Message = "{Controller} failed to reconcile {Key} (failure {Failures}); retrying with backoff")]
-    public static partial void ReconcileFailed(this ILogger logger, Exception exception, string controller, string? key, int failures);
+    [LoggerMessage(EventId = 1020, Level = LogLevel.Warning, Message = "{Controller} failed to reconcile {Key} (failure {Failures}): {Error}; retrying with backoff")]
+    public static partial void ReconcileFailed(this ILogger logger, Exception? exception, string controller, string? key, int failures, string error);
 
-    [LoggerMessage(EventId = 1030, Level = LogLevel.Warning, Message = "API write failed (status {StatusCode}); attempt {Attempt} in {Delay}")]
-    public static partial void WriteRetry(this ILogger logger, Exception? exception, int attempt, int? statusCode, TimeSpan delay);
+    [LoggerMessage(EventId = 1030, Level = LogLevel.Warning, Message = "API write failed: {Error}; retry {Attempt} in {Delay}")]
+    public static partial void WriteRetry(this ILogger logger, Exception? exception, string error, int attempt, TimeSpan delay);
 
     [LoggerMessage(EventId = 1040, Level = LogLevel.Information, Message = "Leader election disabled: this replica leads")]
     public static partial void LeadingWithoutElection(this ILogger logger);

@@ -94,7 +94,7 @@ public sealed class ReconcileRunner<TKey>
             catch (Exception ex)
             {
                 _queue.AddRateLimited(key);
-                _logger.ReconcileFailed(ex, _name, key.ToString(), _queue.NumRequeues(key));
+                _logger.ReconcileFailed(ApiErrors.IsTransient(ex) ? null : ex, _name, key.ToString(), _queue.NumRequeues(key), ApiErrors.Describe(ex));
             }
             finally
             {

@@ -126,7 +126,7 @@ public sealed class ResourceInformer<T> : IResourceInformer
                 {
                     // A continue token that expired mid-paging is answered with 410 too: starting over is all there is to do.
                     delay = backoff.Next();
-                    _logger.ListFailed(ex, Name, delay.Value);
+                    _logger.ListFailed(ApiErrors.IsTransient(ex) ? null : ex, Name, ApiErrors.Describe(ex), delay.Value);
                 }
             }
             else
@@ -146,7 +146,7 @@ public sealed class ResourceInformer<T> : IResourceInformer
                     else if (outcome == WatchOutcome.Failed)
                     {
                         delay = backoff.Next();
-                        _logger.WatchFailed(null, Name, LastResourceVersion, delay.Value);
+                        _logger.WatchFailed(null, Name, "the stream ended with an error", LastResourceVersion, delay.Value);
                     }
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -162,7 +162,7 @@ public sealed class ResourceInformer<T> : IResourceInformer
                 catch (Exception ex)
                 {
                     delay = backoff.Next();
-                    _logger.WatchFailed(ex, Name, LastResourceVersion, delay.Value);
+                    _logger.WatchFailed(ApiErrors.IsTransient(ex) ? null : ex, Name, ApiErrors.Describe(ex), LastResourceVersion, delay.Value);
                 }
             }
 

@@ -1,4 +1,5 @@
 using Kwarm.Hosting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging.Console;
 
 namespace Kwarm.Observability;
@@ -20,36 +21,27 @@ public static class KwarmLogging
         };
     }
 
+    /// <summary>
+    /// Console logs in Kwarm's own formats (<see cref="KwarmJsonConsoleFormatter"/> or <see cref="KwarmTextConsoleFormatter"/>):
+    /// ISO 8601 UTC timestamps and durations in seconds in every line, whichever component logs.
+    /// </summary>
     public static ILoggingBuilder AddKwarmConsole(this ILoggingBuilder logging, bool json)
     {
         ArgumentNullException.ThrowIfNull(logging);
         logging.ClearProviders();
-        if (json)
-        {
-            logging.AddJsonConsole(options =>
-            {
-                options.UseUtcTimestamp = true;
-                options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
-                options.IncludeScopes = true;
-                options.JsonWriterOptions = new System.Text.Json.JsonWriterOptions { Indented = false };
-            });
-        }
-        else
-        {
-            logging.AddSimpleConsole(options =>
-            {
-                options.SingleLine = true;
-                options.UseUtcTimestamp = true;
-                options.TimestampFormat = "HH:mm:ss.fff ";
-                options.ColorBehavior = LoggerColorBehavior.Default;
-            });
-        }
+        logging.AddConsole(options => options.FormatterName = json ? KwarmJsonConsoleFormatter.FormatterName : KwarmTextConsoleFormatter.FormatterName);
+
+        // Registered directly rather than through AddConsoleFormatter, which binds formatter options from configuration
+        // by reflection (NativeAOT); these formatters have no options.
+        logging.Services.TryAddSingleton(TimeProvider.System);
+        logging.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ConsoleFormatter, KwarmTextConsoleFormatter>());
+        logging.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ConsoleFormatter, KwarmJsonConsoleFormatter>());
 
         // Kestrel's and routing's per-request chatter would drown the operator's own messages.
         logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
-        // The generic host logs a failed start with its stack trace; Kwarm's own StartFailed message reports every
-        // failed start once, with the exception only when it is a bug rather than a setting the user must fix.
+        // The generic host logs a failed start with its stack trace; Kwarm reports every failed start once itself
+        // (KwarmHost.StartKwarmAsync): one line when it is a setting the user must fix, the exception when it is a bug.
         logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         return logging;
     }

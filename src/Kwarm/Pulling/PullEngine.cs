@@ -463,7 +463,7 @@ public sealed class PullEngine
             // Refused (RBAC, quota, an admission policy, an invalid spec) or unreachable: this Job is not tried again
             // before a growing delay, so a refusal never turns into a loop of creates.
             var delay = Scheduler.CreateFailed(key);
-            _logger.JobCreateFailed(ex, job.Metadata.NamespaceProperty, job.Metadata.Name, delay);
+            _logger.JobCreateFailed(ApiErrors.IsTransient(ex) ? null : ex, job.Metadata.NamespaceProperty, job.Metadata.Name, ApiErrors.Describe(ex), delay);
             _enqueueAfter(ScheduleKey, delay);
         }
 

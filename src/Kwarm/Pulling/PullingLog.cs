@@ -7,8 +7,8 @@ internal static partial class PullingLog
     [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Started pull Job {Namespace}/{Job} for node {Node} (attempt {Attempt})")]
     public static partial void JobStarted(this ILogger logger, string @namespace, string job, string node, int attempt);
 
-    [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Creating pull Job {Namespace}/{Job} failed; it will be tried again in {Delay}")]
-    public static partial void JobCreateFailed(this ILogger logger, Exception exception, string @namespace, string job, TimeSpan delay);
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Creating pull Job {Namespace}/{Job} failed: {Error}; it will be tried again in {Delay}")]
+    public static partial void JobCreateFailed(this ILogger logger, Exception? exception, string @namespace, string job, string error, TimeSpan delay);
 
     [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "PrePullImage {Key}: node {Node} attempt {Attempt} finished: {Result}")]
     public static partial void AttemptFinished(this ILogger logger, string key, string node, int attempt, string result);

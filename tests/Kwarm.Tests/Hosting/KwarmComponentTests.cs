@@ -1,4 +1,6 @@
 using Kwarm.Hosting;
+using Kwarm.Observability;
+using Kwarm.Tests.Observability;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,6 +22,38 @@ public sealed class KwarmComponentTests
 
         Assert.Equal(KwarmHost.ExitStartFailed, exitCode);
         Assert.Equal("kwarm: no Kubernetes configuration: set --kubeconfig or KUBECONFIG, or run in a cluster" + Environment.NewLine, stderr.ToString());
+    }
+
+    /// <summary>A start-up failure the user must fix is printed once, on stderr; the log does not repeat it.</summary>
+    [Fact]
+    public async Task A_start_up_failure_is_printed_once()
+    {
+        var stderr = new StringWriter();
+        var log = new PrintedLog(new KwarmTextConsoleFormatter(TimeProvider.System));
+        await using var app = Build(services => services.AddHostedService<NoKubeconfigAtStart>(), log: log);
+
+        var exitCode = await app.StartKwarmAsync(stderr, TestContext.Current.CancellationToken);
+
+        Assert.Equal(KwarmHost.ExitStartFailed, exitCode);
+        Assert.Equal("kwarm: no Kubernetes configuration: set --kubeconfig or KUBECONFIG, or run in a cluster" + Environment.NewLine, stderr.ToString());
+        Assert.DoesNotContain(log.Entries, entry => entry.Contains("no Kubernetes configuration", StringComparison.Ordinal));
+    }
+
+    /// <summary>A failure no setting explains (a bug) is logged once with its stack trace, which the bug report needs.</summary>
+    [Fact]
+    public async Task A_start_up_bug_is_logged_with_its_stack_trace()
+    {
+        var stderr = new StringWriter();
+        var log = new PrintedLog(new KwarmTextConsoleFormatter(TimeProvider.System));
+        await using var app = Build(services => services.AddHostedService<BrokenAtStart>(), log: log);
+
+        var exitCode = await app.StartKwarmAsync(stderr, TestContext.Current.CancellationToken);
+
+        Assert.Equal(KwarmHost.ExitStartFailed, exitCode);
+        Assert.Equal("kwarm: failed to start: index out of range" + Environment.NewLine, stderr.ToString());
+        var logged = Assert.Single(log.WithEvent(3));
+        Assert.Contains("crit: Kwarm.Hosting[3] Kwarm could not start: failed to start: index out of range", logged, StringComparison.Ordinal);
+        Assert.Contains("   at ", logged, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -144,13 +178,18 @@ public sealed class KwarmComponentTests
         Assert.True(component.StoppedGracefully);
     }
 
-    private static WebApplicationBuilder Prepare(bool withCertificate = true)
+    private static WebApplicationBuilder Prepare(bool withCertificate = true, ILoggerProvider? log = null)
     {
         var launch = KwarmHost.Prepare(
             ["--webhook-bind-address=127.0.0.1:0", "--metrics-bind-address=127.0.0.1:0", "--health-probe-bind-address=127.0.0.1:0"],
             new Dictionary<string, string>(StringComparer.Ordinal), TextWriter.Null, TextWriter.Null, AppContext.BaseDirectory);
         var builder = launch.Builder!;
         builder.Logging.ClearProviders();
+        if (log is not null)
+        {
+            builder.Logging.AddProvider(log);
+        }
+
         if (withCertificate)
         {
             builder.Services.AddSingleton<IServingCertificateSource>(new FixedServingCertificate("kwarm"));
@@ -159,9 +198,9 @@ public sealed class KwarmComponentTests
         return builder;
     }
 
-    private static WebApplication Build(Action<IServiceCollection> addComponents, bool withCertificate = true)
+    private static WebApplication Build(Action<IServiceCollection> addComponents, bool withCertificate = true, ILoggerProvider? log = null)
     {
-        var builder = Prepare(withCertificate);
+        var builder = Prepare(withCertificate, log);
         addComponents(builder.Services);
         var app = builder.Build();
         app.MapKwarmEndpoints();
@@ -174,6 +213,13 @@ public sealed class KwarmComponentTests
     {
         public Task StartAsync(CancellationToken cancellationToken) =>
             throw new KwarmStartupException("no Kubernetes configuration: set --kubeconfig or KUBECONFIG, or run in a cluster");
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    private sealed class BrokenAtStart : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => throw new InvalidOperationException("index out of range");
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }

@@ -2,6 +2,8 @@ using k8s;
 using k8s.Autorest;
 using k8s.Models;
 using Kwarm.Kubernetes;
+using Kwarm.Observability;
+using Kwarm.Tests.Observability;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -68,6 +70,29 @@ public sealed class ApiWritePipelineTests : IAsyncLifetime
         Assert.Equal(3, _attempts.Count);
         Assert.Equal(3, _server.Requests.Count);
         Assert.True(_attempts[2] - _attempts[1] > TimeSpan.Zero, "retries must wait");
+    }
+
+    /// <summary>A retry is routine: one line with the server's answer and the wait, no stack trace.</summary>
+    [Fact]
+    public async Task A_retried_server_error_is_logged_on_one_line_with_its_status_and_the_wait()
+    {
+        _server.ScriptWrite(new ScriptedResponse.Json(429, TooManyRequests, new Dictionary<string, string> { ["Retry-After"] = "7" }));
+        _server.ScriptWrite(new ScriptedResponse.Json(503, Unavailable));
+        _server.ScriptWrite(new ScriptedResponse.Json(200, ApiFixtures.Text("get-deployment.json")));
+        var log = new PrintedLog(new KwarmTextConsoleFormatter(_time));
+        var pipeline = new ApiWritePipeline(
+            new ApiWriteOptions { BaseDelay = TimeSpan.FromMilliseconds(100), MaxDelay = TimeSpan.FromMilliseconds(200) }, _time, log.CreateLogger<ApiWritePipeline>());
+
+        await RunOnFakeClockAsync(pipeline.ExecuteAsync(Patch, Token));
+
+        var retries = log.WithEvent(1030);
+        Assert.Equal(2, retries.Count);
+        Assert.Matches(
+            @"^\S+Z warn: Kwarm\.Kubernetes\.ApiWritePipeline\[1030\] API write failed: HTTP 429 TooManyRequests: Too many requests, please try again later\.; retry 1 in 7s\r?\n$",
+            retries[0]);
+        Assert.Matches(
+            @"^\S+Z warn: Kwarm\.Kubernetes\.ApiWritePipeline\[1030\] API write failed: HTTP 503 ServiceUnavailable: the server is currently unable to handle the request; retry 2 in 0\.\d+s\r?\n$",
+            retries[1]);
     }
 
     [Fact]

@@ -3,6 +3,9 @@ using System.Threading.Channels;
 using k8s;
 using k8s.Models;
 using Kwarm.Kubernetes;
+using Kwarm.Observability;
+using Kwarm.Tests.Observability;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Kwarm.Tests.Kubernetes;
@@ -201,6 +204,24 @@ public sealed class ResourceInformerTests : IAsyncLifetime
         Assert.Equal(["shop/api", "shop/web"], informer.Cache.Keys().Order(StringComparer.Ordinal));
     }
 
+    /// <summary>An API server restarting answers 503 for a moment: the log says so on one line, with the wait, and no stack trace.</summary>
+    [Fact]
+    public async Task A_list_answered_503_is_logged_on_one_line_and_retried()
+    {
+        const string unavailable = """{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server is currently unable to handle the request","reason":"ServiceUnavailable","code":503}""";
+        _server.ScriptList(new ScriptedResponse.Json(503, unavailable));
+        _server.ScriptList(new ScriptedResponse.Json(200, ApiFixtures.DeploymentList("530", null, ApiFixtures.ListedDeployment())));
+        var log = new PrintedLog(new KwarmTextConsoleFormatter(TimeProvider.System));
+
+        var informer = Start(FastOptions, logger: log.CreateLogger<ResourceInformer<V1Deployment>>());
+        await informer.WaitForSyncAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+
+        Assert.Matches(
+            @"^\S+Z warn: Kwarm\.Kubernetes\.ResourceInformer\[1005\] LIST of deployments failed: HTTP 503 ServiceUnavailable: the server is currently unable to handle the request; retrying in 0\.\d+s\r?\n$",
+            Assert.Single(log.WithEvent(1005)));
+        Assert.Equal(1, informer.Cache.Count);
+    }
+
     [Fact]
     public async Task A_silent_watch_is_restarted_from_the_same_resource_version()
     {
@@ -284,12 +305,12 @@ public sealed class ResourceInformerTests : IAsyncLifetime
         int Lists() => _server.Requests.Count(request => !request.IsWatch);
     }
 
-    private ResourceInformer<V1Deployment> Start(ResourceInformerOptions options, TimeProvider? timeProvider = null)
+    private ResourceInformer<V1Deployment> Start(ResourceInformerOptions options, TimeProvider? timeProvider = null, ILogger<ResourceInformer<V1Deployment>>? logger = null)
     {
         _client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = _server.BaseUri.ToString() });
         var source = new KubernetesListWatcher<V1Deployment>(_client, ResourceKinds.Deployments, options.Namespace);
         var informer = new ResourceInformer<V1Deployment>(
-            source, options, ResourceTrimmers.Deployment, timeProvider ?? TimeProvider.System, NullLogger<ResourceInformer<V1Deployment>>.Instance);
+            source, options, ResourceTrimmers.Deployment, timeProvider ?? TimeProvider.System, logger ?? NullLogger<ResourceInformer<V1Deployment>>.Instance);
         informer.Subscribe(e => _events.Writer.TryWrite(e));
         _run = Task.Run(() => informer.RunAsync(_stop.Token), TestContext.Current.CancellationToken);
         return informer;

@@ -30,23 +30,24 @@ public sealed class KwarmLoggingTests
         Assert.False(KwarmLogging.UsesJson(KwarmLogFormat.Auto, new Dictionary<string, string>(StringComparer.Ordinal) { [KwarmLogging.InClusterVariable] = "" }));
 
     [Theory]
-    [InlineData(new string[0], true, ConsoleFormatterNames.Json)]
-    [InlineData(new string[0], false, ConsoleFormatterNames.Simple)]
-    [InlineData(new[] { "--log-format=text" }, true, ConsoleFormatterNames.Simple)]
-    [InlineData(new[] { "--log-format", "json" }, false, ConsoleFormatterNames.Json)]
+    [InlineData(new string[0], true, KwarmJsonConsoleFormatter.FormatterName)]
+    [InlineData(new string[0], false, KwarmTextConsoleFormatter.FormatterName)]
+    [InlineData(new[] { "--log-format=text" }, true, KwarmTextConsoleFormatter.FormatterName)]
+    [InlineData(new[] { "--log-format", "json" }, false, KwarmJsonConsoleFormatter.FormatterName)]
     public void Host_configures_the_console_formatter(string[] args, bool inCluster, string expectedFormatter)
     {
         using var services = Prepare(args, inCluster ? InCluster : OutsideCluster);
 
         Assert.Equal(expectedFormatter, services.GetRequiredService<IOptions<ConsoleLoggerOptions>>().Value.FormatterName);
         Assert.Single(services.GetServices<ILoggerProvider>().OfType<ConsoleLoggerProvider>());
+        Assert.Single(services.GetServices<ConsoleFormatter>(), formatter => formatter.Name == expectedFormatter);
     }
 
     [Fact]
     public void Json_formatter_writes_one_structured_object_per_line()
     {
         using var services = Prepare([], InCluster);
-        var formatter = services.GetServices<ConsoleFormatter>().Single(candidate => candidate.Name == ConsoleFormatterNames.Json);
+        var formatter = services.GetServices<ConsoleFormatter>().Single(candidate => candidate.Name == KwarmJsonConsoleFormatter.FormatterName);
         var output = new StringWriter();
         // The shape [LoggerMessage] produces: the named values, then the template.
         List<KeyValuePair<string, object?>> state = [new("Namespace", "kwarm-system"), new("{OriginalFormat}", "Lease in {Namespace}")];
@@ -62,7 +63,7 @@ public sealed class KwarmLoggingTests
         Assert.Equal("Kwarm.Hosting", json.RootElement.GetProperty("Category").GetString());
         Assert.Equal("Lease in kwarm-system", json.RootElement.GetProperty("Message").GetString());
         Assert.Equal("kwarm-system", json.RootElement.GetProperty("State").GetProperty("Namespace").GetString());
-        Assert.EndsWith("Z", json.RootElement.GetProperty("Timestamp").GetString(), StringComparison.Ordinal);
+        Assert.Matches(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$", json.RootElement.GetProperty("Timestamp").GetString());
     }
 
     [Fact]
