@@ -26,12 +26,16 @@ internal sealed class HoldWorld : IDisposable
     {
         Api = new FakeHoldApi(this);
         _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        Metrics = new KwarmMetrics(_services.GetRequiredService<IMeterFactory>());
+        var meters = _services.GetRequiredService<IMeterFactory>();
+        Metrics = new KwarmMetrics(meters);
         _listener = new MeterListener
         {
             InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Meter.Name == KwarmMetrics.MeterName && instrument.Name == "kwarm_hold_duration_seconds")
+                // Only this world's meter: a listener sees every meter in the process, the worlds of tests running in
+                // parallel included.
+                if (instrument.Meter.Name == KwarmMetrics.MeterName && ReferenceEquals(instrument.Meter.Scope, meters)
+                    && instrument.Name == "kwarm_hold_duration_seconds")
                 {
                     listener.EnableMeasurementEvents(instrument);
                 }
