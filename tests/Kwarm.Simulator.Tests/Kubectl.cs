@@ -2,10 +2,16 @@ using System.Diagnostics;
 
 namespace Kwarm.Simulator.Tests;
 
-/// <summary>Runs the real <c>/usr/bin/kubectl</c> against a simulated cluster's kubeconfig.</summary>
+/// <summary>Runs the real <c>kubectl</c> (the one on PATH) against a simulated cluster's kubeconfig.</summary>
 internal sealed class Kubectl(string kubeconfig)
 {
-    public const string Path = "/usr/bin/kubectl";
+    /// <summary>The <c>kubectl</c> on PATH, as the README's Set up asks for; null when there is none.</summary>
+    public static string? Path { get; } = (Environment.GetEnvironmentVariable("PATH") ?? "")
+        .Split(System.IO.Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+        .Select(directory => System.IO.Path.Combine(directory, "kubectl"))
+        .FirstOrDefault(File.Exists);
+
+    private static string Executable => Path ?? throw new InvalidOperationException("kubectl is not on PATH: the fidelity tests run it against the simulator (README, Set up)");
 
     public sealed record Result(int ExitCode, string Out, string Error)
     {
@@ -17,7 +23,7 @@ internal sealed class Kubectl(string kubeconfig)
     /// <summary>Runs kubectl; with <paramref name="stopAfter"/> the process is stopped then (for <c>-w</c>) and its output returned.</summary>
     public async Task<Result> RunAsync(TimeSpan limit, Func<Task>? whileRunning, params string[] args)
     {
-        var start = new ProcessStartInfo(Path)
+        var start = new ProcessStartInfo(Executable)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

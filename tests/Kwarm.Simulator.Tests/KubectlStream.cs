@@ -23,7 +23,7 @@ internal sealed class KubectlStream : IAsyncDisposable
 
     public static KubectlStream Start(string kubeconfig, params string[] args)
     {
-        var start = new ProcessStartInfo(Kubectl.Path)
+        var start = new ProcessStartInfo(Kubectl.Path ?? throw new InvalidOperationException("kubectl is not on PATH"))
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -18,6 +18,12 @@ public sealed partial class ReadmeTests
     /// <summary>Flags of other tools the documents name in backticks, and Kwarm's own <c>--help</c> and placeholder.</summary>
     private static readonly string[] OtherFlags = ["help", "name", "timeout", "atomic"];
 
+    /// <summary>The options of the run command (src/Kwarm.Local) and of the cluster simulator, from their usage texts.</summary>
+    private static readonly HashSet<string> ToolFlags =
+    [
+        .. UsageFlag().Matches(Kwarm.Local.LocalSettings.Usage + Kwarm.Simulator.Hosting.CommandLine.Usage).Select(match => match.Groups["name"].Value),
+    ];
+
     [Fact]
     public void Set_up_is_the_first_section_and_keeps_exactly_its_two_commands()
     {
@@ -33,7 +39,7 @@ public sealed partial class ReadmeTests
     {
         string[] expected =
         [
-            "## Set up", "## Install in a cluster", "## Quick start", "## Architecture", "## How a hold works",
+            "## Set up", "## Try it by hand", "## Install in a cluster", "## Quick start", "## Architecture", "## How a hold works",
             "## Releasing a hold by hand", "## Configuration", "## Argo CD and Flux", "## Troubleshooting", "## Uninstall",
             "## Documentation", "## Layout",
         ];
@@ -143,6 +149,98 @@ public sealed partial class ReadmeTests
     }
 
     /// <summary>
+    /// "Try it by hand" runs the playground and shows the commands it prints, exactly (PlaygroundTests runs the printed
+    /// ones against it).
+    /// </summary>
+    [Fact]
+    public void Try_it_by_hand_shows_the_commands_the_playground_prints()
+    {
+        var section = Section(Readme, "## Try it by hand");
+        var blocks = FencedBlocks(section).ToList();
+
+        Assert.Equal("dotnet run --project src/Kwarm.Local -- --playground", blocks[0].Trim());
+        var shown = blocks[1].Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Where(line => line.StartsWith("kubectl ", StringComparison.Ordinal))
+            .Select(line => line.Split('#') is [var command, .. var comment] ? (command.Trim(), string.Join('#', comment).Trim()) : (line, ""))
+            .ToList();
+        Assert.Equal(Kwarm.Local.Playground.Commands, shown);
+        Assert.StartsWith("export KUBECONFIG=", blocks[1], StringComparison.Ordinal);
+        Assert.Contains($"`{Kwarm.Local.LocalCluster.MissingImage}`", section, StringComparison.Ordinal);
+        Assert.Contains($"`{Kwarm.Local.LocalCluster.OldImage}`", section, StringComparison.Ordinal);
+        Assert.Contains($"on {Kwarm.Local.LocalSettings.DefaultPlaygroundNodes} nodes", section, StringComparison.Ordinal);
+    }
+
+    /// <summary>The test prerequisites the README names are the packages CI installs, no more and no fewer.</summary>
+    [Fact]
+    public void Test_prerequisites_are_the_packages_ci_installs()
+    {
+        var named = AptInstall().Match(Section(Readme, "## Set up"));
+        var installed = AptInstall().Matches(File.ReadAllText(Manifests.InRepository(".ci", "run")))
+            .SingleOrDefault(install => install.Value.Contains("gcc-aarch64-linux-gnu", StringComparison.Ordinal)) ?? Match.Empty;
+
+        Assert.True(named.Success, "the README's Set up names no `sudo apt-get install ...`");
+        Assert.True(installed.Success, ".ci/run installs no packages");
+        Assert.Equal(Packages(installed), Packages(named));
+
+        static IEnumerable<string> Packages(Match install) =>
+            install.Groups["packages"].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Where(word => !word.StartsWith('-')).Order(StringComparer.Ordinal);
+    }
+
+    /// <summary>What <c>kubectl get ppp</c> and <c>kubectl get ppi</c> show, and what <c>-o wide</c> adds, as the CRDs print it.</summary>
+    [Theory]
+    [InlineData("ppp")]
+    [InlineData("ppi")]
+    public void Printer_column_sentences_match_the_crds(string shortName)
+    {
+        var crd = shortName == "ppp" ? Resources.CustomResourceDefinitionFile.PrePullPolicy : Resources.CustomResourceDefinitionFile.PrePullImage;
+        var columns = crd.Version["additionalPrinterColumns"]!.AsArray().Select(column => column!.AsObject()).ToList();
+        var shown = columns.Where(column => column["priority"] is null).Select(column => column["name"]!.GetValue<string>()).ToList();
+        var wide = columns.Where(column => column["priority"] is not null).Select(column => column["name"]!.GetValue<string>()).ToList();
+
+        var sentence = $"`kubectl get {shortName}` shows {Enumerate(shown)}" + (wide.Count == 0 ? "" : $" (`-o wide` adds {Enumerate(wide)})");
+
+        Assert.Contains(sentence, Readme, StringComparison.Ordinal);
+
+        static string Enumerate(List<string> names) => names.Count == 1 ? names[0] : string.Join(", ", names[..^1]) + " and " + names[^1];
+    }
+
+    /// <summary>
+    /// The <c>status.nodes[].error</c> example is what a node's failed pull leaves there: the kubelet's waiting message, as
+    /// containerd words it (the simulated kubelet's wording) and as Kwarm copies it.
+    /// </summary>
+    [Fact]
+    public void Node_error_example_is_the_kubelets_message_as_kwarm_records_it()
+    {
+        var row = Readme.Split('\n').Single(line => line.StartsWith("| `status.nodes[].error` |", StringComparison.Ordinal));
+        var example = ErrorExample().Match(row);
+        Assert.True(example.Success, row);
+        var image = ImageOf().Match(example.Groups["message"].Value).Groups["image"].Value;
+        var registry = new Kwarm.Simulator.Nodes.ImageRegistry();
+        registry.MarkMissing(image);
+        var pull = registry.Resolve(image, "amd64", new HashSet<string>());
+        var pod = new k8s.Models.V1Pod
+        {
+            Status = new k8s.Models.V1PodStatus
+            {
+                ContainerStatuses =
+                [
+                    new k8s.Models.V1ContainerStatus
+                    {
+                        Name = Kwarm.Pulling.PullJobTemplate.PullContainer,
+                        State = new k8s.Models.V1ContainerState { Waiting = new k8s.Models.V1ContainerStateWaiting { Reason = pull.Reason, Message = pull.Message } },
+                    },
+                ],
+            },
+        };
+
+        var outcome = Kwarm.Pulling.PullAttemptObserver.Observe(null, pod, DateTime.UtcNow, TimeSpan.FromMinutes(10), DateTime.UtcNow);
+
+        Assert.Equal("ErrImagePull", pull.Reason);
+        Assert.Equal(pull.Message, outcome.Error);
+        Assert.Equal(outcome.Error, example.Groups["message"].Value);
+    }
+
+    /// <summary>
     /// Prose anywhere (README and docs/) names only flags and metrics that exist: a renamed or removed flag or metric
     /// left in a sentence fails here, not only in the tables.
     /// </summary>
@@ -160,7 +258,9 @@ public sealed partial class ReadmeTests
             foreach (Match match in BacktickedFlag().Matches(text))
             {
                 var name = match.Groups["name"].Value;
-                Assert.True(KwarmFlags.Find(name) is not null || OtherFlags.Contains(name), $"{Path.GetFileName(document)} names --{name}, which is no Kwarm flag");
+                Assert.True(
+                    KwarmFlags.Find(name) is not null || OtherFlags.Contains(name) || ToolFlags.Contains(name),
+                    $"{Path.GetFileName(document)} names --{name}, which is no flag of Kwarm, the run command or the simulator");
             }
 
             foreach (Match match in MetricName().Matches(text))
@@ -239,4 +339,16 @@ public sealed partial class ReadmeTests
 
     [GeneratedRegex("kwarm_[a-z_]+")]
     private static partial Regex MetricName();
+
+    [GeneratedRegex(@"--(?<name>[a-z][a-z-]*)")]
+    private static partial Regex UsageFlag();
+
+    [GeneratedRegex(@"apt-get install (?<packages>[a-z0-9 .+-]+?)(?:`|\s*>|\s*;|\s*$)", RegexOptions.Multiline)]
+    private static partial Regex AptInstall();
+
+    [GeneratedRegex(@"e\.g\. `(?<message>[^`]+)`")]
+    private static partial Regex ErrorExample();
+
+    [GeneratedRegex("failed to pull and unpack image \"(?<image>[^\"]+)\"")]
+    private static partial Regex ImageOf();
 }

@@ -5,7 +5,9 @@ namespace Kwarm.Tests.EndToEnd;
 /// <summary>The real <c>kubectl</c>, for the steps a person would type, against a cluster's kubeconfig.</summary>
 public sealed class Kubectl(string kubeconfig)
 {
-    public const string Executable = "/usr/bin/kubectl";
+    /// <summary>The <c>kubectl</c> on PATH, as the README's Set up asks for.</summary>
+    public static string Executable { get; } = Noop.ProcessRun.FindOnPath("kubectl")
+        ?? throw new InvalidOperationException("kubectl is not on PATH: the end-to-end tests run it against the simulator (README, Set up)");
 
     public sealed record Result(int ExitCode, string Out, string Error)
     {
