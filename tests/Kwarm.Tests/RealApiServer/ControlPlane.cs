@@ -121,32 +121,18 @@ internal sealed class ControlPlane : IAsyncDisposable
     public string Kubeconfig(string name, string user, params string[] groups)
     {
         var (certificate, key) = _pki.Client(name, user, groups);
-        var path = Path.Combine(Directory, name + ".kubeconfig");
-        File.WriteAllText(path, $"""
-            apiVersion: v1
-            kind: Config
-            clusters:
-              - name: envtest
-                cluster:
-                  server: {Server}
-                  certificate-authority: {_pki.CaFile}
-            users:
-              - name: {name}
-                user:
+        return WriteKubeconfig(name, $"""
                   client-certificate: {certificate}
                   client-key: {key}
-            contexts:
-              - name: envtest
-                context:
-                  cluster: envtest
-                  user: {name}
-            current-context: envtest
             """);
-        return path;
     }
 
     /// <summary>A kubeconfig that authenticates with a bearer token (a service account's, from TokenRequest).</summary>
-    public string TokenKubeconfig(string name, string token)
+    public string TokenKubeconfig(string name, string token) => WriteKubeconfig(name, $"""
+                  token: {token}
+            """);
+
+    private string WriteKubeconfig(string name, string credentials)
     {
         var path = Path.Combine(Directory, name + ".kubeconfig");
         File.WriteAllText(path, $"""
@@ -160,7 +146,7 @@ internal sealed class ControlPlane : IAsyncDisposable
             users:
               - name: {name}
                 user:
-                  token: {token}
+            {credentials}
             contexts:
               - name: envtest
                 context:
