@@ -35,6 +35,17 @@ public sealed class DeploymentController : Controller
                 Enqueue("uid:" + owner);
             }
         }
+        else if (obj.Type.StorageKey == "pods" && change.Type == WatchEventType.Deleted)
+        {
+            // A Recreate rollout waits for the old pods themselves to be gone, terminating ones included.
+            foreach (var replicaSet in obj.Owners.Select(Store.GetByUid).OfType<StoredObject>())
+            {
+                foreach (var owner in replicaSet.Owners)
+                {
+                    Enqueue("uid:" + owner);
+                }
+            }
+        }
     }
 
     protected override Task ReconcileAsync(string key, CancellationToken cancellationToken)
@@ -309,6 +320,14 @@ public sealed class DeploymentController : Controller
             }
 
             if ((rs.Long("status", "replicas") ?? 0) > 0)
+            {
+                oldActive = true;
+            }
+
+            // As kube-controller-manager's oldPodsRunning: a terminating pod (deleted, its kubelet not done yet) is no
+            // longer in the ReplicaSet's status.replicas but still runs, and Recreate waits for it too.
+            if (rs.Str("metadata", "uid") is { } uid
+                && Store.DependentsOf(uid).Any(pod => pod.Type.StorageKey == "pods" && pod.Phase is not ("Succeeded" or "Failed")))
             {
                 oldActive = true;
             }
