@@ -146,7 +146,7 @@ public sealed class ResourceInformer<T> : IResourceInformer
                     else if (outcome == WatchOutcome.Failed)
                     {
                         delay = backoff.Next();
-                        _logger.WatchFailed(null, Name, "the stream ended with an error", LastResourceVersion, delay.Value);
+                        _logger.WatchFailed(null, Name, "the server ended it with an error event or at once", LastResourceVersion, delay.Value);
                     }
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

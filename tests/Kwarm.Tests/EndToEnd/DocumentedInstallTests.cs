@@ -62,10 +62,10 @@ public sealed class DocumentedInstallTests
 
             Assert.True(held.ExitCode == 0, held.ToString());
             Assert.Contains("Warning: kwarm: rollout held", held.Error, StringComparison.Ordinal);
-            // The hold, or (when the nodes warmed before this read) its release, names the hold id.
-            Assert.Equal(HoldId.For(["docker.io/library/nginx:1.27.1"]), await kubectl.SucceedAsync(
-                "get", "deployment", "web", "-o", "jsonpath={.metadata.annotations.kwarm\\.io/hold}{.metadata.annotations.kwarm\\.io/released}"));
             await kubectl.SucceedAsync("rollout", "status", "deployment/web", "--timeout=120s");
+
+            // Held, pulled and released by Kwarm (the simulated pulls take milliseconds here, so the hold itself is brief).
+            Assert.Equal(HoldId.For(["docker.io/library/nginx:1.27.1"]), await kubectl.SucceedAsync("get", "deployment", "web", "-o", "jsonpath={.metadata.annotations.kwarm\\.io/released}"));
         }
         finally
         {
