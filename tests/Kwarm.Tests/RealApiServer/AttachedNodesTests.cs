@@ -4,6 +4,7 @@ using k8s;
 using k8s.Models;
 using Kwarm.Simulator.Attached;
 using Kwarm.Simulator.Hosting;
+using Kwarm.Testing.RealApiServer;
 using Kwarm.Tests.EndToEnd;
 
 namespace Kwarm.Tests.RealApiServer;

@@ -1,5 +1,6 @@
 using k8s;
 using k8s.Models;
+using Kwarm.Testing.RealApiServer;
 using Kwarm.Tests.EndToEnd;
 
 namespace Kwarm.Tests.RealApiServer;

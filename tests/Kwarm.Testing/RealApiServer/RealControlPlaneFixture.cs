@@ -1,4 +1,4 @@
-namespace Kwarm.Tests.RealApiServer;
+namespace Kwarm.Testing.RealApiServer;
 
 /// <summary>
 /// One real control plane shared by the tests of the <see cref="OneRealControlPlane"/> (it takes several seconds
@@ -8,7 +8,7 @@ public sealed class RealControlPlaneFixture : IAsyncLifetime
 {
     private ControlPlane? _plane;
 
-    internal ControlPlane Plane => _plane ?? throw new InvalidOperationException("the control plane did not start: " + Missing);
+    public ControlPlane Plane => _plane ?? throw new InvalidOperationException("the control plane did not start: " + Missing);
 
     public string? Missing { get; private set; }
 
@@ -23,7 +23,7 @@ public sealed class RealControlPlaneFixture : IAsyncLifetime
     }
 
     /// <summary>Reports the calling test skipped, with the reason, when there is no control plane here.</summary>
-    internal ControlPlane Require()
+    public ControlPlane Require()
     {
         Assert.SkipWhen(Missing is not null, Missing ?? "");
         return Plane;
@@ -36,11 +36,4 @@ public sealed class RealControlPlaneFixture : IAsyncLifetime
             await _plane.DisposeAsync();
         }
     }
-}
-
-/// <summary>Tests against the real control plane run one at a time, on one shared control plane.</summary>
-[CollectionDefinition(Name)]
-public sealed class OneRealControlPlane : ICollectionFixture<RealControlPlaneFixture>
-{
-    public const string Name = "Real control plane";
 }

@@ -1,4 +1,4 @@
-namespace Kwarm.Tests.RealApiServer;
+namespace Kwarm.Testing.RealApiServer;
 
 /// <summary>
 /// Where the real control plane's binaries are, by controller-runtime's envtest convention: the folder named in
@@ -6,7 +6,7 @@ namespace Kwarm.Tests.RealApiServer;
 /// <c>kube-scheduler</c>); <c>etcd</c> is taken from that folder when it is there, else from <c>PATH</c> (Debian's
 /// <c>etcd-server</c> package).
 /// </summary>
-internal sealed record ControlPlaneAssets(string ApiServer, string ControllerManager, string Scheduler, string Etcd)
+public sealed record ControlPlaneAssets(string ApiServer, string ControllerManager, string Scheduler, string Etcd)
 {
     public const string Variable = "KUBEBUILDER_ASSETS";
 
@@ -35,7 +35,7 @@ internal sealed record ControlPlaneAssets(string ApiServer, string ControllerMan
         var apiServer = Binary("kube-apiserver");
         var controllerManager = Binary("kube-controller-manager");
         var scheduler = Binary("kube-scheduler");
-        var etcd = File.Exists(Path.Combine(folder, "etcd")) ? Path.Combine(folder, "etcd") : Noop.ProcessRun.FindOnPath("etcd");
+        var etcd = File.Exists(Path.Combine(folder, "etcd")) ? Path.Combine(folder, "etcd") : FindOnPath("etcd");
         if (etcd is null)
         {
             missing.Add("etcd (in the assets folder or on PATH; Debian: apt-get install etcd-server)");
@@ -45,4 +45,10 @@ internal sealed record ControlPlaneAssets(string ApiServer, string ControllerMan
             ? (null, $"{Variable}={folder} lacks: {string.Join(", ", missing)}")
             : (new ControlPlaneAssets(apiServer, controllerManager, scheduler, etcd!), null);
     }
+
+    private static string? FindOnPath(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(directory => Path.Combine(directory, name))
+            .FirstOrDefault(File.Exists);
 }

@@ -2,7 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Kwarm.Tests.RealApiServer;
+namespace Kwarm.Testing.RealApiServer;
 
 /// <summary>
 /// A throwaway certificate authority for one control plane: the API server's serving certificate (SAN
@@ -10,7 +10,7 @@ namespace Kwarm.Tests.RealApiServer;
 /// API server's x509 authenticator reads them) and the service-account signing key pair. Everything is written as PEM
 /// into the control plane's own folder and lives exactly as long as it.
 /// </summary>
-internal sealed class ControlPlanePki : IDisposable
+public sealed class ControlPlanePki : IDisposable
 {
     private readonly X509Certificate2 _authority;
 

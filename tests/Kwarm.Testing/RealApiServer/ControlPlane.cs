@@ -5,7 +5,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using k8s;
 
-namespace Kwarm.Tests.RealApiServer;
+namespace Kwarm.Testing.RealApiServer;
 
 /// <summary>
 /// A real Kubernetes control plane on loopback, as controller-runtime's envtest starts one: etcd, kube-apiserver,
@@ -14,7 +14,7 @@ namespace Kwarm.Tests.RealApiServer;
 /// Disposing stops every process (SIGTERM, then kill) and removes the folder; the processes are also killed when the
 /// test host exits without disposing, so no run leaves one behind.
 /// </summary>
-internal sealed class ControlPlane : IAsyncDisposable
+public sealed class ControlPlane : IAsyncDisposable
 {
     private static readonly TimeSpan StartLimit = TimeSpan.FromSeconds(90);
 
