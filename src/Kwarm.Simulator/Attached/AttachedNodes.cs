@@ -114,6 +114,9 @@ public sealed partial class AttachedNodes : IAsyncDisposable
     /// <summary>Normalised references and repo digests in a node's image cache.</summary>
     public IReadOnlyCollection<string> CachedImages(string node) => _kubelet.CachedImages(node);
 
+    /// <summary>Pulls a node made so far (an image started from its cache is not a pull).</summary>
+    public int PullCount(string node) => _kubelet.PullCount(node);
+
     /// <summary>Connects with the kubeconfig and registers <see cref="AttachOptions.Nodes"/> nodes (plus a scenario's node groups).</summary>
     public static async Task<AttachedNodes> StartAsync(AttachOptions options, ILogger? logger = null, CancellationToken cancellationToken = default)
     {

@@ -15,6 +15,17 @@ public sealed class DeploymentController : Controller
 {
     private const string RevisionAnnotation = "deployment.kubernetes.io/revision";
 
+    /// <summary>The Deployment annotations kube-controller-manager never copies onto its ReplicaSets.</summary>
+    private static readonly HashSet<string> AnnotationsNotCopied = new(StringComparer.Ordinal)
+    {
+        "kubectl.kubernetes.io/last-applied-configuration",
+        RevisionAnnotation,
+        "deployment.kubernetes.io/revision-history",
+        "deployment.kubernetes.io/desired-replicas",
+        "deployment.kubernetes.io/max-replicas",
+        "deprecated.deployment.rollback.to",
+    };
+
     public DeploymentController(SimulationContext context)
         : base(context)
     {
@@ -71,6 +82,10 @@ public sealed class DeploymentController : Controller
         var old = all.Where(rs => rs != newRs).OrderBy(Revision).ToList();
         var (maxSurge, maxUnavailable) = RollingLimits(deployment, replicas);
         var createdNew = false;
+        if (newRs is not null)
+        {
+            CopyAnnotations(deployment, newRs);
+        }
 
         if (paused)
         {
@@ -167,6 +182,15 @@ public sealed class DeploymentController : Controller
             initial = 0;
         }
 
+        var annotations = new JsonObject();
+        foreach (var (key, value) in CopiedAnnotations(deployment))
+        {
+            annotations[key] = value;
+        }
+
+        annotations["deployment.kubernetes.io/desired-replicas"] = SimulationContext.Int(replicas);
+        annotations["deployment.kubernetes.io/max-replicas"] = SimulationContext.Int(replicas + maxSurge);
+        annotations[RevisionAnnotation] = SimulationContext.Int(revision);
         var rs = new JsonObject
         {
             ["apiVersion"] = "apps/v1",
@@ -176,12 +200,7 @@ public sealed class DeploymentController : Controller
                 ["name"] = name,
                 ["namespace"] = deployment.Str("metadata", "namespace"),
                 ["labels"] = labelObject,
-                ["annotations"] = new JsonObject
-                {
-                    ["deployment.kubernetes.io/desired-replicas"] = SimulationContext.Int(replicas),
-                    ["deployment.kubernetes.io/max-replicas"] = SimulationContext.Int(replicas + maxSurge),
-                    [RevisionAnnotation] = SimulationContext.Int(revision),
-                },
+                ["annotations"] = annotations,
                 ["ownerReferences"] = new JsonArray(SimulationContext.ControllerReference(deployment)),
             },
             ["spec"] = new JsonObject
@@ -204,6 +223,33 @@ public sealed class DeploymentController : Controller
 
         Context.RecordEvent(deployment, "Normal", "ScalingReplicaSet", $"Scaled up replica set {name} to {initial}", "deployment-controller");
         return created.ToNode();
+    }
+
+    private static IEnumerable<KeyValuePair<string, string>> CopiedAnnotations(JsonObject deployment) =>
+        deployment.StringMap("metadata", "annotations").Where(annotation => !AnnotationsNotCopied.Contains(annotation.Key));
+
+    /// <summary>
+    /// As kube-controller-manager does on every sync, paused or not, the ReplicaSet of the current template gets the
+    /// Deployment's annotations, added or overwritten; an annotation removed from the Deployment stays on the ReplicaSet.
+    /// </summary>
+    private void CopyAnnotations(JsonObject deployment, JsonObject newRs)
+    {
+        var missing = CopiedAnnotations(deployment).Where(annotation => newRs.Str("metadata", "annotations", annotation.Key) != annotation.Value).ToList();
+        if (missing.Count == 0)
+        {
+            return;
+        }
+
+        Store.Mutate(Context.ReplicaSets, newRs.Str("metadata", "namespace")!, newRs.Str("metadata", "name")!, rs =>
+        {
+            var annotations = rs.Metadata().Obj("annotations");
+            foreach (var (key, value) in missing)
+            {
+                annotations[key] = value;
+            }
+
+            return true;
+        });
     }
 
     private void EnsureRevision(JsonObject deployment, JsonObject newRs, List<JsonObject> all)

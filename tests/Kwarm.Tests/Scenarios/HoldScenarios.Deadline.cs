@@ -3,10 +3,10 @@ using Kwarm.Admission;
 using Kwarm.Holds;
 using Kwarm.Resources;
 
-namespace Kwarm.Tests.Holds;
+namespace Kwarm.Tests.Scenarios;
 
 /// <summary>"A hold always ends by itself" (DESIGN §9), attacked on the simulator all at once.</summary>
-public sealed partial class HoldEndToEndTests
+public abstract partial class HoldScenarios
 {
     private const int DeadlineSeconds = 30;
 
@@ -18,15 +18,15 @@ public sealed partial class HoldEndToEndTests
     [Fact]
     public async Task A_hold_ends_at_maxDuration_through_a_short_ttl_deletions_a_policy_edit_a_failover_and_a_restart()
     {
-        _bed.Cluster.Registry.MarkMissing(Image2);
+        Cluster.Registry.MarkMissing(Image2);
         string[] kwarmArgs = ["--leader-elect", "--finished-prepullimage-ttl", "1s"];
         await StartAsync(maxDuration: DeadlineSeconds + "s", onFailure: "Wait", kwarmArgs);
         await WaitUntilAsync(async () => await LeaderAsync() is not null, "the first replica to take the Lease");
         var firstLeader = await LeaderAsync();
-        var follower = await _bed.StartKwarmAsAsync(StandbyAccount, kwarmArgs);
-        _bed.RouteWebhookTo(follower);
+        var follower = await Cluster.StartStandbyKwarmAsync(kwarmArgs);
+        await Cluster.RouteWebhookToAsync(follower);
 
-        await _bed.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image2);
+        await Cluster.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image2);
         await WaitForHoldAsync([Image2]);
         await WaitUntilAsync(async () => HoldStart.Parse((await WebAsync()).Metadata.Annotations?.TryGetValue(KwarmApi.HoldStartedAnnotation, out var recorded) == true ? recorded : null) is not null,
             "the hold's start record");
@@ -40,15 +40,15 @@ public sealed partial class HoldEndToEndTests
         await WaitUntilAsync(async () => (await KwarmEventsAsync("PullFailed")).Count == 1, "the PullFailed event");
 
         // A person deletes the hold's PrePullImages: they come back, and the deadline does not move with them.
-        await _bed.Kubectl.SucceedAsync("-n", Shop, "delete", "prepullimages", "-l", "kwarm.io/deployment=web", "--wait=false");
+        await Cluster.Kubectl.SucceedAsync("-n", Shop, "delete", "prepullimages", "-l", "kwarm.io/deployment=web", "--wait=false");
         await WaitUntilAsync(async () => (await PrePullImagesAsync()).Any(p => p.Metadata.Uid != failed.Metadata.Uid), "the PrePullImage to be created again");
 
         // The policy is edited mid-hold (not its maxDuration).
-        await _bed.Kubectl.SucceedAsync("patch", "prepullpolicy", "default", "--type=merge", "-p", """{"spec":{"retry":{"maxAttempts":2}}}""");
+        await Cluster.Kubectl.SucceedAsync("patch", "prepullpolicy", "default", "--type=merge", "-p", """{"spec":{"retry":{"maxAttempts":2}}}""");
 
         // The leader dies; the follower takes over once the Lease expires, and a fresh replica starts next to it.
-        await _bed.Replicas[0].StopAsync();
-        await _bed.StartKwarmAsync(kwarmArgs);
+        await Cluster.Replicas[0].StopAsync();
+        await Cluster.StartKwarmAsync(kwarmArgs);
         Assert.True((await WebAsync()).Spec.Paused, "released before the deadline: the test proves nothing");
         await WaitUntilAsync(async () => await LeaderAsync() is { } holder && holder != firstLeader, "a new leader", seconds: 40);
         var newLeaderAt = DateTime.UtcNow;
@@ -66,7 +66,12 @@ public sealed partial class HoldEndToEndTests
 
         // Kwarm itself never deleted the active hold's PrePullImages; it created them twice: at the start and after the
         // person's deletion (a create refused as a duplicate by a replica whose cache lagged would be a third).
-        var kwarmRequests = _bed.Cluster.Audit.Snapshot()
+        if (Cluster.Audit is null)
+        {
+            return;
+        }
+
+        var kwarmRequests = Cluster.Audit.Snapshot()
             .Where(entry => entry.Key.User.StartsWith("system:serviceaccount:kwarm-system:", StringComparison.Ordinal) && entry.Key.Resource == "prepullimages")
             .ToList();
         Assert.DoesNotContain(kwarmRequests, entry => entry.Key.Verb == "delete");
@@ -83,24 +88,24 @@ public sealed partial class HoldEndToEndTests
     {
         KeepPullsBusy();
         await StartAsync();
-        await _bed.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image2);
+        await Cluster.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image2);
         await WaitForHoldAsync([Image2]);
-        var pause = await _bed.Kubectl.RunAsync("-n", Shop, "rollout", "pause", "deployment/web");
+        var pause = await Cluster.Kubectl.RunAsync("-n", Shop, "rollout", "pause", "deployment/web");
         Assert.NotEqual(0, pause.ExitCode);
         Assert.Contains("already paused", pause.Error, StringComparison.Ordinal);
 
-        await _bed.Kubectl.SucceedAsync("-n", Shop, "annotate", "deployment/web", "kwarm.io/keep-paused=true");
-        await _bed.Kubectl.SucceedAsync("-n", Shop, "annotate", "deployment/web", "kwarm.io/release=true");
+        await Cluster.Kubectl.SucceedAsync("-n", Shop, "annotate", "deployment/web", "kwarm.io/keep-paused=true");
+        await Cluster.Kubectl.SucceedAsync("-n", Shop, "annotate", "deployment/web", "kwarm.io/release=true");
 
         await WaitUntilAsync(async () => (await WebAsync()).Metadata.Annotations?.ContainsKey(KwarmApi.ReleasedAnnotation) == true, "the release");
         var released = await WebAsync();
         Assert.True(released.Spec.Paused, "the release unpaused a rollout a person asked to keep paused");
         Assert.False(released.Metadata.Annotations.ContainsKey(KwarmApi.KeepPausedAnnotation));
         Assert.Contains("stays paused", (await ReleasedEventAsync()).Message, StringComparison.Ordinal);
-        Assert.DoesNotContain((await _bed.Client.AppsV1.ListNamespacedReplicaSetAsync(Shop, cancellationToken: TestContext.Current.CancellationToken)).Items,
+        Assert.DoesNotContain((await Cluster.Client.AppsV1.ListNamespacedReplicaSetAsync(Shop, cancellationToken: TestContext.Current.CancellationToken)).Items,
             rs => rs.Spec.Template.Spec.Containers[0].Image == Image2);
 
-        await _bed.Kubectl.SucceedAsync("-n", Shop, "rollout", "resume", "deployment/web");
+        await Cluster.Kubectl.SucceedAsync("-n", Shop, "rollout", "resume", "deployment/web");
         await AssertRolloutStartedAsync(Image2);
     }
 }
