@@ -62,7 +62,8 @@ public abstract partial class HoldScenarios : IAsyncLifetime
             onFailure: {onFailure}
         """;
 
-    private static string WebDeployment(string image, int replicas = 2) => $"""
+    /// <param name="podSpec">More fields of the pod template's spec (YAML at the spec's own level), e.g. a node selector.</param>
+    private static string WebDeployment(string image, int replicas = 2, string podSpec = "") => $"""
         apiVersion: v1
         kind: Namespace
         metadata:
@@ -87,6 +88,7 @@ public abstract partial class HoldScenarios : IAsyncLifetime
               labels:
                 app: web
             spec:
+        {Indent(podSpec, "      ")}
               securityContext:
                 runAsNonRoot: true
                 runAsUser: 1000
@@ -101,13 +103,20 @@ public abstract partial class HoldScenarios : IAsyncLifetime
                       drop: ["ALL"]
         """;
 
+    private static string Indent(string yaml, string by) =>
+        string.Join("\n", yaml.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => by + line.TrimEnd()));
+
     /// <summary>Kwarm up with a policy, and web running <see cref="Image1"/> to completion.</summary>
-    private async Task StartAsync(string maxDuration = "10m", string onFailure = "Release", params string[] kwarmArgs)
+    private Task StartAsync(string maxDuration = "10m", string onFailure = "Release", params string[] kwarmArgs) =>
+        StartWithAsync(WebDeployment(Image1), maxDuration, onFailure, kwarmArgs);
+
+    /// <summary>Kwarm up with a policy, and <paramref name="deployment"/> (web) rolled out to completion.</summary>
+    private async Task StartWithAsync(string deployment, string maxDuration = "10m", string onFailure = "Release", params string[] kwarmArgs)
     {
         await ApplyAsync(Policy(maxDuration, onFailure));
         await Cluster.StartKwarmAsync(kwarmArgs);
-        await ApplyAsync(WebDeployment(Image1));
-        await Cluster.Kubectl.SucceedAsync("-n", Shop, "rollout", "status", "deployment/web", "--timeout=30s");
+        await ApplyAsync(deployment);
+        await Cluster.Kubectl.SucceedAsync("-n", Shop, "rollout", "status", "deployment/web", "--timeout=60s");
     }
 
     /// <summary>kubectl apply -f of a manifest, as a person or a GitOps tool would send it.</summary>
