@@ -91,4 +91,8 @@ public sealed class KubectlRealApiServerTests(RealControlPlaneFixture fixture) :
     protected override string ClusterIpPattern => @"10\.0\.0\.\d+";
 
     protected override IReadOnlyCollection<string> BackgroundErrors => Nodes.Errors;
+
+    /// <summary>kubectl's own validation against the v1.24 server's OpenAPI document (the server checks no fields).</summary>
+    protected override string UnknownFieldRefusal =>
+        "error validating data: ValidationError(PrePullImage.spec): unknown field \"imagePullSecret\" in io.kwarm.v1alpha1.PrePullImage.spec";
 }

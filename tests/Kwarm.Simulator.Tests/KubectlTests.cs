@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Kwarm.Simulator.Hosting;
 using Kwarm.Simulator.Nodes;
 
@@ -5,7 +6,7 @@ namespace Kwarm.Simulator.Tests;
 
 /// <summary>
 /// <see cref="KubectlScenarios"/> on the simulator (three nodes, time 100 times faster), plus what only the simulator
-/// does: its kubelets answer for container logs, and it refuses the one imperative create it cannot decode.
+/// does: its kubelets answer for container logs, and it refuses an imperative create it cannot decode.
 /// </summary>
 public sealed class KubectlTests : KubectlScenarios
 {
@@ -42,16 +43,34 @@ public sealed class KubectlTests : KubectlScenarios
 
     protected override IReadOnlyCollection<string> BackgroundErrors => Cluster.Cluster.ControllerErrors;
 
+    /// <summary>The simulator serves v1.32's server-side field validation.</summary>
+    protected override string UnknownFieldRefusal => "strict decoding error: unknown field \"spec.imagePullSecret\"";
+
     /// <summary>
-    /// The simulated kubelets answer <c>pods/log</c> (empty: the containers print nothing). A real API server asks the
-    /// node's kubelet endpoint, which simulated nodes attached to one do not serve, so this stays on the simulator.
+    /// A pod's logs come from its node's kubelet (the API server forwards <c>pods/log</c> to the node's kubelet
+    /// endpoint, and the kubelet refuses a container that never started). The simulator answers for its kubelets;
+    /// simulated nodes attached to a real API server serve no kubelet endpoint, so this stays on the simulator.
     /// </summary>
     [Fact]
-    public async Task Logs_of_started_containers_are_empty()
+    public async Task Logs_are_empty_for_started_containers_and_refused_for_waiting_ones()
     {
+        Registry.MarkMissing("registry.local/shop/web:typo");
         await Ok("apply", "-f", Write("deployment.yaml", DeploymentYaml));
         await Ok("rollout", "status", "deployment/web", "-n", Shop, "--timeout=60s");
         Assert.Equal("", await Ok("logs", "deployment/web", "-n", Shop));
+
+        await Ok("set", "image", "deployment/web", "-n", Shop, "web=registry.local/shop/web:typo");
+        string? stuck = null;
+        await Eventually(async () =>
+        {
+            var pods = JsonNode.Parse(await Ok("get", "pods", "-n", Shop, "-o", "json"))!["items"]!.AsArray();
+            stuck = pods.FirstOrDefault(p => p!["spec"]!["containers"]![0]!["image"]!.GetValue<string>().EndsWith(":typo", StringComparison.Ordinal)
+                && p["status"]?["containerStatuses"]?[0]?["state"]?["waiting"]?["reason"]?.GetValue<string>() is "ErrImagePull" or "ImagePullBackOff")?["metadata"]!["name"]!.GetValue<string>();
+            return stuck is not null;
+        });
+        var refused = await Run("logs", stuck!, "-n", Shop);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains($"container \"web\" in pod \"{stuck}\" is waiting to start: trying and failing to pull image", refused.Error);
     }
 
     /// <summary>
