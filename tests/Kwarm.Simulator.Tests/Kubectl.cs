@@ -2,8 +2,8 @@ using System.Diagnostics;
 
 namespace Kwarm.Simulator.Tests;
 
-/// <summary>Runs the real <c>kubectl</c> (the one on PATH) against a simulated cluster's kubeconfig.</summary>
-internal sealed class Kubectl(string kubeconfig)
+/// <summary>Runs the real <c>kubectl</c> (the one on PATH) against a cluster's kubeconfig (the simulator's or a real control plane's).</summary>
+public sealed class Kubectl(string kubeconfig)
 {
     /// <summary>The <c>kubectl</c> on PATH, as the README's Set up asks for; null when there is none.</summary>
     public static string? Path { get; } = (Environment.GetEnvironmentVariable("PATH") ?? "")

@@ -231,7 +231,7 @@ public sealed partial class ApiServer
             return request.SubResource == "scale" ? ScaleOf(proposed) : proposed;
         }
 
-        var stored = _store.Update(type, proposed);
+        var stored = _store.Update(type, proposed, request.SubResource is null && DeploymentAnnotationsChanged(type, old, proposed));
         AfterWrite(type, stored);
         var node = Present(stored, request.Version);
         return request.SubResource == "scale" ? ScaleOf(node) : node;
@@ -507,6 +507,16 @@ public sealed partial class ApiServer
             job.Metadata()["labels"] = labels.DeepClone();
         }
     }
+
+    /// <summary>
+    /// The apps API's Deployment strategy bumps <c>metadata.generation</c> when the annotations change too, not only
+    /// the spec, because the deployment controller copies them to the ReplicaSets (measured on a real v1.24 server:
+    /// <c>kubectl annotate deployment</c> takes generation 1 to 2). Only a write of the Deployment itself does: the
+    /// controller's own <c>deployment.kubernetes.io/revision</c> goes through <c>status</c> and leaves it.
+    /// </summary>
+    private static bool DeploymentAnnotationsChanged(ResourceType type, JsonObject old, JsonObject proposed) =>
+        type.StorageKey == "deployments.apps"
+        && !JsonNode.DeepEquals(old.At("metadata", "annotations") is JsonObject { Count: > 0 } a ? a : null, proposed.At("metadata", "annotations") is JsonObject { Count: > 0 } b ? b : null);
 
     /// <summary>Side effects of committed writes that the real API server performs itself (CRD registration).</summary>
     private void AfterWrite(ResourceType type, StoredObject stored)

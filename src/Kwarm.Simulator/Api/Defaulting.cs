@@ -31,6 +31,14 @@ public static class BuiltInDefaults
 
                     spec["revisionHistoryLimit"] ??= 10;
                     spec["progressDeadlineSeconds"] ??= 600;
+
+                    // paused is a Go bool with omitempty: a stored false reads back as no field (measured on v1.24), so
+                    // a JSON patch that tests or replaces /spec/paused after a resume fails as it does on a cluster.
+                    if (spec["paused"] is JsonValue paused && paused.GetValueKind() == JsonValueKind.False)
+                    {
+                        spec.Remove("paused");
+                    }
+
                     Template(spec, "Always");
                     obj["status"] ??= new JsonObject();
                     break;

@@ -185,10 +185,11 @@ public sealed class ObjectStore
 
     /// <summary>
     /// Replaces the object. A non-empty metadata.resourceVersion must match the stored one (409 otherwise).
-    /// Server-owned metadata is preserved; generation moves when anything outside metadata and status changes.
-    /// An object being deleted whose last finalizer goes away is removed.
+    /// Server-owned metadata is preserved; generation moves when anything outside metadata and status changes, or
+    /// when <paramref name="metadataCountsForGeneration"/> says a metadata change counts too (the API server's
+    /// per-kind rule, see <see cref="ApiServer"/>). An object being deleted whose last finalizer goes away is removed.
     /// </summary>
-    public StoredObject Update(ResourceType type, JsonObject obj)
+    public StoredObject Update(ResourceType type, JsonObject obj, bool metadataCountsForGeneration = false)
     {
         ArgumentNullException.ThrowIfNull(type);
         ArgumentNullException.ThrowIfNull(obj);
@@ -230,7 +231,7 @@ public sealed class ObjectStore
 
             obj["kind"] = type.Kind;
             obj["apiVersion"] ??= type.ApiVersion;
-            if (metadata["generation"] is not null && SpecChanged(old, obj))
+            if (metadata["generation"] is not null && (SpecChanged(old, obj) || metadataCountsForGeneration))
             {
                 metadata["generation"] = (old.Metadata().Long("generation") ?? 0) + 1;
             }
