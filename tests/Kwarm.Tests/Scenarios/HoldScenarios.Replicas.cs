@@ -1,3 +1,4 @@
+using k8s;
 using Kwarm.Resources;
 
 namespace Kwarm.Tests.Scenarios;
