@@ -47,7 +47,8 @@ public sealed class PlaygroundTests
             Assert.Contains("successfully rolled out", rolledOut.Out, StringComparison.Ordinal);
 
             var annotations = await kubectl.SucceedAsync("get", "deployment", "web", "-o", "jsonpath={.spec.paused} {.metadata.annotations.kwarm\\.io/released}");
-            Assert.Equal($"false {holdId}", annotations);
+            // A released Deployment has no spec.paused at all: the API server does not store false (DESIGN §4 release patch).
+            Assert.Equal($" {holdId}", annotations);
             var described = await kubectl.SucceedAsync(Command(printed, "kubectl describe deployment "));
             Assert.Contains("HoldStarted", described, StringComparison.Ordinal);
             Assert.Contains($"Hold {holdId} released (Warm)", described, StringComparison.Ordinal);
