@@ -109,7 +109,7 @@ public sealed class ApiServerTests
         cluster.Cluster.AddNodes([new NodeSpec("n1"), new NodeSpec("n2") { Labels = new Dictionary<string, string> { ["pool"] = "b" } }]);
         await cluster.CreateAsync("/api/v1/namespaces/default/pods", ControllerTests.Pod("on-n2", JsonNode.Parse("""{"nodeSelector":{"pool":"b"}}""")));
         // Wait for the pod's last status change (Ready) so that only the label patches below change it.
-        await TestCluster.WaitUntilAsync(() => cluster.Get("", "pods", "default", "on-n2")?.Objects("status", "conditions").Any(c => c.Str("type") == "Ready" && c.Str("status") == "True") == true, "pod ready");
+        await Eventually.WaitUntilAsync(() => cluster.Get("", "pods", "default", "on-n2")?.Objects("status", "conditions").Any(c => c.Str("type") == "Ready" && c.Str("status") == "True") == true, "pod ready");
 
         var (_, list) = await cluster.SendAsync(HttpMethod.Get, "/api/v1/pods?fieldSelector=spec.nodeName%3Dn2,status.phase%3DRunning");
         Assert.Equal("on-n2", list!["items"]!.AsArray().Single()!["metadata"]!["name"]!.GetValue<string>());

@@ -40,7 +40,7 @@ public sealed class AttachedNodesTests
 
         await cluster.CreateNamespaceAsync("shop");
         await cluster.CreateAsync("/apis/apps/v1/namespaces/shop/deployments", TestCluster.Deployment("web", "shop", "nginx:1.27.1", replicas: 4));
-        await TestCluster.WaitUntilAsync(() => cluster.Get("apps", "deployments", "shop", "web")?.Long("status", "availableReplicas") == 4, "four available replicas", seconds: 60);
+        await Eventually.WaitUntilAsync(() => cluster.Get("apps", "deployments", "shop", "web")?.Long("status", "availableReplicas") == 4, "four available replicas", TimeSpan.FromSeconds(60));
         var pods = cluster.List("", "pods", "shop");
         Assert.All(pods, pod => Assert.StartsWith("kwarm-sim-", pod.Str("spec", "nodeName"), StringComparison.Ordinal));
         Assert.All(pods, pod => Assert.Equal("docker.io/library/nginx:1.27.1", pod.Objects("status", "containerStatuses").Single().Str("image")));
@@ -60,7 +60,7 @@ public sealed class AttachedNodesTests
         nodes.Registry.Add(new RegistryImage("registry.local/private/app:1", 1_000_000, Private: true));
         await cluster.CreateNamespaceAsync("shop");
         await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("typo", null, "registry.local/shop/web:typo"));
-        await TestCluster.WaitUntilAsync(() => Waiting(cluster, "typo")?.Str("reason") == "ImagePullBackOff", "ImagePullBackOff", seconds: 30);
+        await Eventually.WaitUntilAsync(() => Waiting(cluster, "typo")?.Str("reason") == "ImagePullBackOff", "ImagePullBackOff", TimeSpan.FromSeconds(30));
         Assert.Contains(cluster.List("", "events", "shop"), e => e.Str("message") == "Failed to pull image \"registry.local/shop/web:typo\": rpc error: code = NotFound desc = failed to pull and unpack image \"registry.local/shop/web:typo\": failed to resolve reference \"registry.local/shop/web:typo\": registry.local/shop/web:typo: not found");
 
         var docker = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("""{"auths":{"registry.local":{"auth":"dXNlcjpwYXNz"}}}"""));
@@ -71,7 +71,7 @@ public sealed class AttachedNodesTests
             ["data"] = new JsonObject { [".dockerconfigjson"] = docker },
         });
         await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("private", JsonNode.Parse("""{"imagePullSecrets":[{"name":"regcred"}]}"""), "registry.local/private/app:1"));
-        await TestCluster.WaitUntilAsync(() => cluster.Get("", "pods", "shop", "private")?.Str("status", "phase") == "Running", "the private image pulled with the secret", seconds: 30);
+        await Eventually.WaitUntilAsync(() => cluster.Get("", "pods", "shop", "private")?.Str("status", "phase") == "Running", "the private image pulled with the secret", TimeSpan.FromSeconds(30));
         Assert.Empty(nodes.Errors);
     }
 
@@ -94,7 +94,7 @@ public sealed class AttachedNodesTests
         await using (var first = await AttachedNodes.StartAsync(Attach(cluster, 1) with { NamePrefix = "again" }, cancellationToken: Token))
         {
             await cluster.CreateAsync("/apis/apps/v1/namespaces/shop/deployments", TestCluster.Deployment("web", "shop", "nginx:1.27.1", replicas: 1));
-            await TestCluster.WaitUntilAsync(() => cluster.Get("apps", "deployments", "shop", "web")?.Long("status", "availableReplicas") == 1, "the pod available", seconds: 30);
+            await Eventually.WaitUntilAsync(() => cluster.Get("apps", "deployments", "shop", "web")?.Long("status", "availableReplicas") == 1, "the pod available", TimeSpan.FromSeconds(30));
             Assert.Single(first.Pulls);
             startedAt = cluster.List("", "pods", "shop").Single().Objects("status", "containerStatuses").Single().Str("state", "running", "startedAt");
         }
@@ -106,7 +106,7 @@ public sealed class AttachedNodesTests
 
         // Another pod of the same image on the restarted node needs no pull; the running one was left running.
         await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("more", null, "nginx:1.27.1"));
-        await TestCluster.WaitUntilAsync(() => cluster.Get("", "pods", "shop", "more")?.Str("status", "phase") == "Running", "the second pod running", seconds: 30);
+        await Eventually.WaitUntilAsync(() => cluster.Get("", "pods", "shop", "more")?.Str("status", "phase") == "Running", "the second pod running", TimeSpan.FromSeconds(30));
         Assert.Empty(second.Pulls);
         var web = cluster.List("", "pods", "shop").Single(p => p.Str("metadata", "name")!.StartsWith("web-", StringComparison.Ordinal));
         Assert.Equal(startedAt, web.Objects("status", "containerStatuses").Single().Str("state", "running", "startedAt"));
@@ -119,7 +119,7 @@ public sealed class AttachedNodesTests
         await using var cluster = await StartClusterAsync();
         await using var command = SimulatorProcess.Start("nodes", "--kubeconfig", cluster.Cluster.KubeconfigPath, "--nodes", "2", "--name-prefix", "cli", "--time-factor", "0.01", "--delete-nodes-on-exit");
         // Stopped once it says its nodes are attached, as a person would (a stop during registration is a clean stop too).
-        await TestCluster.WaitUntilAsync(() => command.Out.Contains("2 simulated nodes attached to", StringComparison.Ordinal) || command.HasExited, "the command's nodes attached", seconds: 60);
+        await Eventually.WaitUntilAsync(() => command.Out.Contains("2 simulated nodes attached to", StringComparison.Ordinal) || command.HasExited, "the command's nodes attached", TimeSpan.FromSeconds(60));
         Assert.False(command.HasExited, command.Error);
         Assert.Equal(2, cluster.List("", "nodes").Count(n => n.Str("metadata", "name")!.StartsWith("cli-", StringComparison.Ordinal) && n.At("spec", "taints") is null));
 

@@ -76,7 +76,7 @@ public sealed class CertManagerTests : IAsyncLifetime
         var applied = await kubectl.RunAsync("apply", "--server-side", "-f", manifest);
 
         Assert.True(applied.ExitCode == 0, applied.ToString());
-        await TestCluster.WaitUntilAsync(() => Secret("webhook-tls") is not null && Injected() is not null, "the serving certificate and its CA in the webhook configuration");
+        await Eventually.WaitUntilAsync(() => Secret("webhook-tls") is not null && Injected() is not null, "the serving certificate and its CA in the webhook configuration");
         using var ca = Certificate(Secret("operator-ca")!, "tls.crt");
         using var serving = Certificate(Secret("webhook-tls")!, "tls.crt");
         Assert.True(ca.Extensions.OfType<X509BasicConstraintsExtension>().Single().CertificateAuthority);

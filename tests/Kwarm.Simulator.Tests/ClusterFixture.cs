@@ -62,21 +62,6 @@ internal sealed class TestCluster : IAsyncDisposable
         },
     };
 
-    /// <summary>Polls the store until <paramref name="condition"/> holds (fails the test after <paramref name="seconds"/>).</summary>
-    public static async Task WaitUntilAsync(Func<bool> condition, string what, double seconds = 20)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"timed out waiting for {what}");
-            }
-
-            await Task.Delay(20, TestContext.Current.CancellationToken);
-        }
-    }
-
     public JsonObject? Get(string group, string plural, string ns, string name) =>
         Cluster.Store.Get(Cluster.Catalog.Get(group, plural), ns, name)?.ToNode();
 

@@ -33,13 +33,13 @@ public sealed class ControllerTests
         await using var cluster = await TestCluster.StartAsync(Fast());
         await cluster.CreateNamespaceAsync("shop");
         await cluster.CreateAsync("/apis/apps/v1/namespaces/shop/deployments", TestCluster.Deployment("web", "shop", "registry.local/web:1", replicas: 2));
-        await TestCluster.WaitUntilAsync(() => RolledOut(cluster.Get("apps", "deployments", "shop", "web")), "first rollout");
+        await Eventually.WaitUntilAsync(() => RolledOut(cluster.Get("apps", "deployments", "shop", "web")), "first rollout");
 
         await cluster.SendAsync(HttpMethod.Patch, "/apis/apps/v1/namespaces/shop/deployments/web", JsonNode.Parse("""{"spec":{"paused":true}}"""), "application/merge-patch+json");
         await SetImageAsync(cluster, "web", "registry.local/web:2");
         await cluster.SendAsync(HttpMethod.Patch, "/apis/apps/v1/namespaces/shop/deployments/web/scale", JsonNode.Parse("""{"spec":{"replicas":4}}"""), "application/merge-patch+json");
-        await TestCluster.WaitUntilAsync(() => cluster.List("apps", "replicasets", "shop").Single().Long("spec", "replicas") == 4, "the existing replica set scaled to 4");
-        await TestCluster.WaitUntilAsync(
+        await Eventually.WaitUntilAsync(() => cluster.List("apps", "replicasets", "shop").Single().Long("spec", "replicas") == 4, "the existing replica set scaled to 4");
+        await Eventually.WaitUntilAsync(
             () => cluster.Get("apps", "deployments", "shop", "web") is { } d && Count(d, "metadata", "generation") == 4 && Count(d, "status", "observedGeneration") == 4,
             "the paused changes (pause, image, scale) observed");
 
@@ -51,7 +51,7 @@ public sealed class ControllerTests
         Assert.All(cluster.List("", "pods", "shop"), p => Assert.Equal("registry.local/web:1", p.Objects("spec", "containers").First().Str("image")));
 
         await cluster.SendAsync(HttpMethod.Patch, "/apis/apps/v1/namespaces/shop/deployments/web", JsonNode.Parse("""{"spec":{"paused":false}}"""), "application/merge-patch+json");
-        await TestCluster.WaitUntilAsync(() => RolledOut(cluster.Get("apps", "deployments", "shop", "web")) && cluster.List("", "pods", "shop").Count == 4, "rollout after resume");
+        await Eventually.WaitUntilAsync(() => RolledOut(cluster.Get("apps", "deployments", "shop", "web")) && cluster.List("", "pods", "shop").Count == 4, "rollout after resume");
         Assert.Equal(2, cluster.List("apps", "replicasets", "shop").Count);
         Assert.All(cluster.List("", "pods", "shop"), p => Assert.Equal("registry.local/web:2", p.Objects("spec", "containers").First().Str("image")));
         var done = cluster.Get("apps", "deployments", "shop", "web")!;
@@ -68,7 +68,7 @@ public sealed class ControllerTests
         var deployment = TestCluster.Deployment("web", "shop", "registry.local/web:1", replicas: 4);
         deployment["spec"]!["strategy"] = JsonNode.Parse("""{"type":"RollingUpdate","rollingUpdate":{"maxSurge":1,"maxUnavailable":0}}""");
         await cluster.CreateAsync("/apis/apps/v1/namespaces/shop/deployments", deployment);
-        await TestCluster.WaitUntilAsync(() => RolledOut(cluster.Get("apps", "deployments", "shop", "web")), "first rollout");
+        await Eventually.WaitUntilAsync(() => RolledOut(cluster.Get("apps", "deployments", "shop", "web")), "first rollout");
 
         var sizes = new Dictionary<string, (long Spec, long Available)>();
         long maxTotal = 0, minAvailable = long.MaxValue;
@@ -95,7 +95,7 @@ public sealed class ControllerTests
         });
 
         await SetImageAsync(cluster, "web", "registry.local/web:2");
-        await TestCluster.WaitUntilAsync(() => RolledOut(cluster.Get("apps", "deployments", "shop", "web")) && cluster.List("apps", "replicasets", "shop").Count == 2, "second rollout");
+        await Eventually.WaitUntilAsync(() => RolledOut(cluster.Get("apps", "deployments", "shop", "web")) && cluster.List("apps", "replicasets", "shop").Count == 2, "second rollout");
         lock (gate)
         {
             Assert.Equal(5, maxTotal);
@@ -117,7 +117,7 @@ public sealed class ControllerTests
         await cluster.CreateAsync("/apis/apps/v1/namespaces/shop/deployments", paused);
         await cluster.CreateAsync("/apis/apps/v1/namespaces/shop/deployments", stuck);
 
-        await TestCluster.WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             () => cluster.Get("apps", "deployments", "shop", "stuck")?.Objects("status", "conditions").Any(c => c.Str("reason") == "ProgressDeadlineExceeded" && c.Str("status") == "False") == true,
             "progress deadline exceeded");
         var held = cluster.Get("apps", "deployments", "shop", "held")!;
@@ -130,7 +130,7 @@ public sealed class ControllerTests
         await using var cluster = await TestCluster.StartAsync(Fast());
         await cluster.CreateNamespaceAsync("shop");
         await cluster.CreateAsync("/apis/batch/v1/namespaces/shop/jobs", Job("pull", "registry.local/web:1", ttl: 1));
-        await TestCluster.WaitUntilAsync(() => cluster.Get("batch", "jobs", "shop", "pull")?.Objects("status", "conditions").Any(c => c.Str("type") == "Complete") == true, "job complete");
+        await Eventually.WaitUntilAsync(() => cluster.Get("batch", "jobs", "shop", "pull")?.Objects("status", "conditions").Any(c => c.Str("type") == "Complete") == true, "job complete");
         var job = cluster.Get("batch", "jobs", "shop", "pull")!;
         Assert.Equal(1, Count(job, "status", "succeeded"));
         Assert.Equal(job.Str("metadata", "uid"), job.Str("spec", "selector", "matchLabels", "batch.kubernetes.io/controller-uid"));
@@ -146,7 +146,7 @@ public sealed class ControllerTests
         Assert.Equal("Job completed", events.Single(e => e.Str("reason") == "Completed").Str("message"));
         Assert.All(pod.Objects("status", "conditions"), c => Assert.True(c.ContainsKey("lastProbeTime"), c.ToJsonString()));
 
-        await TestCluster.WaitUntilAsync(() => cluster.Get("batch", "jobs", "shop", "pull") is null && cluster.List("", "pods", "shop").Count == 0, "job and pod removed after the TTL");
+        await Eventually.WaitUntilAsync(() => cluster.Get("batch", "jobs", "shop", "pull") is null && cluster.List("", "pods", "shop").Count == 0, "job and pod removed after the TTL");
     }
 
     [Fact]
@@ -156,7 +156,7 @@ public sealed class ControllerTests
         cluster.Cluster.Registry.Add(new RegistryImage("registry.local/crash:1", 1024, ExitCode: 1));
         await cluster.CreateNamespaceAsync("shop");
         await cluster.CreateAsync("/apis/batch/v1/namespaces/shop/jobs", Job("crash", "registry.local/crash:1", backoffLimit: 1));
-        await TestCluster.WaitUntilAsync(() => cluster.Get("batch", "jobs", "shop", "crash")?.Objects("status", "conditions").Any(c => c.Str("type") == "Failed") == true, "job failed");
+        await Eventually.WaitUntilAsync(() => cluster.Get("batch", "jobs", "shop", "crash")?.Objects("status", "conditions").Any(c => c.Str("type") == "Failed") == true, "job failed");
         var job = cluster.Get("batch", "jobs", "shop", "crash")!;
         Assert.Equal("BackoffLimitExceeded", job.Objects("status", "conditions").Single(c => c.Str("type") == "Failed").Str("reason"));
         Assert.Equal(2, Count(job, "status", "failed"));
@@ -170,9 +170,9 @@ public sealed class ControllerTests
         cluster.Cluster.Registry.MarkMissing("registry.local/typo:1");
         await cluster.CreateNamespaceAsync("shop");
         await cluster.CreateAsync("/apis/batch/v1/namespaces/shop/jobs", Job("stuck", "registry.local/typo:1", deadline: 1));
-        await TestCluster.WaitUntilAsync(() => cluster.Get("batch", "jobs", "shop", "stuck")?.Objects("status", "conditions").Any(c => c.Str("type") == "Failed") == true, "job failed at its deadline");
+        await Eventually.WaitUntilAsync(() => cluster.Get("batch", "jobs", "shop", "stuck")?.Objects("status", "conditions").Any(c => c.Str("type") == "Failed") == true, "job failed at its deadline");
         Assert.Equal("DeadlineExceeded", cluster.Get("batch", "jobs", "shop", "stuck")!.Objects("status", "conditions").Single(c => c.Str("type") == "Failed").Str("reason"));
-        await TestCluster.WaitUntilAsync(() => cluster.List("", "pods", "shop").Count == 0, "active pod deleted");
+        await Eventually.WaitUntilAsync(() => cluster.List("", "pods", "shop").Count == 0, "active pod deleted");
     }
 
     [Fact]
@@ -182,17 +182,17 @@ public sealed class ControllerTests
         await cluster.CreateNamespaceAsync("shop");
         await cluster.CreateAsync("/apis/apps/v1/namespaces/shop/deployments", TestCluster.Deployment("fg", "shop", "registry.local/web:1"));
         await cluster.CreateAsync("/apis/apps/v1/namespaces/shop/deployments", TestCluster.Deployment("orphan", "shop", "registry.local/web:1"));
-        await TestCluster.WaitUntilAsync(() => cluster.List("", "pods", "shop").Count == 4, "pods of both deployments");
+        await Eventually.WaitUntilAsync(() => cluster.List("", "pods", "shop").Count == 4, "pods of both deployments");
 
         var (status, pending) = await cluster.SendAsync(HttpMethod.Delete, "/apis/apps/v1/namespaces/shop/deployments/fg?propagationPolicy=Foreground");
         Assert.True(status is HttpStatusCode.OK or HttpStatusCode.Accepted);
         Assert.NotNull(pending!["metadata"]!["deletionTimestamp"]);
         Assert.Contains("foregroundDeletion", pending["metadata"]!["finalizers"]!.AsArray().Select(f => f!.GetValue<string>()));
-        await TestCluster.WaitUntilAsync(() => cluster.Get("apps", "deployments", "shop", "fg") is null, "foreground deletion finished");
+        await Eventually.WaitUntilAsync(() => cluster.Get("apps", "deployments", "shop", "fg") is null, "foreground deletion finished");
         Assert.DoesNotContain(cluster.List("apps", "replicasets", "shop"), rs => rs.Str("metadata", "name")!.StartsWith("fg-", StringComparison.Ordinal));
 
         await cluster.SendAsync(HttpMethod.Delete, "/apis/apps/v1/namespaces/shop/deployments/orphan", new JsonObject { ["propagationPolicy"] = "Orphan" });
-        await TestCluster.WaitUntilAsync(() => cluster.Get("apps", "deployments", "shop", "orphan") is null, "orphan deletion finished");
+        await Eventually.WaitUntilAsync(() => cluster.Get("apps", "deployments", "shop", "orphan") is null, "orphan deletion finished");
         var kept = cluster.List("apps", "replicasets", "shop").Single();
         Assert.Null(kept.At("metadata", "ownerReferences"));
         Assert.Equal(2, cluster.List("", "pods", "shop").Count);
@@ -210,15 +210,15 @@ public sealed class ControllerTests
         ]);
         await cluster.CreateNamespaceAsync("shop");
         // Pods are refused until the service-account controller has made the namespace's default account, as on a real cluster.
-        await TestCluster.WaitUntilAsync(() => cluster.Get("", "serviceaccounts", "shop", "default") is not null, "service account shop/default");
+        await Eventually.WaitUntilAsync(() => cluster.Get("", "serviceaccounts", "shop", "default") is not null, "service account shop/default");
         await cluster.CreateAsync("/api/v1/namespaces/shop/pods", Pod("anywhere", null));
         await cluster.CreateAsync("/api/v1/namespaces/shop/pods", Pod("gpu-untolerated", JsonNode.Parse("""{"nodeSelector":{"pool":"gpu"}}""")));
         await cluster.CreateAsync("/api/v1/namespaces/shop/pods", Pod("gpu-tolerated", JsonNode.Parse("""{"nodeSelector":{"pool":"gpu"},"tolerations":[{"key":"dedicated","operator":"Equal","value":"gpu","effect":"NoSchedule"}]}""")));
         await cluster.CreateAsync("/api/v1/namespaces/shop/pods", Pod("pinned", JsonNode.Parse("""{"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchFields":[{"key":"metadata.name","operator":"In","values":["cordoned"]}]}]}}}}""")));
 
-        await TestCluster.WaitUntilAsync(() => cluster.Get("", "pods", "shop", "gpu-tolerated")?.Str("spec", "nodeName") == "gpu", "tolerating pod on the gpu node");
-        await TestCluster.WaitUntilAsync(() => cluster.Get("", "pods", "shop", "anywhere")?.Str("spec", "nodeName") == "plain", "plain pod on the only untainted, schedulable node");
-        await TestCluster.WaitUntilAsync(() => cluster.Get("", "pods", "shop", "pinned")?.Objects("status", "conditions").Any(c => c.Str("reason") == "Unschedulable") == true, "pinned pod unschedulable on a cordoned node");
+        await Eventually.WaitUntilAsync(() => cluster.Get("", "pods", "shop", "gpu-tolerated")?.Str("spec", "nodeName") == "gpu", "tolerating pod on the gpu node");
+        await Eventually.WaitUntilAsync(() => cluster.Get("", "pods", "shop", "anywhere")?.Str("spec", "nodeName") == "plain", "plain pod on the only untainted, schedulable node");
+        await Eventually.WaitUntilAsync(() => cluster.Get("", "pods", "shop", "pinned")?.Objects("status", "conditions").Any(c => c.Str("reason") == "Unschedulable") == true, "pinned pod unschedulable on a cordoned node");
         var untolerated = cluster.Get("", "pods", "shop", "gpu-untolerated")!;
         Assert.Null(untolerated.Str("spec", "nodeName"));
         Assert.Contains("0/3 nodes are available", untolerated.Objects("status", "conditions").Single(c => c.Str("type") == "PodScheduled").Str("message"));
@@ -231,7 +231,7 @@ public sealed class ControllerTests
 
         var (uncordoned, _) = await cluster.SendAsync(HttpMethod.Patch, "/api/v1/nodes/cordoned", JsonNode.Parse("""{"spec":{"unschedulable":null}}"""), "application/strategic-merge-patch+json");
         Assert.Equal(HttpStatusCode.OK, uncordoned);
-        await TestCluster.WaitUntilAsync(() => cluster.Get("", "pods", "shop", "pinned")?.Str("spec", "nodeName") == "cordoned", "pinned pod scheduled after uncordon");
+        await Eventually.WaitUntilAsync(() => cluster.Get("", "pods", "shop", "pinned")?.Str("spec", "nodeName") == "cordoned", "pinned pod scheduled after uncordon");
     }
 
     [Fact]
@@ -242,13 +242,13 @@ public sealed class ControllerTests
         await cluster.CreateNamespaceAsync("shop");
         var requests = JsonNode.Parse("""{"containers":[{"name":"main","image":"registry.local/web:1","resources":{"requests":{"cpu":"600m","memory":"100Mi"}}}]}""");
         await cluster.CreateAsync("/api/v1/namespaces/shop/pods", Pod("first", requests));
-        await TestCluster.WaitUntilAsync(() => cluster.Get("", "pods", "shop", "first")?.Str("spec", "nodeName") == "small", "first pod placed");
+        await Eventually.WaitUntilAsync(() => cluster.Get("", "pods", "shop", "first")?.Str("spec", "nodeName") == "small", "first pod placed");
         await cluster.CreateAsync("/api/v1/namespaces/shop/pods", Pod("second", requests));
-        await TestCluster.WaitUntilAsync(() => cluster.Get("", "pods", "shop", "second")?.Objects("status", "conditions").Any(c => c.Str("reason") == "Unschedulable") == true, "second pod refused");
+        await Eventually.WaitUntilAsync(() => cluster.Get("", "pods", "shop", "second")?.Objects("status", "conditions").Any(c => c.Str("reason") == "Unschedulable") == true, "second pod refused");
         Assert.Equal("0/1 nodes are available: 1 Insufficient cpu.", cluster.Get("", "pods", "shop", "second")!.Objects("status", "conditions").Single(c => c.Str("type") == "PodScheduled").Str("message"));
 
         await cluster.SendAsync(HttpMethod.Delete, "/api/v1/namespaces/shop/pods/first");
-        await TestCluster.WaitUntilAsync(() => cluster.Get("", "pods", "shop", "second")?.Str("spec", "nodeName") == "small", "second pod placed once capacity is free");
+        await Eventually.WaitUntilAsync(() => cluster.Get("", "pods", "shop", "second")?.Str("spec", "nodeName") == "small", "second pod placed once capacity is free");
     }
 
     internal static JsonObject Pod(string name, JsonNode? extraSpec, string image = "registry.local/web:1")

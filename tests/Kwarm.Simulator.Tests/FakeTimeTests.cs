@@ -17,7 +17,7 @@ public sealed class FakeTimeTests
         await cluster.CreateNamespaceAsync("shop");
         await cluster.CreateAsync("/apis/apps/v1/namespaces/shop/deployments", TestCluster.Deployment("web", "shop", "registry.local/web:typo", replicas: 1));
         // Wait (in real time, the fake clock standing still) until the rollout has made all the progress it can.
-        await TestCluster.WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             () => cluster.Get("apps", "deployments", "shop", "web") is { } d && d.Long("status", "replicas") == 1 && d.Long("status", "updatedReplicas") == 1
                 && cluster.List("", "pods", "shop").SingleOrDefault()?.Objects("status", "containerStatuses").Any() == true,
             "rollout stuck on its first pod");
@@ -29,7 +29,7 @@ public sealed class FakeTimeTests
         Assert.Equal("2026-01-01T00:09:50.000000Z", lease.Str("spec", "renewTime"));
 
         await AdvanceAsync(time, TimeSpan.FromSeconds(20));
-        await TestCluster.WaitUntilAsync(() => Reason(cluster) == "ProgressDeadlineExceeded", "deadline exceeded after 600 s");
+        await Eventually.WaitUntilAsync(() => Reason(cluster) == "ProgressDeadlineExceeded", "deadline exceeded after 600 s");
         var pod = cluster.List("", "pods", "shop").Single();
         Assert.Equal("ImagePullBackOff", pod.Objects("status", "containerStatuses").Single().Str("state", "waiting", "reason"));
     }

@@ -228,7 +228,7 @@ public abstract class KubectlScenarios : IAsyncLifetime
 
         await Ok("rollout", "pause", "deployment/web", "-n", Shop);
         await Ok("set", "image", "deployment/web", "-n", Shop, "web=registry.local/shop/web:1.3");
-        var held = await _kubectl.RunAsync(TimeSpan.FromSeconds(3), null, "rollout", "status", "deployment/web", "-n", Shop);
+        var held = await _kubectl.RunAsync(TimeSpan.FromSeconds(3), "rollout", "status", "deployment/web", "-n", Shop);
         Assert.Contains("Waiting for deployment \"web\" rollout to finish: 0 out of 3 new replicas have been updated...", held.Out);
         Assert.Equal(2, JsonNode.Parse(await Ok("get", "replicasets", "-n", Shop, "-o", "json"))!["items"]!.AsArray().Count);
 
@@ -361,7 +361,7 @@ public abstract class KubectlScenarios : IAsyncLifetime
     {
         Assert.Contains("created", await Ok("create", "-f", Write("d.yaml", DeploymentYaml)));
         // Label it every second while kubectl watches, so changes land after the watch started however slow kubectl is to start.
-        var watched = await _kubectl.RunAsync(
+        var watched = await _kubectl.RunWhileAsync(
             TimeSpan.FromSeconds(2),
             async () =>
             {

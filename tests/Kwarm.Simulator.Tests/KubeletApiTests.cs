@@ -32,11 +32,11 @@ public sealed class KubeletApiTests
         // A run-once pod whose container runs for an hour (36 s of real time).
         var uid = (await cluster.CreateAsync("/api/v1/namespaces/default/pods", ControllerTests.Pod("held", JsonNode.Parse("""{"nodeName":"solo","restartPolicy":"Never"}""")))).Str("metadata", "uid");
         // Ready is the kubelet's last write until the container exits (36 s away at this time factor).
-        await TestCluster.WaitUntilAsync(() => cluster.Get("", "pods", "default", "held") is { } pod && PodStatus.IsReady(pod), "the pod ready");
+        await Eventually.WaitUntilAsync(() => cluster.Get("", "pods", "default", "held") is { } pod && PodStatus.IsReady(pod), "the pod ready");
 
         var writes = api.PodStatusWrites;
         await cluster.SendAsync(HttpMethod.Delete, "/api/v1/namespaces/default/pods/held");
-        await TestCluster.WaitUntilAsync(() => cluster.Get("", "pods", "default", "held") is null, "the pod gone");
+        await Eventually.WaitUntilAsync(() => cluster.Get("", "pods", "default", "held") is null, "the pod gone");
         Assert.Equal([("default", "held", uid!)], api.Deletions);
         Assert.Equal([(false, 30L), (false, 0L), (true, 0L)], commits.Where(c => c.Grace is not null));
         Assert.Equal(writes, api.PodStatusWrites);
@@ -53,7 +53,7 @@ public sealed class KubeletApiTests
         await kubelet.Kubelet.AddNodesAsync([new NodeSpec("leaseless")], Token);
         string? Heartbeat() => cluster.Get("", "nodes", "", "leaseless")!.Objects("status", "conditions").Single(c => c.Str("type") == "Ready").Str("lastHeartbeatTime");
         var first = Heartbeat();
-        await TestCluster.WaitUntilAsync(() => Heartbeat() != first, "a later heartbeat time");
+        await Eventually.WaitUntilAsync(() => Heartbeat() != first, "a later heartbeat time");
         Assert.Null(cluster.Get("coordination.k8s.io", "leases", "kube-node-lease", "leaseless"));
         Assert.Empty(kubelet.Errors);
     }

@@ -70,7 +70,7 @@ public sealed class KubernetesClientTests
         var patch = new V1Patch("""{"spec":{"paused":true}}""", V1Patch.PatchType.MergePatch);
         var paused = await client.AppsV1.PatchNamespacedDeploymentAsync(patch, "web", "default", cancellationToken: ct);
         Assert.True(paused.Spec.Paused);
-        await TestCluster.WaitUntilAsync(() => { lock (events) { return events.Any(e => e.Object.Spec.Paused == true); } }, "the watch to see the pause");
+        await Eventually.WaitUntilAsync(() => { lock (events) { return events.Any(e => e.Object.Spec.Paused == true); } }, "the watch to see the pause");
 
         var stale = new V1Patch("""[{"op":"test","path":"/metadata/annotations/kwarm.io~1hold","value":"x"}]""", V1Patch.PatchType.JsonPatch);
         var error = await Assert.ThrowsAsync<HttpOperationException>(() => client.AppsV1.PatchNamespacedDeploymentAsync(stale, "web", "default", cancellationToken: ct));

@@ -16,7 +16,7 @@ public sealed class MoreBehaviourTests
         var deployment = TestCluster.Deployment("web", "shop", "registry.local/web:1", replicas: 2);
         deployment["spec"]!["strategy"] = JsonNode.Parse("""{"type":"Recreate"}""");
         await cluster.CreateAsync("/apis/apps/v1/namespaces/shop/deployments", deployment);
-        await TestCluster.WaitUntilAsync(() => cluster.Get("apps", "deployments", "shop", "web")?.Long("status", "availableReplicas") == 2, "first rollout");
+        await Eventually.WaitUntilAsync(() => cluster.Get("apps", "deployments", "shop", "web")?.Long("status", "availableReplicas") == 2, "first rollout");
 
         var images = new HashSet<string>();
         var overlap = false;
@@ -37,7 +37,7 @@ public sealed class MoreBehaviourTests
         });
         var (status, _) = await cluster.SendAsync(HttpMethod.Patch, "/apis/apps/v1/namespaces/shop/deployments/web", JsonNode.Parse("""{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"registry.local/web:2"}]}}}}"""), "application/strategic-merge-patch+json");
         Assert.Equal(HttpStatusCode.OK, status);
-        await TestCluster.WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             () => cluster.Get("apps", "deployments", "shop", "web") is { } d && d.Long("status", "observedGeneration") == d.Long("metadata", "generation")
                 && d.Long("status", "updatedReplicas") == 2 && d.Long("status", "availableReplicas") == 2 && d.Long("status", "replicas") == 2,
             "recreated");
@@ -64,9 +64,9 @@ public sealed class MoreBehaviourTests
         Assert.Equal(["c"], cluster.List("", "configmaps", "team").Select(c => c.Str("metadata", "name")));
 
         await cluster.CreateAsync("/apis/apps/v1/namespaces/team/deployments", TestCluster.Deployment("web", "team", "registry.local/web:1"));
-        await TestCluster.WaitUntilAsync(() => cluster.List("", "pods", "team").Count == 2, "pods in the namespace");
+        await Eventually.WaitUntilAsync(() => cluster.List("", "pods", "team").Count == 2, "pods in the namespace");
         await cluster.SendAsync(HttpMethod.Delete, "/api/v1/namespaces/team");
-        await TestCluster.WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             () => cluster.List("", "pods", "team").Count == 0 && cluster.List("apps", "deployments", "team").Count == 0 && cluster.List("", "configmaps", "team").Count == 0,
             "namespace contents removed");
         var (created, _) = await cluster.SendAsync(HttpMethod.Post, "/api/v1/namespaces/team/configmaps", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "late" } });

@@ -53,7 +53,7 @@ public sealed class NodeTests
         var seen = RecordWaiting(cluster, "typo");
         await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("typo", null, "registry.local/shop/web:9.9"));
 
-        await TestCluster.WaitUntilAsync(() => seen.Any(s => s.Reason == "ImagePullBackOff"), "ImagePullBackOff");
+        await Eventually.WaitUntilAsync(() => seen.Any(s => s.Reason == "ImagePullBackOff"), "ImagePullBackOff");
         var states = seen.ToList();
         var first = states.FindIndex(s => s.Reason == "ErrImagePull");
         Assert.True(first >= 0 && first < states.FindIndex(s => s.Reason == "ImagePullBackOff"), "ErrImagePull comes before ImagePullBackOff");
@@ -65,7 +65,7 @@ public sealed class NodeTests
         Assert.Contains(cluster.List("", "events", "shop"), e => e.Str("reason") == "Failed" && e.Str("message")!.StartsWith("Failed to pull image \"registry.local/shop/web:9.9\": rpc error", StringComparison.Ordinal));
 
         // Repeats are one Event with a count, as client-go's recorder aggregates them.
-        await TestCluster.WaitUntilAsync(() => cluster.List("", "events", "shop").Any(e => e.Str("reason") == "BackOff" && e.Long("count") >= 2), "a repeated back-off counted");
+        await Eventually.WaitUntilAsync(() => cluster.List("", "events", "shop").Any(e => e.Str("reason") == "BackOff" && e.Long("count") >= 2), "a repeated back-off counted");
         Assert.Single(cluster.List("", "events", "shop"), e => e.Str("reason") == "BackOff");
     }
 
@@ -74,7 +74,7 @@ public sealed class NodeTests
     {
         await using var cluster = await StartAsync();
         await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("bad", null, "Registry.Local/UPPER:1"));
-        await TestCluster.WaitUntilAsync(() => Waiting(cluster, "bad")?.Str("reason") == "InvalidImageName", "InvalidImageName");
+        await Eventually.WaitUntilAsync(() => Waiting(cluster, "bad")?.Str("reason") == "InvalidImageName", "InvalidImageName");
         Assert.Contains("invalid reference format", Waiting(cluster, "bad")!.Str("message"));
     }
 
@@ -85,7 +85,7 @@ public sealed class NodeTests
         cluster.Cluster.Registry.Add(new RegistryImage("registry.local/private/app:1", 10 * 1024 * 1024, Private: true));
         var anonymous = RecordWaiting(cluster, "anonymous");
         await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("anonymous", null, "registry.local/private/app:1"));
-        await TestCluster.WaitUntilAsync(() => anonymous.Any(s => s.Reason == "ErrImagePull"), "401 on a private image");
+        await Eventually.WaitUntilAsync(() => anonymous.Any(s => s.Reason == "ErrImagePull"), "401 on a private image");
         Assert.EndsWith("pulling from host registry.local failed with status code [manifests 1]: 401 Unauthorized", anonymous.First(s => s.Reason == "ErrImagePull").Message);
 
         var docker = Convert.ToBase64String(Encoding.UTF8.GetBytes("""{"auths":{"registry.local":{"auth":"dXNlcjpwYXNz"}}}"""));
@@ -103,7 +103,7 @@ public sealed class NodeTests
         var created = await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("authorised", JsonNode.Parse("""{"serviceAccountName":"puller"}""")!, "registry.local/private/app:1"));
         Assert.Equal("regcred", created["spec"]!["imagePullSecrets"]![0]!["name"]!.GetValue<string>());
 
-        await TestCluster.WaitUntilAsync(() => cluster.Get("", "pods", "shop", "authorised")?.Str("status", "phase") == "Running", "private image pulled with the secret");
+        await Eventually.WaitUntilAsync(() => cluster.Get("", "pods", "shop", "authorised")?.Str("status", "phase") == "Running", "private image pulled with the secret");
         var status = cluster.Get("", "pods", "shop", "authorised")!.Objects("status", "containerStatuses").Single();
         Assert.StartsWith("registry.local/private/app@sha256:", status.Str("imageID"), StringComparison.Ordinal);
     }
@@ -137,7 +137,7 @@ public sealed class NodeTests
                 }
             }
         });
-        await TestCluster.WaitUntilAsync(() => PodReady(cluster.Get("", "pods", "shop", "with-init")), "pod ready");
+        await Eventually.WaitUntilAsync(() => PodReady(cluster.Get("", "pods", "shop", "with-init")), "pod ready");
         lock (gate)
         {
             Assert.Equal(["init done", "main running"], order);
@@ -167,7 +167,7 @@ public sealed class NodeTests
         cluster.Cluster.Registry.Add(new RegistryImage("registry.local/big:1", 100_000_000L));
         await cluster.CreateNamespaceAsync("shop");
         await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("big", null, "registry.local/big:1"));
-        await TestCluster.WaitUntilAsync(() => cluster.Get("", "nodes", "", "warm")!["status"]!["images"]![0]!["names"]!.AsArray().Any(n => n!.GetValue<string>() == "registry.local/big:1"), "pulled image listed first");
+        await Eventually.WaitUntilAsync(() => cluster.Get("", "nodes", "", "warm")!["status"]!["images"]![0]!["names"]!.AsArray().Any(n => n!.GetValue<string>() == "registry.local/big:1"), "pulled image listed first");
         Assert.Equal(50, cluster.Get("", "nodes", "", "warm")!["status"]!["images"]!.AsArray().Count);
         Assert.Equal(1, cluster.Cluster.PullCount("warm"));
     }
@@ -179,7 +179,7 @@ public sealed class NodeTests
         cluster.Cluster.Registry.Add(new RegistryImage("nginx:1.27.1", 70_000_000));
         var digest = ImageRegistry.ContentDigest("docker.io/library/nginx:1.27.1", 70_000_000, null, 0);
         await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("short", null, "nginx:1.27.1"));
-        await TestCluster.WaitUntilAsync(() => PodReady(cluster.Get("", "pods", "shop", "short")), "the nginx pod ready");
+        await Eventually.WaitUntilAsync(() => PodReady(cluster.Get("", "pods", "shop", "short")), "the nginx pod ready");
 
         var container = cluster.Get("", "pods", "shop", "short")!.Objects("status", "containerStatuses").Single();
         Assert.Equal("docker.io/library/nginx:1.27.1", container.Str("image"));
@@ -191,7 +191,7 @@ public sealed class NodeTests
         // The fully qualified name, and a pin to the same digest, are the image already there: no second pull, no second entry.
         await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("qualified", null, "docker.io/library/nginx:1.27.1"));
         await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("pinned", null, "nginx:1.27.1@" + digest));
-        await TestCluster.WaitUntilAsync(() => PodReady(cluster.Get("", "pods", "shop", "qualified")) && PodReady(cluster.Get("", "pods", "shop", "pinned")), "both pods ready");
+        await Eventually.WaitUntilAsync(() => PodReady(cluster.Get("", "pods", "shop", "qualified")) && PodReady(cluster.Get("", "pods", "shop", "pinned")), "both pods ready");
         Assert.Equal(1, cluster.Cluster.PullCount("node-0001"));
         Assert.Contains(cluster.List("", "events", "shop"), e => e.Str("involvedObject", "name") == "qualified" && e.Str("message") == "Container image \"docker.io/library/nginx:1.27.1\" already present on machine");
         Assert.Equal("docker.io/library/nginx@" + digest, cluster.Get("", "pods", "shop", "pinned")!.Objects("status", "containerStatuses").Single().Str("image"));
@@ -199,7 +199,7 @@ public sealed class NodeTests
 
         // A Docker Hub name with a namespace gets the registry and the latest tag.
         await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("team", null, "team/app"));
-        await TestCluster.WaitUntilAsync(() => NodeImages(cluster).Any(i => i.Names.Contains("docker.io/team/app:latest")), "team/app listed");
+        await Eventually.WaitUntilAsync(() => NodeImages(cluster).Any(i => i.Names.Contains("docker.io/team/app:latest")), "team/app listed");
         var team = NodeImages(cluster).Single(i => i.Names.Contains("docker.io/team/app:latest"));
         Assert.StartsWith("docker.io/team/app@sha256:", team.Names[0], StringComparison.Ordinal);
         Assert.DoesNotContain(NodeImages(cluster).SelectMany(i => i.Names), n => n is "team/app" or "nginx:1.27.1");
@@ -211,7 +211,7 @@ public sealed class NodeTests
         await using var cluster = await StartAsync();
         const string Pinned = "registry.local/shop/web:1.2@sha256:00000000000000000000000000000000000000000000000000000000000000aa";
         await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("pinned", null, Pinned));
-        await TestCluster.WaitUntilAsync(() => PodReady(cluster.Get("", "pods", "shop", "pinned")), "pinned pod ready");
+        await Eventually.WaitUntilAsync(() => PodReady(cluster.Get("", "pods", "shop", "pinned")), "pinned pod ready");
         var listed = Assert.Single(NodeImages(cluster));
         Assert.Equal(["registry.local/shop/web@sha256:00000000000000000000000000000000000000000000000000000000000000aa"], listed.Names);
         Assert.Equal(listed.Names[0], cluster.Get("", "pods", "shop", "pinned")!.Objects("status", "containerStatuses").Single().Str("imageID"));
@@ -250,7 +250,7 @@ public sealed class NodeTests
         var started = DateTime.UtcNow;
         await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("a", null, "registry.local/a:1"));
         await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("b", null, "registry.local/b:1"));
-        await TestCluster.WaitUntilAsync(() => cluster.Cluster.PullCount("only") == 2, "both pulls done");
+        await Eventually.WaitUntilAsync(() => cluster.Cluster.PullCount("only") == 2, "both pulls done");
 
         // Serialised pulls cannot finish in less than the sum of their durations.
         Assert.True(DateTime.UtcNow - started >= TimeSpan.FromMilliseconds(400), "two 200 ms pulls on one node must not overlap");
@@ -270,10 +270,10 @@ public sealed class NodeTests
         await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("slow", JsonNode.Parse("""{"nodeSelector":{"n":"a"}}"""), "registry.slow/app:1"));
         await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("fast", JsonNode.Parse("""{"nodeSelector":{"n":"b"}}"""), "registry.fast/app:1"));
 
-        await TestCluster.WaitUntilAsync(() => PodReady(cluster.Get("", "pods", "shop", "fast")), "fast pod ready");
+        await Eventually.WaitUntilAsync(() => PodReady(cluster.Get("", "pods", "shop", "fast")), "fast pod ready");
         Assert.Equal(0, cluster.Cluster.PullCount("a"));
         Assert.Equal("ContainerCreating", Waiting(cluster, "slow")?.Str("reason"));
-        await TestCluster.WaitUntilAsync(() => PodReady(cluster.Get("", "pods", "shop", "slow")), "slow pod ready in the end");
+        await Eventually.WaitUntilAsync(() => PodReady(cluster.Get("", "pods", "shop", "slow")), "slow pod ready in the end");
     }
 
     [Fact]
@@ -282,7 +282,7 @@ public sealed class NodeTests
         await using var cluster = await StartAsync(new SimulatorOptions { Nodes = 1, TimeFactor = 0.01, NodeHeartbeat = TimeSpan.FromMilliseconds(100) });
         var lease = cluster.Get("coordination.k8s.io", "leases", "kube-node-lease", "node-0001")!;
         var firstRenew = lease.Str("spec", "renewTime");
-        await TestCluster.WaitUntilAsync(() => cluster.Get("coordination.k8s.io", "leases", "kube-node-lease", "node-0001")!.Str("spec", "renewTime") != firstRenew, "lease renewed");
+        await Eventually.WaitUntilAsync(() => cluster.Get("coordination.k8s.io", "leases", "kube-node-lease", "node-0001")!.Str("spec", "renewTime") != firstRenew, "lease renewed");
 
         cluster.Cluster.SetNodeReady("node-0001", false);
         var node = cluster.Get("", "nodes", "", "node-0001")!;
@@ -290,12 +290,12 @@ public sealed class NodeTests
         Assert.Contains(node.Objects("spec", "taints"), t => t.Str("key") == "node.kubernetes.io/unreachable" && t.Str("effect") == "NoSchedule");
 
         await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("waiting", null));
-        await TestCluster.WaitUntilAsync(() => cluster.Get("", "pods", "shop", "waiting")?.Objects("status", "conditions").Any(c => c.Str("reason") == "Unschedulable") == true, "no ready node");
+        await Eventually.WaitUntilAsync(() => cluster.Get("", "pods", "shop", "waiting")?.Objects("status", "conditions").Any(c => c.Str("reason") == "Unschedulable") == true, "no ready node");
 
         var joined = cluster.Cluster.AddNodes(1);
         Assert.Equal(["node-0002"], joined);
-        await TestCluster.WaitUntilAsync(() => cluster.Get("", "pods", "shop", "waiting")?.Str("spec", "nodeName") == "node-0002", "pod scheduled on the joining node");
-        await TestCluster.WaitUntilAsync(() => PodReady(cluster.Get("", "pods", "shop", "waiting")), "pod running on the joining node");
+        await Eventually.WaitUntilAsync(() => cluster.Get("", "pods", "shop", "waiting")?.Str("spec", "nodeName") == "node-0002", "pod scheduled on the joining node");
+        await Eventually.WaitUntilAsync(() => PodReady(cluster.Get("", "pods", "shop", "waiting")), "pod running on the joining node");
 
         cluster.Cluster.SetNodeReady("node-0001", true);
         Assert.Equal("True", cluster.Get("", "nodes", "", "node-0001")!.Objects("status", "conditions").Single(c => c.Str("type") == "Ready").Str("status"));
@@ -324,9 +324,9 @@ public sealed class NodeTests
             await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("wrong-arch", null, "registry.local/amd-only:1"));
             await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("unknown", null, "registry.local/nowhere:1"));
             await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("flaky", null, "registry.local/multi:1"));
-            await TestCluster.WaitUntilAsync(() => wrongArch.Any(s => s.Message.Contains("no match for platform in manifest", StringComparison.Ordinal)), "platform mismatch");
-            await TestCluster.WaitUntilAsync(() => unknown.Any(s => s.Message.EndsWith("registry.local/nowhere:1: not found", StringComparison.Ordinal)), "unknown image");
-            await TestCluster.WaitUntilAsync(() => PodReady(cluster.Get("", "pods", "shop", "flaky")), "flaky image pulled on retry");
+            await Eventually.WaitUntilAsync(() => wrongArch.Any(s => s.Message.Contains("no match for platform in manifest", StringComparison.Ordinal)), "platform mismatch");
+            await Eventually.WaitUntilAsync(() => unknown.Any(s => s.Message.EndsWith("registry.local/nowhere:1: not found", StringComparison.Ordinal)), "unknown image");
+            await Eventually.WaitUntilAsync(() => PodReady(cluster.Get("", "pods", "shop", "flaky")), "flaky image pulled on retry");
             Assert.Contains(cluster.List("", "events", "shop"), e => e.Str("involvedObject", "name") == "flaky" && e.Str("reason") == "Failed");
         }
         finally

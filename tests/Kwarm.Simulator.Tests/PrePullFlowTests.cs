@@ -23,7 +23,7 @@ public sealed class PrePullFlowTests
         await cluster.CreateNamespaceAsync("shop");
         var deployment = TestCluster.Deployment("web", "shop", "registry.local/shop/web:1", replicas: 3);
         await cluster.CreateAsync("/apis/apps/v1/namespaces/shop/deployments", deployment);
-        await TestCluster.WaitUntilAsync(() => Available(cluster) == 3, "first rollout");
+        await Eventually.WaitUntilAsync(() => Available(cluster) == 3, "first rollout");
 
         // The hold: paused, then the new image.
         await Patch(cluster, "/apis/apps/v1/namespaces/shop/deployments/web", """{"spec":{"paused":true}}""");
@@ -35,7 +35,7 @@ public sealed class PrePullFlowTests
             await cluster.CreateAsync("/apis/batch/v1/namespaces/shop/jobs", PullJob(node, "registry.local/shop/web:2"));
         }
 
-        await TestCluster.WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             () => cluster.List("batch", "jobs", "shop").Count(j => j.Objects("status", "conditions").Any(c => c.Str("type") == "Complete")) == nodes.Count,
             "a completed pull Job on every node");
         foreach (var node in nodes)
@@ -54,7 +54,7 @@ public sealed class PrePullFlowTests
 
         // The release: the rollout starts at once and every new pod finds its image on its node.
         await Patch(cluster, "/apis/apps/v1/namespaces/shop/deployments/web", """{"spec":{"paused":false}}""");
-        await TestCluster.WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             () => cluster.Get("apps", "deployments", "shop", "web") is { } d && d.Long("status", "updatedReplicas") == 3 && Available(cluster) == 3 && d.Long("status", "replicas") == 3,
             "rollout after release");
         Assert.Equal(pullsBeforeRelease, nodes.ToDictionary(n => n, cluster.Cluster.PullCount));

@@ -24,9 +24,9 @@ public sealed class PullLogTests
         cluster.Cluster.Registry.Add(new RegistryImage("registry.local/shop/small:1", 100 * MiB));
 
         await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("first", OnFirstNode, "registry.local/shop/big:1"));
-        await TestCluster.WaitUntilAsync(() => PullingEventSeen(cluster, "first"), "the first pod's pull to begin");
+        await Eventually.WaitUntilAsync(() => PullingEventSeen(cluster, "first"), "the first pod's pull to begin");
         await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("second", OnFirstNode, "registry.local/shop/small:1"));
-        await TestCluster.WaitUntilAsync(() => PullingEventSeen(cluster, "second"), "the second pod to ask for its image");
+        await Eventually.WaitUntilAsync(() => PullingEventSeen(cluster, "second"), "the second pod to ask for its image");
         Assert.Empty(cluster.Cluster.Pulls);
 
         for (var step = 0; step < 100 && cluster.Cluster.Pulls.Count < 2; step++)
@@ -60,11 +60,11 @@ public sealed class PullLogTests
         cluster.Cluster.Registry.MarkMissing("registry.local/shop/typo:1");
 
         await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("web", OnFirstNode, "registry.local/shop/web:1"));
-        await TestCluster.WaitUntilAsync(() => cluster.Get("", "pods", "shop", "web")?.Str("status", "phase") == "Running", "web running");
+        await Eventually.WaitUntilAsync(() => cluster.Get("", "pods", "shop", "web")?.Str("status", "phase") == "Running", "web running");
         await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("typo", OnFirstNode, "registry.local/shop/typo:1"));
-        await TestCluster.WaitUntilAsync(() => cluster.Cluster.Pulls.Any(p => p.PodName == "typo"), "the failed pull recorded");
+        await Eventually.WaitUntilAsync(() => cluster.Cluster.Pulls.Any(p => p.PodName == "typo"), "the failed pull recorded");
         await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("web-again", OnFirstNode, "registry.local/shop/web:1"));
-        await TestCluster.WaitUntilAsync(() => cluster.Get("", "pods", "shop", "web-again")?.Str("status", "phase") == "Running", "web-again running from the cache");
+        await Eventually.WaitUntilAsync(() => cluster.Get("", "pods", "shop", "web-again")?.Str("status", "phase") == "Running", "web-again running from the cache");
 
         var web = Assert.Single(cluster.Cluster.Pulls, p => p.Image == "registry.local/shop/web:1");
         Assert.Equal(("web", true), (web.PodName, web.Succeeded));

@@ -29,7 +29,7 @@ public sealed class StandaloneProcessTests
             var lines = new ConcurrentQueue<string>();
             var reader = ReadLinesAsync(process.StandardOutput, lines);
             var errors = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-            await TestCluster.WaitUntilAsync(() => lines.Contains("Press Ctrl+C to stop.") || process.HasExited, "the simulator listening", 60);
+            await Eventually.WaitUntilAsync(() => lines.Contains("Press Ctrl+C to stop.") || process.HasExited, "the simulator listening", TimeSpan.FromSeconds(60));
             if (process.HasExited)
             {
                 Assert.Fail($"the simulator exited at start with {process.ExitCode}: {await errors}");

@@ -230,7 +230,7 @@ public sealed class AdmissionHttpTests : IAsyncLifetime
         var held = (await Budget.TryRentAsync((int)Budget.CapacityBytes, TimeSpan.Zero, TestContext.Current.CancellationToken))!;
 
         var posting = PostAsync(Json(AdmissionFixtures.Bytes(AdmissionFixtures.SetImage)));
-        await WaitUntilAsync(() => Budget.Waiting == 1);
+        await Eventually.WaitUntilAsync(() => Budget.Waiting == 1, "Budget.Waiting == 1");
         _time.Advance(Budget.MaxWait - TimeSpan.FromMilliseconds(1));
         Assert.False(posting.IsCompleted);
         _time.Advance(TimeSpan.FromMilliseconds(1));
@@ -256,7 +256,7 @@ public sealed class AdmissionHttpTests : IAsyncLifetime
         var held = (await Budget.TryRentAsync((int)Budget.CapacityBytes, TimeSpan.Zero, TestContext.Current.CancellationToken))!;
 
         var posting = PostAsync(Json(AdmissionFixtures.Bytes(AdmissionFixtures.SetImage)));
-        await WaitUntilAsync(() => Budget.Waiting == 1);
+        await Eventually.WaitUntilAsync(() => Budget.Waiting == 1, "Budget.Waiting == 1");
         Budget.Return(held);
         var (status, body) = await posting;
 
@@ -283,12 +283,12 @@ public sealed class AdmissionHttpTests : IAsyncLifetime
     public async Task Client_that_goes_away_mid_body_gives_its_share_of_the_budget_back()
     {
         using var socket = await SendPartialRequestAsync(declaredLength: 1_000_000, sentBytes: 100_000);
-        await WaitUntilAsync(() => Budget.BytesInUse > 0);
+        await Eventually.WaitUntilAsync(() => Budget.BytesInUse > 0, "Budget.BytesInUse > 0");
         Assert.Equal(AdmissionBodyBudget.BufferSizeFor(1_000_000), Budget.BytesInUse);
 
         socket.Close(0);
 
-        await WaitUntilAsync(() => Budget.BytesInUse == 0);
+        await Eventually.WaitUntilAsync(() => Budget.BytesInUse == 0, "Budget.BytesInUse == 0");
         Assert.Equal(0, Budget.BytesInUse);
     }
 
@@ -297,11 +297,11 @@ public sealed class AdmissionHttpTests : IAsyncLifetime
     {
         var held = (await Budget.TryRentAsync((int)Budget.CapacityBytes, TimeSpan.Zero, TestContext.Current.CancellationToken))!;
         using var socket = await SendPartialRequestAsync(declaredLength: 1_000_000, sentBytes: 100_000);
-        await WaitUntilAsync(() => Budget.Waiting == 1);
+        await Eventually.WaitUntilAsync(() => Budget.Waiting == 1, "Budget.Waiting == 1");
 
         socket.Close(0);
 
-        await WaitUntilAsync(() => Budget.Waiting == 0);
+        await Eventually.WaitUntilAsync(() => Budget.Waiting == 0, "Budget.Waiting == 0");
         Assert.Equal(0, Budget.Waiting);
         Assert.Equal(held.Length, Budget.BytesInUse);
         Budget.Return(held);
@@ -372,14 +372,6 @@ public sealed class AdmissionHttpTests : IAsyncLifetime
         await socket.SendAsync(Encoding.ASCII.GetBytes(head), SocketFlags.None, TestContext.Current.CancellationToken);
         await socket.SendAsync(new byte[sentBytes], SocketFlags.None, TestContext.Current.CancellationToken);
         return socket;
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        for (var attempt = 0; attempt < 400 && !condition(); attempt++)
-        {
-            await Task.Delay(25, TestContext.Current.CancellationToken);
-        }
     }
 
     /// <summary>Hides the length so HttpClient sends the body chunked.</summary>

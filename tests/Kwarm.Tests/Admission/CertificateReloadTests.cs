@@ -48,7 +48,7 @@ public sealed class CertificateReloadTests : IDisposable
         var (orphanCertificate, _, _) = TestCertificates.Create("kwarm-orphan");
         var (_, foreignKey, _) = TestCertificates.Create("kwarm-foreign");
         _certificates.PublishAtomically(orphanCertificate, foreignKey);
-        await WaitUntilAsync(() => _logs.WithEvent(4102).Count > 0);
+        await Eventually.WaitUntilAsync(() => _logs.WithEvent(4102).Count > 0, "_logs.WithEvent(4102).Count > 0");
 
         Assert.Equal(second, await HandshakeAsync(port));
         Assert.Equal(second, source.Current!.Thumbprint);
@@ -130,14 +130,6 @@ public sealed class CertificateReloadTests : IDisposable
         }
 
         return presented;
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        for (var attempt = 0; attempt < 200 && !condition(); attempt++)
-        {
-            await Task.Delay(50, TestContext.Current.CancellationToken);
-        }
     }
 
     /// <summary>A fresh TLS handshake; returns the thumbprint of the certificate the server presented.</summary>

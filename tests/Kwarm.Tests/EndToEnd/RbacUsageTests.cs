@@ -37,13 +37,14 @@ public sealed class RbacUsageTests
         await kubectl.SucceedAsync("-n", "shop", "rollout", "status", "deployment/web", "--timeout=60s");
 
         await WaitUntilHeldAsync(kubectl, "registry.local/shop/web:2-slow");
-        await WaitUntilAsync(async () => (await PrePullImagesAsync(installed)).Count > 0, "the first hold's PrePullImages");
+        await Eventually.WaitUntilAsync(async () => (await PrePullImagesAsync(installed)).Count > 0, "the first hold's PrePullImages", TimeSpan.FromSeconds(60));
         await kubectl.SucceedAsync("-n", "shop", "set", "image", "deployment/web", "web=registry.local/shop/web:3");
         var secondHold = Kwarm.Admission.HoldId.For(["registry.local/shop/web:3"]);
-        await WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             async () => (await installed.Client.AppsV1.ReadNamespacedDeploymentAsync("web", "shop", cancellationToken: ct)).Metadata.Annotations
                 is { } annotations && annotations.TryGetValue(KwarmApi.ReleasedAnnotation, out var released) && released == secondHold,
-            "the second hold's release");
+            "the second hold's release",
+            TimeSpan.FromSeconds(60));
         await kubectl.SucceedAsync("-n", "shop", "rollout", "status", "deployment/web", "--timeout=60s");
 
         var calls = installed.Cluster.Audit.Snapshot().Keys.Where(call => call.User == KwarmTestCluster.OperatorUser).ToList();
@@ -95,21 +96,12 @@ public sealed class RbacUsageTests
     /// <summary>Sets the image until the webhook holds it: the policy may reach Kwarm's cache a moment after it was applied.</summary>
     private static async Task WaitUntilHeldAsync(Kubectl kubectl, string image)
     {
-        await WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             async () => await kubectl.SucceedAsync(
                 "-n", "shop", "set", "image", "deployment/web", $"web={image}", "--dry-run=server", "-o", "jsonpath={.spec.paused}") == "true",
-            "the webhook to see the policy");
+            "the webhook to see the policy",
+            TimeSpan.FromSeconds(60));
         await kubectl.SucceedAsync("-n", "shop", "set", "image", "deployment/web", $"web={image}");
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
-            await Task.Delay(100, TestContext.Current.CancellationToken);
-        }
     }
 
     private sealed record CustomResourceList<T>(IList<T> Items);

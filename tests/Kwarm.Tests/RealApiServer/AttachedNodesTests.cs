@@ -43,7 +43,7 @@ public sealed class AttachedNodesTests(RealControlPlaneFixture fixture)
         try
         {
             await using var command = SimulatorCommand.Start("nodes", "--kubeconfig", plane.AdminKubeconfig, "--nodes", "3", "--name-prefix", "real-cli", "--time-factor", "0.1", "--delete-nodes-on-exit");
-            await WaitUntilAsync(() => Task.FromResult(command.Output.Contains("3 simulated nodes attached to", StringComparison.Ordinal) || command.HasExited), "the command's nodes attached", plane, command);
+            await Eventually.WaitUntilAsync(() => Task.FromResult(command.Output.Contains("3 simulated nodes attached to", StringComparison.Ordinal) || command.HasExited), "the command's nodes attached", TimeSpan.FromSeconds(90), () => $"{command.Output}\n{plane.Logs}");
             Assert.False(command.HasExited, command.Output);
 
             var nodes = await SimulatedNodesAsync(client, "real-cli-");
@@ -113,7 +113,7 @@ public sealed class AttachedNodesTests(RealControlPlaneFixture fixture)
 
             // The real garbage collector deletes the pods gracefully; the kubelets confirm once the containers stopped.
             await kubectl.SucceedAsync("-n", Namespace, "delete", "deployment", "web", "--wait=false");
-            await WaitUntilAsync(async () => (await client.CoreV1.ListNamespacedPodAsync(Namespace, cancellationToken: Token)).Items.Count == 0, "the Deployment's pods gone", plane);
+            await Eventually.WaitUntilAsync(async () => (await client.CoreV1.ListNamespacedPodAsync(Namespace, cancellationToken: Token)).Items.Count == 0, "the Deployment's pods gone", TimeSpan.FromSeconds(90), () => plane.Logs);
             Assert.Empty(nodes.Errors);
         }
         finally
@@ -139,7 +139,7 @@ public sealed class AttachedNodesTests(RealControlPlaneFixture fixture)
             // ErrImagePull shows for a (simulated) second before the back-off: look often enough to see it.
             var reasons = new List<string>();
             V1ContainerStateWaiting? waiting = null;
-            await WaitUntilAsync(async () =>
+            await Eventually.WaitUntilAsync(async () =>
             {
                 var pod = (await client.CoreV1.ListNamespacedPodAsync(Namespace, cancellationToken: Token)).Items.SingleOrDefault();
                 waiting = pod?.Status?.ContainerStatuses?.SingleOrDefault()?.State?.Waiting;
@@ -149,7 +149,7 @@ public sealed class AttachedNodesTests(RealControlPlaneFixture fixture)
                 }
 
                 return reasons.Contains("ErrImagePull") && reasons[^1] == "ImagePullBackOff";
-            }, "ErrImagePull then ImagePullBackOff", plane, pollMilliseconds: 50);
+            }, "ErrImagePull then ImagePullBackOff", TimeSpan.FromSeconds(90), () => plane.Logs);
 
             Assert.Equal($"Back-off pulling image \"{Image}\"", waiting!.Message);
             var events = (await client.CoreV1.ListNamespacedEventAsync(Namespace, cancellationToken: Token)).Items;
@@ -158,7 +158,7 @@ public sealed class AttachedNodesTests(RealControlPlaneFixture fixture)
             Assert.Contains(events, e => e.Reason == "BackOff" && e.Source.Component == "kubelet" && e.Source.Host == "real-miss-0001");
 
             await client.AppsV1.DeleteNamespacedDeploymentAsync("typo", Namespace, cancellationToken: Token);
-            await WaitUntilAsync(async () => (await client.CoreV1.ListNamespacedPodAsync(Namespace, cancellationToken: Token)).Items.Count == 0, "the pod gone", plane);
+            await Eventually.WaitUntilAsync(async () => (await client.CoreV1.ListNamespacedPodAsync(Namespace, cancellationToken: Token)).Items.Count == 0, "the pod gone", TimeSpan.FromSeconds(90), () => plane.Logs);
             Assert.Empty(nodes.Errors);
         }
         finally
@@ -192,20 +192,6 @@ public sealed class AttachedNodesTests(RealControlPlaneFixture fixture)
 
     private static bool IsReadyAndUntainted(V1Node node) =>
         node.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true && (node.Spec?.Taints is null || node.Spec.Taints.Count == 0);
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, ControlPlane plane, SimulatorCommand? command = null, double seconds = 90, int pollMilliseconds = 200)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"timed out after {seconds}s waiting for {what}\n{command?.Output}\n{plane.Logs}");
-            }
-
-            await Task.Delay(pollMilliseconds, Token);
-        }
-    }
 
     /// <summary>The simulator's executable (built next to these tests) run as a child process.</summary>
     private sealed class SimulatorCommand : IAsyncDisposable

@@ -35,11 +35,11 @@ public sealed class ControlPlaneTests(RealControlPlaneFixture fixture)
 
         await new Kubectl(plane.AdminKubeconfig).SucceedAsync("-n", Namespace, "create", "deployment", "web", "--image=registry.local/shop/web:1", "--replicas=2");
 
-        await WaitUntilAsync(async () =>
+        await Eventually.WaitUntilAsync(async () =>
         {
             var pods = await client.CoreV1.ListNamespacedPodAsync(Namespace, cancellationToken: Token);
             return pods.Items.Count == 2 && pods.Items.All(pod => pod.Spec.NodeName == "smoke-node");
-        }, "two pods bound to smoke-node", plane);
+        }, "two pods bound to smoke-node", TimeSpan.FromSeconds(60), () => plane.Logs);
         var replicaSet = Assert.Single((await client.AppsV1.ListNamespacedReplicaSetAsync(Namespace, cancellationToken: Token)).Items);
         Assert.Equal("web", replicaSet.Metadata.OwnerReferences.Single().Name);
     }
@@ -62,17 +62,4 @@ public sealed class ControlPlaneTests(RealControlPlaneFixture fixture)
         Assert.Contains("forbidden", denied.Error, StringComparison.Ordinal);
     }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, ControlPlane plane, double seconds = 60)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"timed out after {seconds}s waiting for {what}\n{plane.Logs}");
-            }
-
-            await Task.Delay(100, Token);
-        }
-    }
 }

@@ -21,27 +21,27 @@ public abstract partial class HoldScenarios
         Cluster.Registry.MarkMissing(Image2);
         string[] kwarmArgs = ["--leader-elect", "--finished-prepullimage-ttl", "1s"];
         await StartAsync(maxDuration: DeadlineSeconds + "s", onFailure: "Wait", kwarmArgs);
-        await WaitUntilAsync(async () => await LeaderAsync() is not null, "the first replica to take the Lease");
+        await Eventually.WaitUntilAsync(async () => await LeaderAsync() is not null, "the first replica to take the Lease");
         var firstLeader = await LeaderAsync();
         var follower = await Cluster.StartStandbyKwarmAsync(kwarmArgs);
         await Cluster.RouteWebhookToAsync(follower);
 
         await Cluster.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image2);
         await WaitForHoldAsync([Image2]);
-        await WaitUntilAsync(async () => HoldStart.Parse((await WebAsync()).Metadata.Annotations?.TryGetValue(KwarmApi.HoldStartedAnnotation, out var recorded) == true ? recorded : null) is not null,
+        await Eventually.WaitUntilAsync(async () => HoldStart.Parse((await WebAsync()).Metadata.Annotations?.TryGetValue(KwarmApi.HoldStartedAnnotation, out var recorded) == true ? recorded : null) is not null,
             "the hold's start record");
         var start = HoldStart.Parse((await WebAsync()).Metadata.Annotations[KwarmApi.HoldStartedAnnotation])!;
         Assert.Equal(HoldId.For([Image2]), start.HoldId);
         var deadline = start.At.UtcDateTime.AddSeconds(DeadlineSeconds);
 
         // The pull fails for good, then outlives the 1 s TTL without being deleted and created again.
-        await WaitUntilAsync(async () => (await PrePullImagesAsync()).Any(p => p.Status?.Phase == PrePullImagePhase.Failed), "the pull to fail");
+        await Eventually.WaitUntilAsync(async () => (await PrePullImagesAsync()).Any(p => p.Status?.Phase == PrePullImagePhase.Failed), "the pull to fail");
         var failed = (await PrePullImagesAsync()).Single();
-        await WaitUntilAsync(async () => (await KwarmEventsAsync("PullFailed")).Count == 1, "the PullFailed event");
+        await Eventually.WaitUntilAsync(async () => (await KwarmEventsAsync("PullFailed")).Count == 1, "the PullFailed event");
 
         // A person deletes the hold's PrePullImages: they come back, and the deadline does not move with them.
         await Cluster.Kubectl.SucceedAsync("-n", Shop, "delete", "prepullimages", "-l", "kwarm.io/deployment=web", "--wait=false");
-        await WaitUntilAsync(async () => (await PrePullImagesAsync()).Any(p => p.Metadata.Uid != failed.Metadata.Uid), "the PrePullImage to be created again");
+        await Eventually.WaitUntilAsync(async () => (await PrePullImagesAsync()).Any(p => p.Metadata.Uid != failed.Metadata.Uid), "the PrePullImage to be created again");
 
         // The policy is edited mid-hold (not its maxDuration).
         await Cluster.Kubectl.SucceedAsync("patch", "prepullpolicy", "default", "--type=merge", "-p", """{"spec":{"retry":{"maxAttempts":2}}}""");
@@ -50,7 +50,7 @@ public abstract partial class HoldScenarios
         await Cluster.Replicas[0].StopAsync();
         await Cluster.StartKwarmAsync(kwarmArgs);
         Assert.True((await WebAsync()).Spec.Paused, "released before the deadline: the test proves nothing");
-        await WaitUntilAsync(async () => await LeaderAsync() is { } holder && holder != firstLeader, "a new leader", seconds: 40);
+        await Eventually.WaitUntilAsync(async () => await LeaderAsync() is { } holder && holder != firstLeader, "a new leader", TimeSpan.FromSeconds(40));
         var newLeaderAt = DateTime.UtcNow;
 
         await WaitForReleaseAsync([Image2], seconds: DeadlineSeconds + 20);
@@ -97,7 +97,7 @@ public abstract partial class HoldScenarios
         await Cluster.Kubectl.SucceedAsync("-n", Shop, "annotate", "deployment/web", "kwarm.io/keep-paused=true");
         await Cluster.Kubectl.SucceedAsync("-n", Shop, "annotate", "deployment/web", "kwarm.io/release=true");
 
-        await WaitUntilAsync(async () => (await WebAsync()).Metadata.Annotations?.ContainsKey(KwarmApi.ReleasedAnnotation) == true, "the release");
+        await Eventually.WaitUntilAsync(async () => (await WebAsync()).Metadata.Annotations?.ContainsKey(KwarmApi.ReleasedAnnotation) == true, "the release");
         var released = await WebAsync();
         Assert.True(released.Spec.Paused, "the release unpaused a rollout a person asked to keep paused");
         Assert.False(released.Metadata.Annotations.ContainsKey(KwarmApi.KeepPausedAnnotation));

@@ -122,7 +122,7 @@ public abstract partial class HoldScenarios
         await StartAsync();
         await Cluster.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image2);
         await WaitForHoldAsync([Image2]);
-        await WaitUntilAsync(async () => (await PrePullImagesAsync()).Any(p => p.Status?.Summary?.Pulling > 0), "the pulls to start");
+        await Eventually.WaitUntilAsync(async () => (await PrePullImagesAsync()).Any(p => p.Status?.Summary?.Pulling > 0), "the pulls to start");
 
         await Cluster.AddNodesAsync([new NodeSpec("late")]);
 
@@ -156,7 +156,7 @@ public abstract partial class HoldScenarios
         await Cluster.Kubectl.SucceedAsync("-n", Shop, "patch", "deployment/web", "--type=json", "-p",
             """[{"op":"remove","path":"/spec/template/spec/imagePullSecrets"},{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"registry.local/shop/web:3"}]""");
         await WaitForReleaseAsync([Image3], seconds: 60);
-        await WaitUntilAsync(async () => (await KwarmEventsAsync("HoldReleased")).Count == 2, "the second HoldReleased");
+        await Eventually.WaitUntilAsync(async () => (await KwarmEventsAsync("HoldReleased")).Count == 2, "the second HoldReleased");
         Assert.Contains(await KwarmEventsAsync("HoldReleased"), e => e.Action == "PullFailed");
         var failure = Assert.Single(await KwarmEventsAsync("PullFailed"));
         Assert.Contains("401 Unauthorized", failure.Message, StringComparison.Ordinal);
@@ -170,16 +170,16 @@ public abstract partial class HoldScenarios
         await StartAsync();
         await Cluster.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image2);
         await WaitForHoldAsync([Image2]);
-        await WaitUntilAsync(async () => (await PrePullImagesAsync()).Any(p => p.Status?.Summary?.Pulling > 0), "the pulls to start");
+        await Eventually.WaitUntilAsync(async () => (await PrePullImagesAsync()).Any(p => p.Status?.Summary?.Pulling > 0), "the pulls to start");
 
         await Cluster.Kubectl.SucceedAsync("-n", Shop, "delete", "deployment", "web", "--wait=false");
 
-        await WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             async () => (await PrePullImagesAsync()).Count == 0
                 && (await Cluster.Client.BatchV1.ListNamespacedJobAsync(Shop, cancellationToken: TestContext.Current.CancellationToken)).Items.Count == 0
                 && (await PodsAsync()).Count == 0,
             "the hold's PrePullImages, the pull Jobs and every pod to be gone",
-            seconds: 60);
-        await WaitUntilAsync(async () => await PolicyStatusAsync() is { ActiveHolds: 0, WatchedDeployments: 0 }, "the policy status to forget web");
+            TimeSpan.FromSeconds(60));
+        await Eventually.WaitUntilAsync(async () => await PolicyStatusAsync() is { ActiveHolds: 0, WatchedDeployments: 0 }, "the policy status to forget web");
     }
 }

@@ -69,7 +69,7 @@ public abstract partial class HoldScenarios
     {
         KeepPullsBusy();
         await StartAsync("10m", "Release", "--leader-elect");
-        await WaitUntilAsync(async () => await LeaderAsync() is not null, "the first replica to take the Lease");
+        await Eventually.WaitUntilAsync(async () => await LeaderAsync() is not null, "the first replica to take the Lease");
         var firstLeader = await LeaderAsync();
         // On the simulator the follower connects under a name of its own so that the audit shows what it, and only it, asked of the API.
         var follower = await Cluster.StartStandbyKwarmAsync("--leader-elect");
@@ -79,7 +79,7 @@ public abstract partial class HoldScenarios
         await Cluster.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image2);
         await WaitForHoldAsync([Image2]);
         // The leader has been pulling for a while (Jobs created, statuses written) before the follower is judged.
-        await WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             async () => (await PrePullImagesAsync()).Any(p => p.Status?.Summary?.Pulling > 0),
             "the leader to start pulling");
         Assert.Equal(firstLeader, await LeaderAsync());
@@ -92,7 +92,7 @@ public abstract partial class HoldScenarios
         }
 
         await Cluster.Replicas[0].StopAsync();
-        await WaitUntilAsync(async () => await LeaderAsync() is { } holder && holder != firstLeader, "the follower to take the Lease", seconds: 40);
+        await Eventually.WaitUntilAsync(async () => await LeaderAsync() is { } holder && holder != firstLeader, "the follower to take the Lease", TimeSpan.FromSeconds(40));
         await Cluster.Kubectl.SucceedAsync("-n", Shop, "annotate", "deployment/web", "kwarm.io/release=true");
 
         await WaitForReleaseAsync([Image2]);

@@ -150,21 +150,6 @@ public abstract partial class HoldScenarios : IAsyncLifetime
         }
     }
 
-    /// <summary>Polls until <paramref name="condition"/> holds; fails the test after <paramref name="seconds"/>.</summary>
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, double seconds = 20)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"timed out after {seconds}s waiting for {what}");
-            }
-
-            await Task.Delay(50, TestContext.Current.CancellationToken);
-        }
-    }
-
     private async Task<PrePullPolicyStatus?> PolicyStatusAsync()
     {
         var policy = await Cluster.Client.CustomObjects.GetClusterCustomObjectAsync(
@@ -190,17 +175,17 @@ public abstract partial class HoldScenarios : IAsyncLifetime
     /// <summary>The single HoldReleased event; the controller records it just after the release patch, so it may lag a moment.</summary>
     private async Task<Corev1Event> ReleasedEventAsync()
     {
-        await WaitUntilAsync(async () => (await KwarmEventsAsync("HoldReleased")).Count > 0, "the HoldReleased event");
+        await Eventually.WaitUntilAsync(async () => (await KwarmEventsAsync("HoldReleased")).Count > 0, "the HoldReleased event");
         return Assert.Single(await KwarmEventsAsync("HoldReleased"));
     }
 
     private async Task<V1Deployment> WaitForHoldAsync(string[] images)
     {
         var hold = HoldId.For(images);
-        await WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             async () => (await WebAsync()).Metadata.Annotations?.TryGetValue(KwarmApi.HoldAnnotation, out var id) == true && id == hold,
             "the hold annotation " + hold);
-        await WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             async () => (await PrePullImagesAsync()).Any(p => p.Metadata.Labels?[KwarmApi.HoldLabel] == hold),
             "the hold's PrePullImages");
         return await WebAsync();
@@ -209,9 +194,9 @@ public abstract partial class HoldScenarios : IAsyncLifetime
     private async Task<V1Deployment> WaitForReleaseAsync(string[] images, double seconds = 20)
     {
         var hold = HoldId.For(images);
-        await WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             async () => (await WebAsync()) is { } d && d.Spec.Paused != true && d.Metadata.Annotations?.TryGetValue(KwarmApi.ReleasedAnnotation, out var id) == true && id == hold,
-            "the release of hold " + hold, seconds);
+            "the release of hold " + hold, TimeSpan.FromSeconds(seconds));
         return await WebAsync();
     }
 
@@ -227,7 +212,7 @@ public abstract partial class HoldScenarios : IAsyncLifetime
 
     /// <summary>The release let the Deployment controller start the rollout: a ReplicaSet of the new template exists.</summary>
     private async Task AssertRolloutStartedAsync(string image) =>
-        await WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             async () => (await Cluster.Client.AppsV1.ListNamespacedReplicaSetAsync(Shop, cancellationToken: TestContext.Current.CancellationToken)).Items
                 .Any(rs => rs.Spec.Template.Spec.Containers[0].Image == image),
             "a ReplicaSet of " + image);
@@ -264,9 +249,9 @@ public abstract partial class HoldScenarios : IAsyncLifetime
         var blocked = await Cluster.Kubectl.RunAsync("-n", Shop, "rollout", "status", "deployment/web", "--timeout=2s");
         Assert.NotEqual(0, blocked.ExitCode);
         Assert.Contains("Waiting for deployment \"web\" rollout to finish", blocked.Out + blocked.Error, StringComparison.Ordinal);
-        await WaitUntilAsync(async () => (await KwarmEventsAsync("HoldStarted")).Count > 0, "the HoldStarted event");
+        await Eventually.WaitUntilAsync(async () => (await KwarmEventsAsync("HoldStarted")).Count > 0, "the HoldStarted event");
         Assert.Single(await KwarmEventsAsync("HoldStarted"));
-        await WaitUntilAsync(async () => await PolicyStatusAsync() is { ActiveHolds: 1, WatchedDeployments: 1 }, "the policy status to count the hold");
+        await Eventually.WaitUntilAsync(async () => await PolicyStatusAsync() is { ActiveHolds: 1, WatchedDeployments: 1 }, "the policy status to count the hold");
         Assert.Contains((await PolicyStatusAsync())!.Conditions!, c => c.Type == "Ready" && c.Status == "True");
 
         // While nothing changes, the hold controller only watches: no polling GET or LIST, no repeated write. Only the
@@ -292,7 +277,7 @@ public abstract partial class HoldScenarios : IAsyncLifetime
         await AssertRolloutStartedAsync(Image2);
         Assert.Equal("Released", (await ReleasedEventAsync()).Action);
         await AssertNoReplicaSetCarriesHoldAnnotationsAsync();
-        await WaitUntilAsync(async () => await PolicyStatusAsync() is { ActiveHolds: 0, WatchedDeployments: 1 }, "the policy status to drop the hold");
+        await Eventually.WaitUntilAsync(async () => await PolicyStatusAsync() is { ActiveHolds: 0, WatchedDeployments: 1 }, "the policy status to drop the hold");
     }
 
     [Fact]
@@ -341,7 +326,7 @@ public abstract partial class HoldScenarios : IAsyncLifetime
         await Cluster.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image3);
 
         await WaitForHoldAsync([Image3]);
-        await WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             async () => (await PrePullImagesAsync()).All(p => p.Metadata.Labels[KwarmApi.HoldLabel] != first),
             "the first hold's PrePullImages to be deleted");
         Assert.Equal(Image3, Assert.Single(await PrePullImagesAsync()).Spec.Image);
@@ -361,7 +346,7 @@ public abstract partial class HoldScenarios : IAsyncLifetime
         var runningPods = await PodNamesAsync();
         await Cluster.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image2);
         var first = (await WaitForHoldAsync([Image2])).Metadata.Annotations[KwarmApi.HoldAnnotation];
-        await WaitUntilAsync(async () => (await KwarmEventsAsync("HoldStarted")).Count == 1, "the web:2 hold's HoldStarted");
+        await Eventually.WaitUntilAsync(async () => (await KwarmEventsAsync("HoldStarted")).Count == 1, "the web:2 hold's HoldStarted");
 
         // The person thinks better of it while web:2 is still pulling (a simulated minute).
         await Cluster.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image1);
@@ -369,13 +354,13 @@ public abstract partial class HoldScenarios : IAsyncLifetime
         // web:1 is on every node the pods run on: its hold is warm as soon as its PrePullImage looks. The web:2 hold
         // that started ends too, superseded: every HoldStarted has its HoldReleased.
         var released = await WaitForReleaseAsync([Image1]);
-        await WaitUntilAsync(async () => (await KwarmEventsAsync("HoldReleased")).Count == 2, "both HoldReleased events");
+        await Eventually.WaitUntilAsync(async () => (await KwarmEventsAsync("HoldReleased")).Count == 2, "both HoldReleased events");
         var releases = await KwarmEventsAsync("HoldReleased");
         Assert.Equal(["Superseded", "Warm"], releases.Select(e => e.Action).Order(StringComparer.Ordinal));
         Assert.StartsWith($"Hold {first} released (Superseded)", releases.Single(e => e.Action == "Superseded").Message, StringComparison.Ordinal);
         Assert.Equal(2, (await KwarmEventsAsync("HoldStarted")).Count);
         Assert.NotEqual(first, released.Metadata.Annotations[KwarmApi.ReleasedAnnotation]);
-        await WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             async () => (await PrePullImagesAsync()).All(p => p.Metadata.Labels[KwarmApi.HoldLabel] != first),
             "the web:2 hold's PrePullImages to be deleted");
         await Cluster.Kubectl.SucceedAsync("-n", Shop, "rollout", "status", "deployment/web", "--timeout=30s");
@@ -400,7 +385,7 @@ public abstract partial class HoldScenarios : IAsyncLifetime
         await WaitForHoldAsync([Image2]);
 
         await Cluster.Kubectl.SucceedAsync("-n", Shop, "scale", "deployment/web", "--replicas=3");
-        await WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             async () => (await Cluster.Client.AppsV1.ListNamespacedReplicaSetAsync(Shop, cancellationToken: TestContext.Current.CancellationToken)).Items
                 is [{ Spec.Replicas: 3 } only] && only.Spec.Template.Spec.Containers[0].Image == Image1,
             "the scale to apply to the old ReplicaSet");
@@ -458,7 +443,7 @@ public abstract partial class HoldScenarios : IAsyncLifetime
 
         await Cluster.Kubectl.SucceedAsync("-n", Shop, "set", "image", "deployment/web", "web=" + Image2);
         await WaitForHoldAsync([Image2]);
-        await WaitUntilAsync(async () => (await KwarmEventsAsync("PullFailed")).Count > 0, "the PullFailed event");
+        await Eventually.WaitUntilAsync(async () => (await KwarmEventsAsync("PullFailed")).Count > 0, "the PullFailed event");
         var failure = Assert.Single(await KwarmEventsAsync("PullFailed"));
         Assert.Contains("not found", failure.Message, StringComparison.Ordinal);
         if (onFailure == "Wait")
@@ -506,7 +491,7 @@ public abstract partial class HoldScenarios : IAsyncLifetime
                   "bad key!": "true"
             """);
 
-        await WaitUntilAsync(async () => (await PolicyStatusAsync())?.Conditions?.Any(c => c.Type == "Ready") == true, "the policy's Ready condition");
+        await Eventually.WaitUntilAsync(async () => (await PolicyStatusAsync())?.Conditions?.Any(c => c.Type == "Ready") == true, "the policy's Ready condition");
         var ready = (await PolicyStatusAsync())!.Conditions!.Single(c => c.Type == "Ready");
         Assert.Equal(("False", "InvalidSpec"), (ready.Status, ready.Reason));
         Assert.StartsWith("spec.selector.matchLabels: key \"bad key!\" is not a label key", ready.Message, StringComparison.Ordinal);
