@@ -7,6 +7,7 @@ namespace Kwarm.Simulator.Tests;
 /// definition must live in the assembly whose tests use it; <c>tests/Kwarm.Tests</c> has its own).
 /// </summary>
 [CollectionDefinition(Name)]
+[Trait("Lane", "RealApiServer")]
 public sealed class OneRealControlPlane : ICollectionFixture<RealControlPlaneFixture>
 {
     public const string Name = "Real control plane";

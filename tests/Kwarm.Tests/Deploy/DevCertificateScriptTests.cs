@@ -9,6 +9,7 @@ namespace Kwarm.Tests.Deploy;
 /// <c>certs/make-dev-certs.sh</c>, the documented way to run Kwarm without cert-manager: the certificate it writes
 /// must be one the API server accepts for the webhook Service, signed by the CA that goes into <c>caBundle</c>.
 /// </summary>
+[Trait("Lane", "Packaging")]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class DevCertificateScriptTests : IDisposable
 {

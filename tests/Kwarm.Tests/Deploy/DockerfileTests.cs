@@ -8,6 +8,7 @@ namespace Kwarm.Tests.Deploy;
 /// No container engine exists here, so the Dockerfile is checked by reading it, and its build stage's commands are
 /// run as they are, on a copy of exactly what the stage copies, to prove the image's publish works.
 /// </summary>
+[Trait("Lane", "Packaging")]
 public sealed class DockerfileTests
 {
     /// <summary>The command the image is published with; the Dockerfile must say exactly this.</summary>

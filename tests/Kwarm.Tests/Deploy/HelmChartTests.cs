@@ -6,6 +6,7 @@ namespace Kwarm.Tests.Deploy;
 /// The Helm chart, rendered by <see cref="ChartTemplateRenderer"/>, installs what the kustomize default installs
 /// (same objects, RBAC and webhook settings), and its values reach the manifests.
 /// </summary>
+[Trait("Lane", "Packaging")]
 public sealed class HelmChartTests
 {
     private static readonly string[] HookKinds = ["Job"];

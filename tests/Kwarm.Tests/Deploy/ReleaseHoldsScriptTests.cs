@@ -7,6 +7,7 @@ namespace Kwarm.Tests.Deploy;
 /// The uninstall script (the chart's pre-delete hook, and the documented command for kubectl users), run by
 /// <c>sh</c> against a fake <c>kubectl</c> that keeps Deployments' holds in a file.
 /// </summary>
+[Trait("Lane", "Packaging")]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class ReleaseHoldsScriptTests : IDisposable
 {

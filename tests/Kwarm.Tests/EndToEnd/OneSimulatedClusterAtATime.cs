@@ -6,6 +6,7 @@ namespace Kwarm.Tests.EndToEnd;
 /// three of them at once starve each other's watches and turn an assertion about Kwarm into one about the scheduler.
 /// </summary>
 [CollectionDefinition(Name)]
+[Trait("Lane", "Simulator")]
 public sealed class OneSimulatedClusterAtATime
 {
     public const string Name = "Simulated cluster";

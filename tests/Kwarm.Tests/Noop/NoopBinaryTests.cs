@@ -3,6 +3,7 @@ using System.Runtime.Versioning;
 namespace Kwarm.Tests.Noop;
 
 // The helper is a Linux executable; the pods that run it are Linux pods.
+[Trait("Lane", "Packaging")]
 [SupportedOSPlatform("linux")]
 public sealed class NoopBinaryTests(NoopBuild build) : IClassFixture<NoopBuild>
 {

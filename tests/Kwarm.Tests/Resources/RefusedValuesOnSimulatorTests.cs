@@ -14,6 +14,7 @@ namespace Kwarm.Tests.Resources;
 /// schema's refusals, with the same Status, fields and messages; and, like 1.24 with its default feature gates, it
 /// takes a CRD carrying CEL rules and lets through what only those rules would refuse.
 /// </summary>
+[Trait("Lane", "Simulator")]
 public sealed class RefusedValuesOnSimulatorTests : IAsyncLifetime
 {
     private const string Namespace = "shop";
