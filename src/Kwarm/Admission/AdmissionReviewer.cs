@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Kwarm.Observability;
+using Kwarm.Workloads;
 
 namespace Kwarm.Admission;
 

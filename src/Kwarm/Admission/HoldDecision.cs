@@ -1,4 +1,5 @@
 using Kwarm.Resources;
+using Kwarm.Workloads;
 
 namespace Kwarm.Admission;
 
@@ -170,7 +171,7 @@ public sealed record HoldDecision(HoldReason Reason, IReadOnlyList<JsonPatchOper
             return Allow(HoldReason.HoldDisabled);
         }
 
-        return Place(updated, previous, Kwarm.Admission.HoldId.For(updated.Images), policy, HoldReason.ImagesChanged);
+        return Place(updated, previous, Kwarm.Workloads.HoldId.For(updated.Images), policy, HoldReason.ImagesChanged);
     }
 
     /// <summary>
@@ -211,7 +212,7 @@ public sealed record HoldDecision(HoldReason Reason, IReadOnlyList<JsonPatchOper
         return new HoldDecision(reason, patch, holdId, policyName);
     }
 
-    private static string AnnotationPath(string key) => AnnotationsPath + "/" + JsonPatchOperation.EscapePointerToken(key);
+    private static string AnnotationPath(string key) => JsonPatchOperation.AnnotationPath(key);
 
     private static HoldDecision Allow(HoldReason reason) => new(reason, []);
 

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Kwarm.Resources;
+using Kwarm.Workloads;
 
 namespace Kwarm.Admission;
 

@@ -42,11 +42,13 @@ internal sealed class FakePullCluster : IPullApi
     private readonly HashSet<string> _queue = new(StringComparer.Ordinal);
     private readonly List<(DateTimeOffset Due, string? Key)> _timers = [];
     private bool _passDue;
+    private readonly bool _readYourWrites;
     private int _version = 100;
     private int _uid;
 
-    public FakePullCluster(int maxConcurrentPulls = 10, int maxPullsPerNode = 2, TimeSpan? finishedTtl = null, KwarmMetrics? metrics = null)
+    public FakePullCluster(int maxConcurrentPulls = 10, int maxPullsPerNode = 2, TimeSpan? finishedTtl = null, KwarmMetrics? metrics = null, bool readYourWrites = true)
     {
+        _readYourWrites = readYourWrites;
         Options = new PullEngineOptions(maxConcurrentPulls, maxPullsPerNode, "tools.local/kwarm:1", finishedTtl ?? TimeSpan.FromHours(1));
         Metrics = metrics;
         Engine = NewEngine();
@@ -80,6 +82,18 @@ internal sealed class FakePullCluster : IPullApi
     public bool HideNewJobs { get; set; }
 
     public int StatusWrites { get; private set; }
+
+    /// <summary>Status writes refused with 409 (a resourceVersion older than the server's).</summary>
+    public int Conflicts { get; private set; }
+
+    /// <summary>PrePullImage reconciles run.</summary>
+    public int Reconciles { get; private set; }
+
+    /// <summary>
+    /// How long a key refused with 409 waits before it is reconciled again (the work queue's rate limiter); by default
+    /// at once. With a lagging watch and no read-your-writes, at once would spin until the watch catches up.
+    /// </summary>
+    public TimeSpan? ConflictRetryDelay { get; set; }
 
     /// <summary>While set, every Job create is refused (like a 403 from RBAC or a quota), and counted.</summary>
     public bool RefuseCreates { get; set; }
@@ -187,6 +201,7 @@ internal sealed class FakePullCluster : IPullApi
                 _queue.Remove(key);
                 try
                 {
+                    Reconciles++;
                     var result = await Engine.Reconciler.ReconcileAsync(key, CancellationToken.None);
                     if (result.RequeueAfter is { } delay)
                     {
@@ -195,7 +210,14 @@ internal sealed class FakePullCluster : IPullApi
                 }
                 catch (ApiConflictException)
                 {
-                    _queue.Add(key);
+                    if (ConflictRetryDelay is { } retry)
+                    {
+                        _timers.Add((Time.GetUtcNow() + retry, key));
+                    }
+                    else
+                    {
+                        _queue.Add(key);
+                    }
                 }
 
                 continue;
@@ -301,6 +323,7 @@ internal sealed class FakePullCluster : IPullApi
         var key = ResourceKeys.For(image);
         if (!_serverImages.TryGetValue(key, out var current) || current.Metadata.ResourceVersion != image.Metadata.ResourceVersion)
         {
+            Conflicts++;
             throw new ApiConflictException(image.Metadata.Name, "Conflict", "the object has been modified", null);
         }
 
@@ -534,7 +557,7 @@ internal sealed class FakePullCluster : IPullApi
 
     private PullTerm NewEngine()
     {
-        var term = new PullTerm(Images, Nodes, Jobs, Pods, this, Options, Metrics, Time, NullLogger.Instance, Deployments);
+        var term = new PullTerm(Images, Nodes, Jobs, Pods, this, Options, Metrics, Time, NullLogger.Instance, Deployments, new KnownPullStatuses(Images, _readYourWrites));
         term.AttachImageQueue(key => _queue.Add(key));
         term.Trigger.Attach(delay =>
         {
