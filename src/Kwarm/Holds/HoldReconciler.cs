@@ -8,14 +8,6 @@ using Microsoft.Extensions.Logging;
 
 namespace Kwarm.Holds;
 
-/// <summary>Where the hold controller reads from and what it reports as; one instance per process.</summary>
-public sealed record HoldControllerContext(
-    ResourceCache<V1Deployment> Deployments,
-    ResourceCache<PrePullImage> PrePullImages,
-    ResourceCache<PrePullPolicy> Policies,
-    ResourceCache<V1ServiceAccount> ServiceAccounts,
-    string Instance);
-
 /// <summary>
 /// One reconcile of one Deployment key (DESIGN §5, "Hold controller"). Stateless across restarts: everything it
 /// acts on is read from the caches — the hold id and policy from the Deployment's annotations, the hold's start from
