@@ -2,25 +2,6 @@ using System.Text.Json;
 
 namespace Kwarm.Admission;
 
-/// <summary>A body that parses as JSON but is not a usable AdmissionReview; the message says which field is wrong.</summary>
-public sealed class InvalidAdmissionReviewException : Exception
-{
-    public InvalidAdmissionReviewException()
-        : base("invalid AdmissionReview")
-    {
-    }
-
-    public InvalidAdmissionReviewException(string message)
-        : base(message)
-    {
-    }
-
-    public InvalidAdmissionReviewException(string message, Exception inner)
-        : base(message, inner)
-    {
-    }
-}
-
 /// <summary>
 /// Maps the envelope of an AdmissionReview onto <see cref="AdmissionRequest"/> straight from a parsed document,
 /// leaving <c>object</c>, <c>oldObject</c> and <c>options</c> as elements of that same document. The serializer

@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Kwarm.Resources;
+using Kwarm.Workloads;
 
 namespace Kwarm.Admission;
 
@@ -119,20 +120,7 @@ public sealed record DeploymentSnapshot
             }
         }
 
-        var images = new SortedSet<string>(StringComparer.Ordinal);
-        List<string>? unparsable = null;
-        foreach (var reference in spec.InitImages.Concat(spec.Images))
-        {
-            if (ImageIdentity.TryParse(reference, out var identity, out var problem))
-            {
-                images.Add(identity.Canonical);
-            }
-            else
-            {
-                images.Add(reference);
-                (unparsable ??= []).Add(problem);
-            }
-        }
+        var images = PodTemplateImages.Of(spec.InitImages, spec.Images);
 
         return new DeploymentSnapshot
         {
@@ -141,8 +129,8 @@ public sealed record DeploymentSnapshot
             HasAnnotationsMap = metadata.HasAnnotationsMap,
             Paused = spec.Paused,
             Replicas = spec.Replicas,
-            Images = [.. images],
-            UnparsableImages = unparsable ?? [],
+            Images = images.Images,
+            UnparsableImages = images.Problems,
         };
     }
 

@@ -40,14 +40,3 @@ public sealed class PolicyCatalogFeed(ResourceInformer<PrePullPolicy> informer, 
         }
     }
 }
-
-public static class PolicyCatalogFeedServiceCollectionExtensions
-{
-    /// <summary>Feeds the admission policy catalogue from the PrePullPolicy informer of <c>AddKwarmKubernetes</c>.</summary>
-    public static IServiceCollection AddPolicyCatalogFeed(this IServiceCollection services)
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        services.AddHostedService<PolicyCatalogFeed>();
-        return services;
-    }
-}

@@ -3,17 +3,10 @@ using k8s.Models;
 using Kwarm.Kubernetes;
 using Kwarm.Observability;
 using Kwarm.Resources;
+using Kwarm.Workloads;
 using Microsoft.Extensions.Logging;
 
 namespace Kwarm.Holds;
-
-/// <summary>Where the hold controller reads from and what it reports as; one instance per process.</summary>
-public sealed record HoldControllerContext(
-    ResourceCache<V1Deployment> Deployments,
-    ResourceCache<PrePullImage> PrePullImages,
-    ResourceCache<PrePullPolicy> Policies,
-    ResourceCache<V1ServiceAccount> ServiceAccounts,
-    string Instance);
 
 /// <summary>
 /// One reconcile of one Deployment key (DESIGN §5, "Hold controller"). Stateless across restarts: everything it
@@ -216,12 +209,12 @@ public sealed class HoldReconciler
         var key = ResourceKeys.For(deployment);
         var released = metadata.Annotations.ValueOf(KwarmApi.ReleasedAnnotation);
         var images = PrePullImagePlanner.Images(deployment);
-        var current = images.Count > 0 ? Admission.HoldId.For(images) : null;
+        var current = images.Count > 0 ? HoldId.For(images) : null;
         await DeleteAsync(owned.Where(image => !IsOfHold(image, released) && !IsOfHold(image, current)), key, "not active", cancellationToken)
             .ConfigureAwait(false);
 
         if (current is null || metadata.Annotations.ValueOf(KwarmApi.SkipAnnotation) == "true" || !IsUpdateRolloutInProgress(deployment)
-            || Admission.PolicyMatcher.Select(_context.Policies.List(), metadata.NamespaceProperty, metadata.Labels) is not { } policy
+            || PolicyMatcher.Select(_context.Policies.List(), metadata.NamespaceProperty, metadata.Labels) is not { } policy
             || policy.Spec.EffectiveHold.EffectiveEnabled)
         {
             return;

@@ -1,5 +1,6 @@
 using k8s.Models;
 using Kwarm.Resources;
+using Kwarm.Workloads;
 
 namespace Kwarm.Holds;
 
@@ -52,7 +53,7 @@ public sealed record HoldVerdict(ReleaseReason? Reason, string Detail, DateTimeO
                 : $"PrePullPolicy {policyName} no longer exists");
         }
 
-        if (!Admission.PolicyMatcher.Selects(policy, deployment.Metadata?.NamespaceProperty, deployment.Metadata?.Labels))
+        if (!PolicyMatcher.Selects(policy, deployment.Metadata?.NamespaceProperty, deployment.Metadata?.Labels))
         {
             // Opted out (label removed) or the selector was narrowed: the hold no longer has a policy behind it.
             return Release(ReleaseReason.Released, $"PrePullPolicy {policyName} no longer selects this Deployment");

@@ -1,5 +1,6 @@
 using k8s.Models;
 using Kwarm.Resources;
+using Kwarm.Workloads;
 
 namespace Kwarm.Holds;
 
@@ -16,7 +17,7 @@ public interface IHoldApi
     /// Sends the release patch. False when the API server refused it because a <c>test</c> failed (422: the hold
     /// changed under us) or the Deployment is gone (404): the caller re-reads and decides again.
     /// </summary>
-    Task<bool> PatchDeploymentAsync(string namespaceName, string name, IReadOnlyList<PatchOperation> patch, CancellationToken cancellationToken);
+    Task<bool> PatchDeploymentAsync(string namespaceName, string name, IReadOnlyList<JsonPatchOperation> patch, CancellationToken cancellationToken);
 
     /// <summary>Creates the event; false when an event of that name already exists (it was recorded before).</summary>
     Task<bool> CreateEventAsync(Corev1Event hookEvent, CancellationToken cancellationToken);

@@ -3,6 +3,7 @@ using k8s;
 using k8s.Models;
 using Kwarm.Kubernetes;
 using Kwarm.Resources;
+using Kwarm.Workloads;
 
 namespace Kwarm.Holds;
 
@@ -49,9 +50,9 @@ public sealed class KubernetesHoldApi : IHoldApi
         }
     }
 
-    public async Task<bool> PatchDeploymentAsync(string namespaceName, string name, IReadOnlyList<PatchOperation> patch, CancellationToken cancellationToken)
+    public async Task<bool> PatchDeploymentAsync(string namespaceName, string name, IReadOnlyList<JsonPatchOperation> patch, CancellationToken cancellationToken)
     {
-        var body = new V1Patch(HoldReleasePatch.Serialize(patch), V1Patch.PatchType.JsonPatch);
+        var body = new V1Patch(JsonPatchOperation.SerializeToString(patch), V1Patch.PatchType.JsonPatch);
         try
         {
             await _writes.ExecuteAsync(

@@ -1,6 +1,6 @@
 using k8s.Models;
-using Kwarm.Admission;
 using Kwarm.Resources;
+using Kwarm.Workloads;
 
 namespace Kwarm.Holds;
 

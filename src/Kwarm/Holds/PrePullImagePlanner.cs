@@ -1,6 +1,7 @@
 using k8s.Models;
 using Kwarm.Kubernetes;
 using Kwarm.Resources;
+using Kwarm.Workloads;
 
 namespace Kwarm.Holds;
 
@@ -17,22 +18,11 @@ public static class PrePullImagePlanner
     private static readonly HashSet<string> LabelSelectorOperators =
         new([LabelSelectors.In, LabelSelectors.NotIn, LabelSelectors.Exists, LabelSelectors.DoesNotExist], StringComparer.Ordinal);
 
-    /// <summary>
-    /// Images of containers and init containers as one identity each (<c>nginx:1.27.1</c> and
-    /// <c>docker.io/library/nginx:1.27.1</c> are one image, written in the normalised form), distinct and sorted
-    /// ordinally: the webhook's hold id is computed over the same list.
-    /// </summary>
+    /// <summary>The image set of the Deployment's pod template (<see cref="PodTemplateImages"/>): the webhook's hold id is computed over the same list.</summary>
     public static IReadOnlyList<string> Images(V1Deployment deployment)
     {
         ArgumentNullException.ThrowIfNull(deployment);
-        var spec = deployment.Spec?.Template?.Spec;
-        return (spec?.InitContainers ?? []).Concat(spec?.Containers ?? [])
-            .Select(container => container.Image)
-            .Where(image => !string.IsNullOrEmpty(image))
-            .Select(ImageIdentity.CanonicalOrSelf)
-            .Distinct(StringComparer.Ordinal)
-            .Order(StringComparer.Ordinal)
-            .ToList();
+        return PodTemplateImages.Of(deployment.Spec?.Template?.Spec).Images;
     }
 
     public static IReadOnlyList<PrePullImage> Plan(V1Deployment deployment, string holdId, PrePullPolicySpec policy, V1ServiceAccount? serviceAccount)

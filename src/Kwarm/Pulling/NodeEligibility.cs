@@ -3,17 +3,6 @@ using Kwarm.Resources;
 
 namespace Kwarm.Pulling;
 
-/// <summary>Why a node is or is not a target of a PrePullImage (DESIGN §5, "target nodes").</summary>
-public enum NodeVerdict
-{
-    Target,
-    NotSelected,
-    NotReady,
-    Cordoned,
-    TaintNotTolerated,
-    NotLinux,
-}
-
 public static class NodeEligibility
 {
     public const string OsLabel = "kubernetes.io/os";

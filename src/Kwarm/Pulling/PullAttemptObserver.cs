@@ -2,23 +2,6 @@ using k8s.Models;
 
 namespace Kwarm.Pulling;
 
-public enum AttemptState
-{
-    /// <summary>Neither pulled nor failed yet.</summary>
-    Running,
-    Pulled,
-    Failed,
-    TimedOut,
-}
-
-/// <summary>What one pull Job (and its pod) says about its attempt.</summary>
-/// <param name="Error">For a failure: the kubelet's own message (or the Job's), as reported.</param>
-/// <param name="PulledAt">For a pull: when the container was started, when the pod says so.</param>
-public sealed record AttemptOutcome(AttemptState State, string? Error = null, DateTime? PulledAt = null)
-{
-    public static AttemptOutcome Running { get; } = new(AttemptState.Running);
-}
-
 /// <summary>
 /// Reads the outcome of a pull attempt from its Job and pod (DESIGN §5): the image is on the node as soon as the
 /// pull container has an <c>imageID</c> (running or terminated, whatever the exit code: the noop helper's exit

@@ -9,8 +9,8 @@ using Microsoft.Extensions.Options;
 namespace Kwarm.Pulling;
 
 /// <summary>
-/// The pull engine as a leader-only worker: each leadership term gets a fresh <see cref="PullEngine"/> and work
-/// queue, fed by the PrePullImage, Node, Job and pull-Pod informers (whose subscriptions replay the caches, so every
+/// The pull engine as a leader-only worker: each leadership term gets a fresh <see cref="PullTerm"/> and two work
+/// queues (PrePullImage keys for the reconciler, <see cref="PullSchedulingPass"/> for the scheduling loop), fed by the PrePullImage, Node, Job and pull-Pod informers (whose subscriptions replay the caches, so every
 /// PrePullImage is looked at once per term). No polling: the only timed wake-ups are the queue's <c>AddAfter</c>
 /// for backoffs, attempt timeouts and the finished-PrePullImage TTL.
 /// </summary>
@@ -56,28 +56,55 @@ public sealed class PullController : ILeaderOnlyWorker
 
     public Task RunAsync(CancellationToken leadership)
     {
-        var engine = new PullEngine(
+        var term = new PullTerm(
             _images.Cache, _nodes.Cache, _jobs.Cache, _pods.Cache, _api,
             new PullEngineOptions(_options.MaxConcurrentPulls, _options.MaxPullsPerNode, _options.ToolsImage, _options.FinishedPrePullImageTtl),
             _metrics, _time, _logger, _deployments.Cache);
-        return ControllerLoop.RunAsync<string>(
-            "pulls",
-            queue =>
-            {
-                engine.Attach(queue.Add, queue.AddAfter);
-                return
-                [
-                    _jobs.Subscribe(engine.OnJob),
-                    _pods.Subscribe(engine.OnPod),
-                    _nodes.Subscribe(engine.OnNode),
-                    _images.Subscribe(engine.OnImage),
-                ];
-            },
-            engine.ReconcileAsync,
-            Workers,
-            new WorkQueueOptions(),
-            _time,
-            _logger,
-            leadership);
+
+        // The scheduling loop's queue is attached first: the PrePullImage loop's subscriptions replay the caches at once,
+        // and their reconciles ask for passes.
+        return Task.WhenAll(
+            ControllerLoop.RunAsync<PullSchedulingPass>(
+                "pull-scheduling",
+                queue =>
+                {
+                    term.Trigger.Attach(delay =>
+                    {
+                        if (delay > TimeSpan.Zero)
+                        {
+                            queue.AddAfter(PullSchedulingPass.Due, delay);
+                        }
+                        else
+                        {
+                            queue.Add(PullSchedulingPass.Due);
+                        }
+                    });
+                    return [];
+                },
+                term.Scheduling.RunPassAsync,
+                workers: 1,
+                new WorkQueueOptions(),
+                _time,
+                _logger,
+                leadership),
+            ControllerLoop.RunAsync<string>(
+                "pulls",
+                queue =>
+                {
+                    term.AttachImageQueue(queue.Add);
+                    return
+                    [
+                        _jobs.Subscribe(term.Events.OnJob),
+                        _pods.Subscribe(term.Events.OnPod),
+                        _nodes.Subscribe(term.Events.OnNode),
+                        _images.Subscribe(term.Events.OnImage),
+                    ];
+                },
+                term.Reconciler.ReconcileAsync,
+                Workers,
+                new WorkQueueOptions(),
+                _time,
+                _logger,
+                leadership));
     }
 }

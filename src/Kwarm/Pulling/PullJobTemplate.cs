@@ -5,9 +5,6 @@ using Kwarm.Resources;
 
 namespace Kwarm.Pulling;
 
-/// <summary>What one pull attempt needs to become a Job.</summary>
-public sealed record PullAttempt(PrePullImage PrePullImage, string Node, int Attempt);
-
 /// <summary>
 /// The pull Job of DESIGN §5: one pod pinned to one node, in the PrePullImage's namespace (so it pulls with the
 /// workload's own secrets and service account), that pulls the target image and runs Kwarm's static

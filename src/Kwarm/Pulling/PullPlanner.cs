@@ -5,43 +5,6 @@ using Kwarm.Resources;
 
 namespace Kwarm.Pulling;
 
-/// <summary>Everything the planner reads for one PrePullImage, taken from the caches at one moment.</summary>
-/// <param name="Jobs">This PrePullImage's pull Jobs: those in the cache and those created but not seen there yet.</param>
-/// <param name="PodOf">The pod of a Job, if any.</param>
-/// <param name="Starting">Nodes whose next attempt was granted and whose Job create has not answered yet.</param>
-/// <param name="EarlierError">The kubelet's last informative pull error for a pod's container (<see cref="KubeletPullErrors"/>).</param>
-/// <param name="Remembered">
-/// Full forms of entries that the last status written shortened or left out to stay under 1 MiB (see
-/// <see cref="StatusBudget"/>); one replaces the listed entry while that still describes the same attempt.
-/// </param>
-public sealed record PullWorld(
-    PrePullImage PrePullImage,
-    IReadOnlyList<V1Node> Nodes,
-    IReadOnlyList<V1Job> Jobs,
-    Func<V1Job, V1Pod?> PodOf,
-    DateTime Now,
-    IReadOnlyCollection<NodePullStatus>? Remembered = null,
-    IReadOnlySet<string>? Starting = null,
-    Func<V1Pod, string, string?>? EarlierError = null);
-
-/// <summary>A finished attempt, for <c>kwarm_pulls_total</c> and <c>kwarm_pull_duration_seconds</c>.</summary>
-public sealed record FinishedAttempt(string Node, int Attempt, string Result, TimeSpan? Duration);
-
-/// <summary>What one reconcile of a PrePullImage should do.</summary>
-/// <param name="Status">The status to write (compare with the current one: write only when it differs).</param>
-/// <param name="JobsToDelete">Jobs of finished or superseded attempts.</param>
-/// <param name="Wanted">Attempts ready to start, in the order this PrePullImage prefers; the scheduler decides when.</param>
-/// <param name="WakeAt">When to look again even if nothing changes (a backoff ends, a timeout runs out, a TTL expires).</param>
-public sealed record PullPlan(
-    PrePullImageStatus Status,
-    IReadOnlyList<V1Job> JobsToDelete,
-    IReadOnlyList<PullAttempt> Wanted,
-    DateTime? WakeAt,
-    IReadOnlyList<FinishedAttempt> Finished)
-{
-    public bool IsFinished => Status.Phase is PrePullImagePhase.Completed or PrePullImagePhase.Failed;
-}
-
 /// <summary>
 /// The pure decision of the pull engine for one PrePullImage: from its status (the durable record of attempts),
 /// its Jobs and pods, and the nodes, the next status, the Jobs to delete and the attempts that may start.

@@ -3,9 +3,6 @@ using Kwarm.Kubernetes;
 
 namespace Kwarm.Pulling;
 
-/// <summary>One PrePullImage's attempts that are ready to start, oldest PrePullImage first.</summary>
-public sealed record PullDemand(string Key, DateTime CreatedAt, IReadOnlyList<PullAttempt> Attempts);
-
 /// <summary>
 /// Decides which pull attempts start, under the cluster-wide cap (<c>--max-concurrent-pulls</c>) and the per-node cap
 /// (<c>--max-pulls-per-node</c>), fairly across PrePullImages.

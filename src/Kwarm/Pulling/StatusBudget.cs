@@ -5,13 +5,6 @@ using Kwarm.Resources;
 namespace Kwarm.Pulling;
 
 /// <summary>
-/// A status that fits the budget. <paramref name="Remembered"/> holds the full form of every entry that was shortened
-/// or left out, for the engine to keep in memory and plan from (so the compact status is stable from one reconcile to
-/// the next); <paramref name="Omitted"/> counts the entries not listed at all.
-/// </summary>
-public sealed record BudgetedStatus(PrePullImageStatus Status, IReadOnlyList<NodePullStatus> Remembered, int Omitted);
-
-/// <summary>
 /// Keeps a PrePullImage's status under the 1 MiB of DESIGN §2 at 5,000 nodes (etcd refuses objects over 1.5 MiB).
 /// Each step is taken only while the status is still too big, least informative data first:
 /// <list type="number">

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using k8s.Models;
 using Kwarm.Admission;
 using Kwarm.Resources;
+using Kwarm.Workloads;
 
 namespace Kwarm.Tests.Admission;
 

@@ -3,6 +3,7 @@ using Kwarm.Admission;
 using Kwarm.Holds;
 using Kwarm.Hosting;
 using Kwarm.Resources;
+using Kwarm.Workloads;
 
 namespace Kwarm.Tests.Deploy;
 

@@ -1,6 +1,7 @@
 using Kwarm.Admission;
 using Kwarm.Simulator.Hosting;
 using Kwarm.Tests.Resources;
+using Kwarm.Workloads;
 
 namespace Kwarm.Tests.EndToEnd;
 

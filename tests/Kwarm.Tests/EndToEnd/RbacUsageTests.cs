@@ -39,7 +39,7 @@ public sealed class RbacUsageTests
         await WaitUntilHeldAsync(kubectl, "registry.local/shop/web:2-slow");
         await Eventually.WaitUntilAsync(async () => (await PrePullImagesAsync(installed)).Count > 0, "the first hold's PrePullImages", TimeSpan.FromSeconds(60));
         await kubectl.SucceedAsync("-n", "shop", "set", "image", "deployment/web", "web=registry.local/shop/web:3");
-        var secondHold = Kwarm.Admission.HoldId.For(["registry.local/shop/web:3"]);
+        var secondHold = Kwarm.Workloads.HoldId.For(["registry.local/shop/web:3"]);
         await Eventually.WaitUntilAsync(
             async () => (await installed.Client.AppsV1.ReadNamespacedDeploymentAsync("web", "shop", cancellationToken: ct)).Metadata.Annotations
                 is { } annotations && annotations.TryGetValue(KwarmApi.ReleasedAnnotation, out var released) && released == secondHold,

@@ -31,7 +31,7 @@ public sealed class WebhookEndToEndTests
         var held = await installed.Client.AppsV1.ReadNamespacedDeploymentAsync("web", "shop", cancellationToken: TestContext.Current.CancellationToken);
         Assert.True(held.Spec.Paused);
         Assert.Equal("web-tier", held.Metadata.Annotations[KwarmApi.PolicyAnnotation]);
-        Assert.Equal(Kwarm.Admission.HoldId.For(["registry.local/shop/web:1.2"]), held.Metadata.Annotations[KwarmApi.HoldAnnotation]);
+        Assert.Equal(Kwarm.Workloads.HoldId.For(["registry.local/shop/web:1.2"]), held.Metadata.Annotations[KwarmApi.HoldAnnotation]);
 
         // A paused Deployment gets no new ReplicaSet (DESIGN §1): the old pods keep serving.
         var replicaSets = await installed.Client.AppsV1.ListNamespacedReplicaSetAsync("shop", cancellationToken: TestContext.Current.CancellationToken);

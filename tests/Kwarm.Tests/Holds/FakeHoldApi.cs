@@ -3,6 +3,7 @@ using k8s.Models;
 using Kwarm.Holds;
 using Kwarm.Kubernetes;
 using Kwarm.Resources;
+using Kwarm.Workloads;
 
 namespace Kwarm.Tests.Holds;
 
@@ -27,7 +28,7 @@ internal sealed class FakeHoldApi : IHoldApi
     public List<string> Deleted { get; } = [];
 
     /// <summary>Every patch sent, accepted or refused.</summary>
-    public List<IReadOnlyList<PatchOperation>> Patches { get; } = [];
+    public List<IReadOnlyList<JsonPatchOperation>> Patches { get; } = [];
 
     public int RefusedPatches { get; private set; }
 
@@ -65,7 +66,7 @@ internal sealed class FakeHoldApi : IHoldApi
         return Task.CompletedTask;
     }
 
-    public Task<bool> PatchDeploymentAsync(string namespaceName, string name, IReadOnlyList<PatchOperation> patch, CancellationToken cancellationToken)
+    public Task<bool> PatchDeploymentAsync(string namespaceName, string name, IReadOnlyList<JsonPatchOperation> patch, CancellationToken cancellationToken)
     {
         Patches.Add(patch);
         var key = ResourceKeys.For(namespaceName, name);
@@ -122,7 +123,7 @@ internal sealed class FakeHoldApi : IHoldApi
 
     public static V1Deployment Copy(V1Deployment deployment) => KubernetesJson.Deserialize<V1Deployment>(KubernetesJson.Serialize(deployment));
 
-    private static bool Apply(V1Deployment deployment, PatchOperation operation)
+    private static bool Apply(V1Deployment deployment, JsonPatchOperation operation)
     {
         const string annotations = "/metadata/annotations/";
         if (operation.Path == "/spec/paused")

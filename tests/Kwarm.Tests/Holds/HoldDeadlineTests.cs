@@ -2,6 +2,7 @@ using Kwarm.Admission;
 using Kwarm.Holds;
 using Kwarm.Kubernetes;
 using Kwarm.Resources;
+using Kwarm.Workloads;
 
 namespace Kwarm.Tests.Holds;
 

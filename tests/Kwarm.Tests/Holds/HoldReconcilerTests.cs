@@ -2,6 +2,7 @@ using Kwarm.Admission;
 using Kwarm.Holds;
 using Kwarm.Kubernetes;
 using Kwarm.Resources;
+using Kwarm.Workloads;
 
 namespace Kwarm.Tests.Holds;
 
@@ -40,7 +41,7 @@ public sealed class HoldReconcilerTests : IDisposable
         // The only write to the Deployment records the hold's start, conditional on the hold id.
         Assert.Equal(
             $$"""[{"op":"test","path":"/metadata/annotations/kwarm.io~1hold","value":"{{hold}}"},{"op":"add","path":"/metadata/annotations/kwarm.io~1hold-started","value":"{{hold}}@2026-03-01T09:00:00Z"}]""",
-            HoldReleasePatch.Serialize(Assert.Single(_world.Api.Patches)));
+            JsonPatchOperation.SerializeToString(Assert.Single(_world.Api.Patches)));
         Assert.True(_world.Deployment(Web).Spec.Paused);
         var started = Assert.Single(_world.Api.Events);
         Assert.Equal((HoldEvents.HoldStarted, "kwarm", "kwarm"), (started.Reason, started.Source.Component, started.ReportingComponent));
@@ -66,7 +67,7 @@ public sealed class HoldReconcilerTests : IDisposable
         var hold = HoldOf(NewImages);
         Assert.Equal(
             $$"""[{"op":"test","path":"/metadata/annotations/kwarm.io~1hold","value":"{{hold}}"},{"op":"replace","path":"/spec/paused","value":false},{"op":"remove","path":"/metadata/annotations/kwarm.io~1hold"},{"op":"remove","path":"/metadata/annotations/kwarm.io~1policy"},{"op":"remove","path":"/metadata/annotations/kwarm.io~1hold-started"},{"op":"add","path":"/metadata/annotations/kwarm.io~1released","value":"{{hold}}"}]""",
-            HoldReleasePatch.Serialize(_world.Api.Patches[^1]));
+            JsonPatchOperation.SerializeToString(_world.Api.Patches[^1]));
         Assert.Equal(2, _world.Api.Patches.Count);
         var deployment = _world.Deployment(Web);
         Assert.False(deployment.Spec.Paused);
@@ -89,11 +90,11 @@ public sealed class HoldReconcilerTests : IDisposable
 
         Assert.Equal(
             [
-                new PatchOperation("test", "/metadata/annotations/kwarm.io~1hold", "abc"),
-                new PatchOperation("remove", "/metadata/annotations/kwarm.io~1hold"),
-                new PatchOperation("remove", "/metadata/annotations/kwarm.io~1policy"),
-                new PatchOperation("remove", "/metadata/annotations/kwarm.io~1release"),
-                new PatchOperation("add", "/metadata/annotations/kwarm.io~1released", "abc"),
+                new JsonPatchOperation("test", "/metadata/annotations/kwarm.io~1hold", "abc"),
+                new JsonPatchOperation("remove", "/metadata/annotations/kwarm.io~1hold"),
+                new JsonPatchOperation("remove", "/metadata/annotations/kwarm.io~1policy"),
+                new JsonPatchOperation("remove", "/metadata/annotations/kwarm.io~1release"),
+                new JsonPatchOperation("add", "/metadata/annotations/kwarm.io~1released", "abc"),
             ],
             operations);
     }

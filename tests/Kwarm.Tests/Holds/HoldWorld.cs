@@ -112,7 +112,7 @@ internal sealed class HoldWorld : IDisposable
         deployment.Spec.Paused = paused;
         deployment.Metadata.Annotations = new Dictionary<string, string>
         {
-            [KwarmApi.HoldAnnotation] = Kwarm.Admission.HoldId.For([.. images, .. initImages ?? []]),
+            [KwarmApi.HoldAnnotation] = Kwarm.Workloads.HoldId.For([.. images, .. initImages ?? []]),
             [KwarmApi.PolicyAnnotation] = policy,
         };
         Upsert(deployment);

@@ -5,6 +5,7 @@ using Kwarm.Holds;
 using Kwarm.Kubernetes;
 using Kwarm.Resources;
 using Kwarm.Tests.Kubernetes;
+using Kwarm.Workloads;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Kwarm.Tests.Holds;
@@ -48,7 +49,7 @@ public sealed class KubernetesHoldApiTests : IAsyncLifetime
         Assert.False(applied);
         var request = Assert.Single(_server.Requests);
         Assert.Equal(("PATCH", "/apis/apps/v1/namespaces/shop/deployments/web"), (request.Method, request.Path));
-        Assert.Equal(HoldReleasePatch.Serialize(patch), request.Body);
+        Assert.Equal(JsonPatchOperation.SerializeToString(patch), request.Body);
     }
 
     [Fact]
@@ -56,7 +57,7 @@ public sealed class KubernetesHoldApiTests : IAsyncLifetime
     {
         _server.ScriptWrite(new ScriptedResponse.Json(200, ApiFixtures.Text("get-deployment.json")));
 
-        Assert.True(await _api.PatchDeploymentAsync("shop", "web", [new PatchOperation("test", "/metadata/annotations/kwarm.io~1hold", "abc")], Token));
+        Assert.True(await _api.PatchDeploymentAsync("shop", "web", [new JsonPatchOperation("test", "/metadata/annotations/kwarm.io~1hold", "abc")], Token));
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using Kwarm.Admission;
 using Kwarm.Local;
 using Kwarm.Resources;
 using Kwarm.Tests.EndToEnd;
+using Kwarm.Workloads;
 
 namespace Kwarm.Tests.Local;
 

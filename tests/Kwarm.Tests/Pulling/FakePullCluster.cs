@@ -25,10 +25,11 @@ internal sealed record FakeImage(
     bool Missing = false);
 
 /// <summary>
-/// A hand-written stand-in for the API server, the Job controller and the kubelets, driving a <see cref="PullEngine"/>
+/// A hand-written stand-in for the API server, the Job controller and the kubelets, driving a <see cref="PullTerm"/>
 /// deterministically on a <see cref="FakeTimeProvider"/>: its writes land in the caches (at once, or only at
-/// <see cref="RevealJobs"/> when <see cref="HideNewJobs"/> is set, like a slow watch), its events reach the engine's
-/// handlers, and a tiny work queue (a set of keys and timers) runs the engine's reconciles one at a time.
+/// <see cref="RevealJobs"/> when <see cref="HideNewJobs"/> is set, like a slow watch), its events reach the term's
+/// event mapping, and a tiny pair of work queues (a set of PrePullImage keys, a pending scheduling pass, and timers) runs
+/// the reconciles and scheduling passes one at a time, a due pass first.
 /// </summary>
 internal sealed class FakePullCluster : IPullApi
 {
@@ -39,12 +40,15 @@ internal sealed class FakePullCluster : IPullApi
     private readonly Dictionary<string, PrePullImage> _serverImages = new(StringComparer.Ordinal);
     private readonly List<V1Job> _hidden = [];
     private readonly HashSet<string> _queue = new(StringComparer.Ordinal);
-    private readonly List<(DateTimeOffset Due, string Key)> _timers = [];
+    private readonly List<(DateTimeOffset Due, string? Key)> _timers = [];
+    private bool _passDue;
+    private readonly bool _readYourWrites;
     private int _version = 100;
     private int _uid;
 
-    public FakePullCluster(int maxConcurrentPulls = 10, int maxPullsPerNode = 2, TimeSpan? finishedTtl = null, KwarmMetrics? metrics = null)
+    public FakePullCluster(int maxConcurrentPulls = 10, int maxPullsPerNode = 2, TimeSpan? finishedTtl = null, KwarmMetrics? metrics = null, bool readYourWrites = true)
     {
+        _readYourWrites = readYourWrites;
         Options = new PullEngineOptions(maxConcurrentPulls, maxPullsPerNode, "tools.local/kwarm:1", finishedTtl ?? TimeSpan.FromHours(1));
         Metrics = metrics;
         Engine = NewEngine();
@@ -56,7 +60,7 @@ internal sealed class FakePullCluster : IPullApi
 
     public KwarmMetrics? Metrics { get; }
 
-    public PullEngine Engine { get; private set; }
+    public PullTerm Engine { get; private set; }
 
     public ResourceCache<PrePullImage> Images { get; } = new();
 
@@ -79,6 +83,18 @@ internal sealed class FakePullCluster : IPullApi
 
     public int StatusWrites { get; private set; }
 
+    /// <summary>Status writes refused with 409 (a resourceVersion older than the server's).</summary>
+    public int Conflicts { get; private set; }
+
+    /// <summary>PrePullImage reconciles run.</summary>
+    public int Reconciles { get; private set; }
+
+    /// <summary>
+    /// How long a key refused with 409 waits before it is reconciled again (the work queue's rate limiter); by default
+    /// at once. With a lagging watch and no read-your-writes, at once would spin until the watch catches up.
+    /// </summary>
+    public TimeSpan? ConflictRetryDelay { get; set; }
+
     /// <summary>While set, every Job create is refused (like a 403 from RBAC or a quota), and counted.</summary>
     public bool RefuseCreates { get; set; }
 
@@ -99,23 +115,24 @@ internal sealed class FakePullCluster : IPullApi
     {
         Engine = NewEngine();
         _queue.Clear();
+        _passDue = false;
         _timers.Clear();
         foreach (var image in Images.List())
         {
-            Engine.OnImage(new ResourceEvent<PrePullImage>(ResourceEventType.Added, image));
+            Engine.Events.OnImage(new ResourceEvent<PrePullImage>(ResourceEventType.Added, image));
         }
     }
 
     public void AddNode(V1Node node)
     {
         Nodes.Upsert(node);
-        Engine.OnNode(new ResourceEvent<V1Node>(ResourceEventType.Added, node));
+        Engine.Events.OnNode(new ResourceEvent<V1Node>(ResourceEventType.Added, node));
     }
 
     public void UpdateNode(V1Node node)
     {
         var previous = Nodes.Upsert(node);
-        Engine.OnNode(new ResourceEvent<V1Node>(previous is null ? ResourceEventType.Added : ResourceEventType.Updated, node, previous));
+        Engine.Events.OnNode(new ResourceEvent<V1Node>(previous is null ? ResourceEventType.Added : ResourceEventType.Updated, node, previous));
     }
 
     public PrePullImage AddImage(PrePullImage image)
@@ -124,7 +141,7 @@ internal sealed class FakePullCluster : IPullApi
         stored.Metadata.ResourceVersion = NextVersion();
         _serverImages[ResourceKeys.For(stored)] = stored;
         Images.Upsert(stored);
-        Engine.OnImage(new ResourceEvent<PrePullImage>(ResourceEventType.Added, stored));
+        Engine.Events.OnImage(new ResourceEvent<PrePullImage>(ResourceEventType.Added, stored));
         return stored;
     }
 
@@ -137,7 +154,7 @@ internal sealed class FakePullCluster : IPullApi
         _serverImages.Remove(key);
         if (Images.Remove(key) is { } removed)
         {
-            Engine.OnImage(new ResourceEvent<PrePullImage>(ResourceEventType.Deleted, removed));
+            Engine.Events.OnImage(new ResourceEvent<PrePullImage>(ResourceEventType.Deleted, removed));
         }
     }
 
@@ -146,7 +163,7 @@ internal sealed class FakePullCluster : IPullApi
         foreach (var job in _hidden.Where(job => _serverJobs.ContainsKey(ResourceKeys.For(job))).ToList())
         {
             Jobs.Upsert(job);
-            Engine.OnJob(new ResourceEvent<V1Job>(ResourceEventType.Added, job));
+            Engine.Events.OnJob(new ResourceEvent<V1Job>(ResourceEventType.Added, job));
         }
 
         _hidden.Clear();
@@ -160,7 +177,7 @@ internal sealed class FakePullCluster : IPullApi
             if (previous?.Metadata.ResourceVersion != image.Metadata.ResourceVersion)
             {
                 Images.Upsert(image);
-                Engine.OnImage(new ResourceEvent<PrePullImage>(ResourceEventType.Updated, image, previous));
+                Engine.Events.OnImage(new ResourceEvent<PrePullImage>(ResourceEventType.Updated, image, previous));
             }
         }
     }
@@ -171,13 +188,21 @@ internal sealed class FakePullCluster : IPullApi
         for (var round = 0; round < 100_000; round++)
         {
             FireTimers();
+            if (_passDue)
+            {
+                _passDue = false;
+                await Engine.Scheduling.RunPassAsync(PullSchedulingPass.Due, CancellationToken.None);
+                continue;
+            }
+
             if (_queue.Count > 0)
             {
                 var key = _queue.Order(StringComparer.Ordinal).First();
                 _queue.Remove(key);
                 try
                 {
-                    var result = await Engine.ReconcileAsync(key, CancellationToken.None);
+                    Reconciles++;
+                    var result = await Engine.Reconciler.ReconcileAsync(key, CancellationToken.None);
                     if (result.RequeueAfter is { } delay)
                     {
                         _timers.Add((Time.GetUtcNow() + delay, key));
@@ -185,7 +210,14 @@ internal sealed class FakePullCluster : IPullApi
                 }
                 catch (ApiConflictException)
                 {
-                    _queue.Add(key);
+                    if (ConflictRetryDelay is { } retry)
+                    {
+                        _timers.Add((Time.GetUtcNow() + retry, key));
+                    }
+                    else
+                    {
+                        _queue.Add(key);
+                    }
                 }
 
                 continue;
@@ -257,7 +289,7 @@ internal sealed class FakePullCluster : IPullApi
         else
         {
             Jobs.Upsert(created);
-            Engine.OnJob(new ResourceEvent<V1Job>(ResourceEventType.Added, created));
+            Engine.Events.OnJob(new ResourceEvent<V1Job>(ResourceEventType.Added, created));
         }
 
         return Task.FromResult(Copy(created));
@@ -291,6 +323,7 @@ internal sealed class FakePullCluster : IPullApi
         var key = ResourceKeys.For(image);
         if (!_serverImages.TryGetValue(key, out var current) || current.Metadata.ResourceVersion != image.Metadata.ResourceVersion)
         {
+            Conflicts++;
             throw new ApiConflictException(image.Metadata.Name, "Conflict", "the object has been modified", null);
         }
 
@@ -302,7 +335,7 @@ internal sealed class FakePullCluster : IPullApi
         if (!HideStatusWrites)
         {
             var previous = Images.Upsert(stored);
-            Engine.OnImage(new ResourceEvent<PrePullImage>(ResourceEventType.Updated, stored, previous));
+            Engine.Events.OnImage(new ResourceEvent<PrePullImage>(ResourceEventType.Updated, stored, previous));
         }
 
         return Task.FromResult(stored);
@@ -450,7 +483,7 @@ internal sealed class FakePullCluster : IPullApi
     {
         pod.Metadata.ResourceVersion = NextVersion();
         Pods.Upsert(pod);
-        Engine.OnPod(new ResourceEvent<V1Pod>(previous is null ? ResourceEventType.Added : ResourceEventType.Updated, pod, previous));
+        Engine.Events.OnPod(new ResourceEvent<V1Pod>(previous is null ? ResourceEventType.Added : ResourceEventType.Updated, pod, previous));
         return true;
     }
 
@@ -464,7 +497,7 @@ internal sealed class FakePullCluster : IPullApi
         if (Jobs.Get(key) is { } cached)
         {
             Jobs.Upsert(finished);
-            Engine.OnJob(new ResourceEvent<V1Job>(ResourceEventType.Updated, finished, cached));
+            Engine.Events.OnJob(new ResourceEvent<V1Job>(ResourceEventType.Updated, finished, cached));
         }
         else
         {
@@ -488,12 +521,12 @@ internal sealed class FakePullCluster : IPullApi
         foreach (var pod in Pods.ListByOwner(job.Metadata.Uid))
         {
             Pods.Remove(ResourceKeys.For(pod));
-            Engine.OnPod(new ResourceEvent<V1Pod>(ResourceEventType.Deleted, pod));
+            Engine.Events.OnPod(new ResourceEvent<V1Pod>(ResourceEventType.Deleted, pod));
         }
 
         if (Jobs.Remove(key) is { } removed)
         {
-            Engine.OnJob(new ResourceEvent<V1Job>(ResourceEventType.Deleted, removed));
+            Engine.Events.OnJob(new ResourceEvent<V1Job>(ResourceEventType.Deleted, removed));
         }
     }
 
@@ -511,15 +544,33 @@ internal sealed class FakePullCluster : IPullApi
         foreach (var timer in _timers.Where(timer => timer.Due <= now).ToList())
         {
             _timers.Remove(timer);
-            _queue.Add(timer.Key);
+            if (timer.Key is null)
+            {
+                _passDue = true;
+            }
+            else
+            {
+                _queue.Add(timer.Key);
+            }
         }
     }
 
-    private PullEngine NewEngine()
+    private PullTerm NewEngine()
     {
-        var engine = new PullEngine(Images, Nodes, Jobs, Pods, this, Options, Metrics, Time, NullLogger.Instance, Deployments);
-        engine.Attach(key => _queue.Add(key), (key, delay) => _timers.Add((Time.GetUtcNow() + delay, key)));
-        return engine;
+        var term = new PullTerm(Images, Nodes, Jobs, Pods, this, Options, Metrics, Time, NullLogger.Instance, Deployments, new KnownPullStatuses(Images, _readYourWrites));
+        term.AttachImageQueue(key => _queue.Add(key));
+        term.Trigger.Attach(delay =>
+        {
+            if (delay > TimeSpan.Zero)
+            {
+                _timers.Add((Time.GetUtcNow() + delay, null));
+            }
+            else
+            {
+                _passDue = true;
+            }
+        });
+        return term;
     }
 
     private static bool Finished(V1Job job) => job.Status?.Conditions?.Any(condition => condition.Status == "True") == true;

@@ -362,7 +362,7 @@ public sealed class PullEngineTests
         var status = cluster.Image("shop", "bad").Status!;
         Assert.Equal(PrePullImagePhase.Failed, status.Phase);
         var ready = Assert.Single(status.Conditions!);
-        Assert.Equal(("Ready", "False", PullEngine.InvalidImageReason), (ready.Type, ready.Status, ready.Reason));
+        Assert.Equal(("Ready", "False", PrePullImageReconciler.InvalidImageReason), (ready.Type, ready.Status, ready.Reason));
         Assert.StartsWith(field + ": ", ready.Message, StringComparison.Ordinal);
         Assert.Empty(cluster.Created);
         Assert.Empty(cluster.KubeletComplaints);
@@ -385,7 +385,7 @@ public sealed class PullEngineTests
         var status = cluster.Image("shop", "bad").Status!;
         Assert.Equal(PrePullImagePhase.Failed, status.Phase);
         var ready = Assert.Single(status.Conditions!);
-        Assert.Equal(("False", PullEngine.InvalidSpecReason), (ready.Status, ready.Reason));
+        Assert.Equal(("False", PrePullImageReconciler.InvalidSpecReason), (ready.Status, ready.Reason));
         Assert.StartsWith("spec.tolerations[0].operator: ", ready.Message, StringComparison.Ordinal);
         Assert.Empty(cluster.Created);
     }
@@ -403,7 +403,7 @@ public sealed class PullEngineTests
 
         for (var i = 0; i < 5; i++)
         {
-            cluster.Engine.OnImage(new Kwarm.Kubernetes.ResourceEvent<PrePullImage>(Kwarm.Kubernetes.ResourceEventType.Updated, cluster.Image("shop", "web")));
+            cluster.Engine.Events.OnImage(new Kwarm.Kubernetes.ResourceEvent<PrePullImage>(Kwarm.Kubernetes.ResourceEventType.Updated, cluster.Image("shop", "web")));
             cluster.UpdateNode(Node("node-1", images: ["registry.local/web:1"]));
             await cluster.AdvanceAsync(TimeSpan.FromSeconds(5), Second);
         }

@@ -72,7 +72,7 @@ public sealed class PullingEndToEndTests
 
         Assert.Equal(PrePullImagePhase.Failed, failed.Phase);
         var ready = Assert.Single(failed.Conditions!);
-        Assert.Equal(("False", PullEngine.InvalidSpecReason), (ready.Status, ready.Reason));
+        Assert.Equal(("False", PrePullImageReconciler.InvalidSpecReason), (ready.Status, ready.Reason));
         Assert.StartsWith("spec.nodes.nodeAffinity.nodeSelectorTerms[0].matchExpressions[0].values: Gt takes exactly one integer value", ready.Message, StringComparison.Ordinal);
         Assert.Empty(sim.JobsCreated);
     }

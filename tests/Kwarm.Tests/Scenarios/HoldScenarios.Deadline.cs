@@ -2,6 +2,7 @@ using k8s;
 using Kwarm.Admission;
 using Kwarm.Holds;
 using Kwarm.Resources;
+using Kwarm.Workloads;
 
 namespace Kwarm.Tests.Scenarios;
 

@@ -5,6 +5,7 @@ using Kwarm.Admission;
 using Kwarm.Resources;
 using Kwarm.Simulator.Hosting;
 using Kwarm.Tests.EndToEnd;
+using Kwarm.Workloads;
 
 namespace Kwarm.Tests.Scenarios;
 

@@ -2,25 +2,26 @@ using k8s.Models;
 using Kwarm.Kubernetes;
 using Kwarm.Pulling;
 using Kwarm.Resources;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using static Kwarm.Tests.Pulling.PullTestObjects;
 
 namespace Kwarm.Tests.Pulling;
 
 /// <summary>Which PrePullImages a node change wakes: the work of a pre-pull must grow with its pulls, not with pulls × PrePullImages.</summary>
-public sealed class PullEngineWakeUpTests
+public sealed class PullEventMapperTests
 {
     private readonly ResourceCache<PrePullImage> _images = new();
     private readonly ResourceCache<V1Node> _nodes = new();
     private readonly List<string> _woken = [];
-    private readonly PullEngine _engine;
+    private readonly PullEventMapper _engine;
 
-    public PullEngineWakeUpTests()
+    public PullEventMapperTests()
     {
-        var options = new PullEngineOptions(10, 2, "tools.local/kwarm:1", TimeSpan.FromHours(1));
-        _engine = new PullEngine(_images, _nodes, new ResourceCache<V1Job>(), new ResourceCache<V1Pod>(), new FakePullCluster(), options, null, new FakeTimeProvider(Epoch), NullLogger.Instance);
-        _engine.Attach(_woken.Add, (_, _) => { });
+        var jobs = new ResourceCache<V1Job>();
+        var pods = new ResourceCache<V1Pod>();
+        var scheduler = new PullScheduler(10, 2, new FakeTimeProvider(Epoch));
+        _engine = new PullEventMapper(
+            _images, jobs, scheduler, new PullSchedulingTrigger(), new KubeletPullErrors(), new PullMetrics(null, _images, jobs, pods, scheduler), _woken.Add);
         _images.Upsert(Image("shop", "web", new PrePullImageSpec { Image = "registry.local/web:2" }));
         _images.Upsert(Image("shop", "api", new PrePullImageSpec { Image = "registry.local/api:2" }));
         _images.Upsert(Image("shop", "done", new PrePullImageSpec { Image = "registry.local/done:2" }) with

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Kwarm.Admission;
+namespace Kwarm.Workloads;
 
 /// <summary>
 /// The id of a hold: a short hash of the sorted, distinct image set. Derived from content only (no time,

@@ -1,6 +1,6 @@
 using Kwarm.Resources;
 
-namespace Kwarm.Admission;
+namespace Kwarm.Workloads;
 
 /// <summary>
 /// Which PrePullPolicy governs a Deployment (DESIGN §2): the selector's labels and namespaces must match;
@@ -33,32 +33,5 @@ public static class PolicyMatcher
         return policy.Metadata?.DeletionTimestamp is null
             && policy.Spec?.Selector is { } selector
             && (@namespace is not null ? selector.Matches(@namespace, labels) : selector.Namespaces is not { Count: > 0 } && selector.Matches("", labels));
-    }
-}
-
-/// <summary>Oldest first (a policy without a creation time sorts last), then by name.</summary>
-public sealed class PolicyPrecedence : IComparer<PrePullPolicy>
-{
-    public static PolicyPrecedence Instance { get; } = new();
-
-    public int Compare(PrePullPolicy? x, PrePullPolicy? y)
-    {
-        if (ReferenceEquals(x, y))
-        {
-            return 0;
-        }
-
-        if (x is null)
-        {
-            return 1;
-        }
-
-        if (y is null)
-        {
-            return -1;
-        }
-
-        var byAge = DateTime.Compare(x.Metadata?.CreationTimestamp ?? DateTime.MaxValue, y.Metadata?.CreationTimestamp ?? DateTime.MaxValue);
-        return byAge != 0 ? byAge : string.CompareOrdinal(x.Metadata?.Name, y.Metadata?.Name);
     }
 }
