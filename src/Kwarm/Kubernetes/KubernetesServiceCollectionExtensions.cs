@@ -34,7 +34,7 @@ public static class KubernetesServiceCollectionExtensions
     /// (Deployments, Nodes, Jobs and Pods labelled <see cref="ManagedObjects.Selector"/>, ServiceAccounts,
     /// Namespaces, PrePullPolicies, PrePullImages), the <see cref="ApiWritePipeline"/>, <see cref="LeaderElection"/>
     /// (a Lease in <see cref="KwarmOptions.Namespace"/> when <see cref="KwarmOptions.LeaderElect"/>), and two hosted
-    /// services: <see cref="InformerHostedService"/> (every replica) and <see cref="LeaderElectionHostedService"/>
+    /// services: <see cref="InformerHostedService"/> (every replica; <see cref="CacheReadinessGates"/> reports its caches to readiness) and <see cref="LeaderElectionHostedService"/>
     /// (runs the registered <see cref="ILeaderOnlyWorker"/>s on the leader). Expects <see cref="KwarmOptions"/> to be
     /// bound by the host; adds <see cref="TimeProvider.System"/> and <see cref="ReadinessGates"/> if absent.
     /// </summary>
@@ -82,6 +82,7 @@ public static class KubernetesServiceCollectionExtensions
         });
 
         services.AddHostedService<InformerHostedService>();
+        services.AddHostedService<CacheReadinessGates>();
         services.AddHostedService<LeaderElectionHostedService>();
         return services;
     }
@@ -99,7 +100,7 @@ public static class KubernetesServiceCollectionExtensions
     {
         services.TryAddSingleton(provider => new ResourceInformer<T>(
             new KubernetesListWatcher<T>(
-                provider.GetRequiredService<k8s.Kubernetes>(), kind, options.Namespace, provider.GetRequiredService<ILogger<KubernetesListWatcher<T>>>()),
+                provider.GetRequiredService<k8s.Kubernetes>(), kind, KwarmJson.Options, options.Namespace, provider.GetRequiredService<ILogger<KubernetesListWatcher<T>>>()),
             options,
             trim,
             provider.GetRequiredService<TimeProvider>(),

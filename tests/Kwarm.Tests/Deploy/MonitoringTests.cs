@@ -33,7 +33,7 @@ public sealed partial class MonitoringTests
         Assert.Contains("kwarm_pulls_total{result=~\"failed|timeout\"}", all, StringComparison.Ordinal);
         Assert.Contains("kwarm_webhook_requests_total{decision=\"invalid\"}", all, StringComparison.Ordinal);
         Assert.Contains("up{job=\"kwarm-metrics\"}", all, StringComparison.Ordinal);
-        Assert.Contains($"kube_lease_renew_time{{lease=\"{new Kwarm.Kubernetes.LeaderElectionOptions().LeaseName}\"}}", all, StringComparison.Ordinal);
+        Assert.Contains($"kube_lease_renew_time{{lease=\"{new Kwarm.Runtime.LeaderElectionOptions().LeaseName}\"}}", all, StringComparison.Ordinal);
     }
 
     [Fact]

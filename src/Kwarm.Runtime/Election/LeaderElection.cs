@@ -1,0 +1,162 @@
+using k8s.LeaderElection;
+using Microsoft.Extensions.Logging;
+
+namespace Kwarm.Runtime;
+
+/// <summary>
+/// Runs the leader-only work (the controllers) while this replica holds the Lease, using the
+/// client's <see cref="LeaderElector"/>. The work gets a token that is cancelled the moment leadership is lost
+/// (renewal failed for <see cref="LeaderElectionOptions.RenewDeadline"/>) or the process stops; once the work
+/// has returned, the replica campaigns again. Controllers are stateless and rebuild from the API, so a new term
+/// starts from scratch. With leader election disabled the replica leads at once, until the process stops.
+/// Leader work that fails on its own (not through cancellation) ends the run with its exception: the host stops
+/// and Kubernetes restarts the pod, rather than keeping a leader that does nothing.
+/// </summary>
+public sealed class LeaderElection
+{
+    private readonly ILock? _lock;
+    private readonly LeaderElectionOptions _options;
+    private readonly ILogger _logger;
+    private volatile bool _isLeader;
+
+    /// <param name="lock">The lease to compete for; null disables leader election.</param>
+    public LeaderElection(ILock? @lock, LeaderElectionOptions options, ILogger<LeaderElection> logger)
+    {
+        _lock = @lock;
+        _options = options;
+        _logger = logger;
+    }
+
+    public bool Enabled => _lock is not null;
+
+    public string Identity => _lock?.Identity ?? "standalone";
+
+    public bool IsLeader => _isLeader;
+
+    public async Task RunAsync(Func<CancellationToken, Task> leaderWork, CancellationToken stoppingToken)
+    {
+        ArgumentNullException.ThrowIfNull(leaderWork);
+        if (_lock is null)
+        {
+            _isLeader = true;
+            _logger.LeadingWithoutElection();
+            try
+            {
+                await RunWorkAsync(leaderWork, stoppingToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _isLeader = false;
+            }
+
+            return;
+        }
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            await RunTermAsync(_lock, leaderWork, stoppingToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One campaign: wait to be elected, lead until leadership is lost, stop the work.</summary>
+    private async Task RunTermAsync(ILock @lock, Func<CancellationToken, Task> leaderWork, CancellationToken stoppingToken)
+    {
+        using var electorStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        using var term = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var workStarted = new TaskCompletionSource<Task>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var elector = new LeaderElector(new LeaderElectionConfig(@lock)
+        {
+            LeaseDuration = _options.LeaseDuration,
+            RenewDeadline = _options.RenewDeadline,
+            RetryPeriod = _options.RetryPeriod,
+        });
+
+        elector.OnStartedLeading += () =>
+        {
+            _isLeader = true;
+            _logger.StartedLeading(@lock.Identity, _options.LeaseName);
+            workStarted.TrySetResult(Task.Run(() => RunWorkAsync(leaderWork, term.Token), CancellationToken.None));
+        };
+        elector.OnStoppedLeading += () =>
+        {
+            _isLeader = false;
+            try
+            {
+                term.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The term is already over.
+            }
+        };
+        elector.OnNewLeader += leader => _logger.NewLeader(leader, _options.LeaseName);
+        elector.OnError += exception => _logger.ElectionError(exception, _options.LeaseName);
+
+        var electing = CampaignAsync(elector, electorStop.Token);
+        await Task.WhenAny(electing, workStarted.Task).ConfigureAwait(false);
+        if (!workStarted.Task.IsCompleted)
+        {
+            await electing.ConfigureAwait(false);
+
+            // The elector raises its events synchronously, so once it has returned the work has started or never will;
+            // a term that was won and lost at once must still wait for its work, or two terms could overlap.
+            if (!workStarted.Task.IsCompleted)
+            {
+                return;
+            }
+        }
+
+        var work = await workStarted.Task.ConfigureAwait(false);
+        await Task.WhenAny(electing, work).ConfigureAwait(false);
+        if (work.IsFaulted)
+        {
+            // Leadership is not handed back explicitly: the lease simply expires once this process has stopped.
+            await electorStop.CancelAsync().ConfigureAwait(false);
+            await electing.ConfigureAwait(false);
+            await work.ConfigureAwait(false);
+        }
+
+        await electing.ConfigureAwait(false);
+        await term.CancelAsync().ConfigureAwait(false);
+        await work.ConfigureAwait(false);
+        _isLeader = false;
+        if (!stoppingToken.IsCancellationRequested)
+        {
+            _logger.LostLeadership(@lock.Identity, _options.LeaseName);
+        }
+    }
+
+    private async Task CampaignAsync(LeaderElector elector, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await elector.RunUntilLeadershipLostAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            // The API server unreachable while campaigning: not a reason to stop the process, try again shortly.
+            _logger.ElectionError(ex, _options.LeaseName);
+            try
+            {
+                await Task.Delay(_options.RetryPeriod, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
+
+    private static async Task RunWorkAsync(Func<CancellationToken, Task> leaderWork, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await leaderWork(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+}
