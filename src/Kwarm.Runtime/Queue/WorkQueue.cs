@@ -7,7 +7,9 @@ namespace Kwarm.Runtime;
 /// <item>A key is handed to one worker at a time: added while being processed, it is processed once more after
 ///   <see cref="Done"/>.</item>
 /// <item><see cref="AddAfter"/> delays a key on the injected <see cref="TimeProvider"/>; the earliest pending time wins.</item>
-/// <item><see cref="AddRateLimited"/> delays a key by base × 2^failures (capped) until <see cref="Forget"/>.</item>
+/// <item><see cref="AddRateLimited"/> delays a key by the larger of base × 2^failures (capped; until <see cref="Forget"/>)
+///   and the wait for a token of the queue's overall bucket (<see cref="WorkQueueOptions"/>: client-go's default
+///   controller rate limiter).</item>
 /// <item><see cref="ShutDownAsync"/> stops handing out keys — queued and delayed keys are dropped, since they belong
 ///   to a leader that is stepping down — and completes when every key in flight is <see cref="Done"/>.</item>
 /// </list>
@@ -18,6 +20,7 @@ public sealed class WorkQueue<TKey> : IDisposable
 {
     private readonly WorkQueueOptions _options;
     private readonly TimeProvider _timeProvider;
+    private readonly TokenBucket _overall;
     private readonly Lock _lock = new();
     private readonly Queue<TKey> _queue = new();
     private readonly HashSet<TKey> _dirty = [];
@@ -34,6 +37,7 @@ public sealed class WorkQueue<TKey> : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxRetryDelay, options.BaseRetryDelay);
         _options = options;
         _timeProvider = timeProvider;
+        _overall = new TokenBucket(options.OverallRetriesPerSecond, options.OverallRetryBurst, timeProvider);
     }
 
     /// <summary>Keys ready to be handed out (not those in flight or still delayed).</summary>
@@ -82,7 +86,10 @@ public sealed class WorkQueue<TKey> : IDisposable
         }
     }
 
-    /// <summary>Adds <paramref name="key"/> after its per-key backoff, which doubles with each call until <see cref="Forget"/>.</summary>
+    /// <summary>
+    /// Adds <paramref name="key"/> after the larger of its per-key backoff, which doubles with each call until
+    /// <see cref="Forget"/>, and the overall bucket's wait.
+    /// </summary>
     public void AddRateLimited(TKey key)
     {
         lock (_lock)
@@ -90,7 +97,9 @@ public sealed class WorkQueue<TKey> : IDisposable
             // One lock for both, so that anyone who sees the new failure count also finds the timer in place.
             var failures = _failures.GetValueOrDefault(key);
             _failures[key] = failures + 1;
-            AddAfterLocked(key, RetryDelay(failures));
+            var perKey = RetryDelay(failures);
+            var overall = _overall.Reserve();
+            AddAfterLocked(key, perKey >= overall ? perKey : overall);
         }
     }
 
