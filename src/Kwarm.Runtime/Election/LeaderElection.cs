@@ -17,14 +17,18 @@ public sealed class LeaderElection
     private readonly ILock? _lock;
     private readonly LeaderElectionOptions _options;
     private readonly ILogger _logger;
+    private readonly RuntimeMetrics? _metrics;
     private volatile bool _isLeader;
 
     /// <param name="lock">The lease to compete for; null disables leader election.</param>
-    public LeaderElection(ILock? @lock, LeaderElectionOptions options, ILogger<LeaderElection> logger)
+    /// <param name="metrics">Where to report the leader gauge (label <c>name</c>: the Lease); null reports nothing.</param>
+    public LeaderElection(ILock? @lock, LeaderElectionOptions options, ILogger<LeaderElection> logger, RuntimeMetrics? metrics = null)
     {
         _lock = @lock;
         _options = options;
         _logger = logger;
+        _metrics = metrics;
+        _metrics?.SetLeading(options.LeaseName, false);
     }
 
     public bool Enabled => _lock is not null;
@@ -38,7 +42,7 @@ public sealed class LeaderElection
         ArgumentNullException.ThrowIfNull(leaderWork);
         if (_lock is null)
         {
-            _isLeader = true;
+            SetLeader(true);
             _logger.LeadingWithoutElection();
             try
             {
@@ -46,7 +50,7 @@ public sealed class LeaderElection
             }
             finally
             {
-                _isLeader = false;
+                SetLeader(false);
             }
 
             return;
@@ -73,13 +77,13 @@ public sealed class LeaderElection
 
         elector.OnStartedLeading += () =>
         {
-            _isLeader = true;
+            SetLeader(true);
             _logger.StartedLeading(@lock.Identity, _options.LeaseName);
             workStarted.TrySetResult(Task.Run(() => RunWorkAsync(leaderWork, term.Token), CancellationToken.None));
         };
         elector.OnStoppedLeading += () =>
         {
-            _isLeader = false;
+            SetLeader(false);
             try
             {
                 term.Cancel();
@@ -119,7 +123,7 @@ public sealed class LeaderElection
         await electing.ConfigureAwait(false);
         await term.CancelAsync().ConfigureAwait(false);
         await work.ConfigureAwait(false);
-        _isLeader = false;
+        SetLeader(false);
         if (!stoppingToken.IsCancellationRequested)
         {
             _logger.LostLeadership(@lock.Identity, _options.LeaseName);
@@ -158,5 +162,11 @@ public sealed class LeaderElection
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
+    }
+
+    private void SetLeader(bool leading)
+    {
+        _isLeader = leading;
+        _metrics?.SetLeading(_options.LeaseName, leading);
     }
 }

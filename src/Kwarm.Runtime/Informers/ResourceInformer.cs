@@ -33,6 +33,7 @@ public sealed class ResourceInformer<T> : IResourceInformer
     private readonly Func<T, T> _transform;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly RuntimeMetrics? _metrics;
     private readonly Lock _dispatchLock = new();
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ImmutableArray<Action<ResourceEvent<T>>> _handlers = [];
@@ -44,7 +45,8 @@ public sealed class ResourceInformer<T> : IResourceInformer
         Func<T, T>? transform,
         TimeProvider timeProvider,
         ILogger<ResourceInformer<T>> logger,
-        IEnumerable<ResourceIndexer<T>>? indexers = null)
+        IEnumerable<ResourceIndexer<T>>? indexers = null,
+        RuntimeMetrics? metrics = null)
     {
         _source = source;
         _options = options;
@@ -52,6 +54,8 @@ public sealed class ResourceInformer<T> : IResourceInformer
         _timeProvider = timeProvider;
         _logger = logger;
         Cache = new ResourceCache<T>(indexers);
+        _metrics = metrics;
+        _metrics?.AddInformer(Name);
     }
 
     public string Name => _source.Kind.Plural;
@@ -115,6 +119,7 @@ public sealed class ResourceInformer<T> : IResourceInformer
                 {
                     // A continue token that expired mid-paging is answered with 410 too: starting over is all there is to do.
                     delay = backoff.Next();
+                    _metrics?.InformerRestarted(Name, RuntimeMetrics.RestartReasons.Error);
                     _logger.ListFailed(ApiErrors.IsTransient(ex) ? null : ex, Name, ApiErrors.Describe(ex), delay.Value);
                 }
             }
@@ -123,6 +128,13 @@ public sealed class ResourceInformer<T> : IResourceInformer
                 try
                 {
                     var outcome = await WatchOnceAsync(backoff, cancellationToken).ConfigureAwait(false);
+                    _metrics?.InformerRestarted(Name, outcome switch
+                    {
+                        WatchOutcome.Expired or WatchOutcome.ExpiredAtOnce => RuntimeMetrics.RestartReasons.Expired,
+                        WatchOutcome.Failed => RuntimeMetrics.RestartReasons.Error,
+                        WatchOutcome.Silent => RuntimeMetrics.RestartReasons.Silent,
+                        _ => RuntimeMetrics.RestartReasons.Closed,
+                    });
                     if (outcome == WatchOutcome.Expired)
                     {
                         mustList = true;
@@ -144,6 +156,7 @@ public sealed class ResourceInformer<T> : IResourceInformer
                 }
                 catch (Exception ex) when (ApiErrors.IsExpired(ex))
                 {
+                    _metrics?.InformerRestarted(Name, RuntimeMetrics.RestartReasons.Expired);
                     _logger.Expired(Name, LastResourceVersion, ApiErrors.StatusOf(ex)?.Message);
                     mustList = true;
                     delay = backoff.Next();
@@ -151,6 +164,7 @@ public sealed class ResourceInformer<T> : IResourceInformer
                 catch (Exception ex)
                 {
                     delay = backoff.Next();
+                    _metrics?.InformerRestarted(Name, RuntimeMetrics.RestartReasons.Error);
                     _logger.WatchFailed(ApiErrors.IsTransient(ex) ? null : ex, Name, ApiErrors.Describe(ex), LastResourceVersion, delay.Value);
                 }
             }
@@ -276,7 +290,7 @@ public sealed class ResourceInformer<T> : IResourceInformer
         catch (OperationCanceledException) when (Volatile.Read(ref silent) == 1 && !cancellationToken.IsCancellationRequested)
         {
             _logger.WatchSilent(Name, _options.WatchSilenceLimit, LastResourceVersion);
-            return WatchOutcome.Restart;
+            return WatchOutcome.Silent;
         }
 
         // A server that closes watches at once, again and again, must not turn this loop into a busy one.
@@ -347,6 +361,9 @@ public sealed class ResourceInformer<T> : IResourceInformer
     {
         /// <summary>Watch again at once from the last resourceVersion (server closed it, or it went silent).</summary>
         Restart,
+
+        /// <summary>The watch went silent: watch again at once from the last resourceVersion.</summary>
+        Silent,
 
         /// <summary>Watch again from the last resourceVersion after a backoff delay.</summary>
         Failed,

@@ -21,6 +21,10 @@ public sealed class WorkQueue<TKey> : IDisposable
     private readonly WorkQueueOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly TokenBucket _overall;
+    private readonly string _name;
+    private readonly RuntimeMetrics? _metrics;
+    private readonly Dictionary<TKey, long> _addedAt = [];
+    private readonly Dictionary<TKey, long> _startedAt = [];
     private readonly Lock _lock = new();
     private readonly Queue<TKey> _queue = new();
     private readonly HashSet<TKey> _dirty = [];
@@ -31,13 +35,18 @@ public sealed class WorkQueue<TKey> : IDisposable
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _shuttingDown;
 
-    public WorkQueue(WorkQueueOptions options, TimeProvider timeProvider)
+    /// <param name="name">The queue's name in its metrics (the controller's).</param>
+    /// <param name="metrics">Where to report depth, adds, latencies and retries; null reports nothing.</param>
+    public WorkQueue(WorkQueueOptions options, TimeProvider timeProvider, string name = "", RuntimeMetrics? metrics = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.BaseRetryDelay, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxRetryDelay, options.BaseRetryDelay);
         _options = options;
         _timeProvider = timeProvider;
         _overall = new TokenBucket(options.OverallRetriesPerSecond, options.OverallRetryBurst, timeProvider);
+        _name = name;
+        _metrics = metrics;
+        _metrics?.AddQueue(name);
     }
 
     /// <summary>Keys ready to be handed out (not those in flight or still delayed).</summary>
@@ -97,6 +106,7 @@ public sealed class WorkQueue<TKey> : IDisposable
             // One lock for both, so that anyone who sees the new failure count also finds the timer in place.
             var failures = _failures.GetValueOrDefault(key);
             _failures[key] = failures + 1;
+            _metrics?.QueueRetried(_name);
             var perKey = RetryDelay(failures);
             var overall = _overall.Reserve();
             AddAfterLocked(key, perKey >= overall ? perKey : overall);
@@ -134,6 +144,7 @@ public sealed class WorkQueue<TKey> : IDisposable
             {
                 _dirty.Remove(key);
                 _processing.Add(key);
+                Started(key);
                 return new WorkItem<TKey>(key);
             }
 
@@ -168,6 +179,11 @@ public sealed class WorkQueue<TKey> : IDisposable
         lock (_lock)
         {
             _processing.Remove(key);
+            if (_metrics is not null && _startedAt.Remove(key, out var started))
+            {
+                _metrics.QueueWorked(_name, _timeProvider.GetElapsedTime(started));
+            }
+
             if (_dirty.Contains(key) && !_shuttingDown)
             {
                 _dirty.Remove(key);
@@ -191,6 +207,8 @@ public sealed class WorkQueue<TKey> : IDisposable
                 _shuttingDown = true;
                 _queue.Clear();
                 _dirty.Clear();
+                _addedAt.Clear();
+                _metrics?.SetQueueDepth(_name, 0);
                 foreach (var delayed in _delayed.Values)
                 {
                     delayed.Timer?.Dispose();
@@ -250,7 +268,19 @@ public sealed class WorkQueue<TKey> : IDisposable
 
     private void AddLocked(TKey key)
     {
-        if (_shuttingDown || !_dirty.Add(key) || _processing.Contains(key))
+        if (_shuttingDown || !_dirty.Add(key))
+        {
+            return;
+        }
+
+        // Counted as client-go does: once per key that was not already waiting, in flight or not.
+        if (_metrics is not null)
+        {
+            _metrics.QueueAdded(_name);
+            _addedAt.TryAdd(key, _timeProvider.GetTimestamp());
+        }
+
+        if (_processing.Contains(key))
         {
             return;
         }
@@ -266,12 +296,32 @@ public sealed class WorkQueue<TKey> : IDisposable
         {
             _waiters.RemoveFirst();
             _processing.Add(key);
+            Started(key);
             first.Value.TrySetResult(new WorkItem<TKey>(key));
             return;
         }
 
         _dirty.Add(key);
         _queue.Enqueue(key);
+        _metrics?.SetQueueDepth(_name, _queue.Count);
+    }
+
+    /// <summary>A worker took <paramref name="key"/>: its wait in the queue ends and its work starts. Called under the lock.</summary>
+    private void Started(TKey key)
+    {
+        if (_metrics is null)
+        {
+            return;
+        }
+
+        var now = _timeProvider.GetTimestamp();
+        if (_addedAt.Remove(key, out var added))
+        {
+            _metrics.QueueWaited(_name, _timeProvider.GetElapsedTime(added, now));
+        }
+
+        _startedAt[key] = now;
+        _metrics.SetQueueDepth(_name, _queue.Count);
     }
 
     private sealed class DelayedKey(WorkQueue<TKey> queue, TKey key, DateTimeOffset readyAt)

@@ -9,7 +9,7 @@ namespace Kwarm.Runtime;
 /// <code>
 /// return ControllerLoop.RunAsync&lt;string&gt;("widgets",
 ///     queue => [deployments.Subscribe(e => queue.Add(ResourceKeys.For(e.Resource)))],
-///     ReconcileAsync, workers: 4, new WorkQueueOptions(), timeProvider, logger, leadership);
+///     ReconcileAsync, workers: 4, new WorkQueueOptions(), timeProvider, logger, metrics, leadership);
 /// </code>
 /// </summary>
 public static class ControllerLoop
@@ -22,15 +22,16 @@ public static class ControllerLoop
         WorkQueueOptions options,
         TimeProvider timeProvider,
         ILogger logger,
+        RuntimeMetrics? metrics,
         CancellationToken cancellationToken)
         where TKey : notnull
     {
         ArgumentNullException.ThrowIfNull(subscribe);
-        using var queue = new WorkQueue<TKey>(options, timeProvider);
+        using var queue = new WorkQueue<TKey>(options, timeProvider, name, metrics);
         var subscriptions = subscribe(queue).ToList();
         try
         {
-            await new ReconcileRunner<TKey>(name, queue, reconcile, logger).RunAsync(workers, cancellationToken).ConfigureAwait(false);
+            await new ReconcileRunner<TKey>(name, queue, reconcile, logger, metrics, timeProvider).RunAsync(workers, cancellationToken).ConfigureAwait(false);
         }
         finally
         {

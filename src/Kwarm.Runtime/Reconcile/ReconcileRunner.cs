@@ -16,17 +16,26 @@ public sealed class ReconcileRunner<TKey>
     private readonly Func<TKey, CancellationToken, Task<ReconcileResult>> _reconcile;
     private readonly string _name;
     private readonly ILogger _logger;
+    private readonly RuntimeMetrics? _metrics;
+    private readonly TimeProvider _timeProvider;
 
+    /// <param name="metrics">Where to count reconciles by result and time them; null reports nothing.</param>
+    /// <param name="timeProvider">The clock reconciles are timed on; <see cref="TimeProvider.System"/> when null.</param>
     public ReconcileRunner(
         string name,
         WorkQueue<TKey> queue,
         Func<TKey, CancellationToken, Task<ReconcileResult>> reconcile,
-        ILogger logger)
+        ILogger logger,
+        RuntimeMetrics? metrics = null,
+        TimeProvider? timeProvider = null)
     {
         _name = name;
         _queue = queue;
         _reconcile = reconcile;
         _logger = logger;
+        _metrics = metrics;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _metrics?.AddController(name);
     }
 
     public async Task RunAsync(int workers, CancellationToken cancellationToken)
@@ -63,6 +72,7 @@ public sealed class ReconcileRunner<TKey>
             }
 
             var key = item.Key;
+            var started = _timeProvider.GetTimestamp();
             try
             {
                 var result = await _reconcile(key, cancellationToken).ConfigureAwait(false);
@@ -71,6 +81,8 @@ public sealed class ReconcileRunner<TKey>
                 {
                     _queue.AddAfter(key, delay);
                 }
+
+                Report(result.RequeueAfter is null ? RuntimeMetrics.ReconcileResults.Success : RuntimeMetrics.ReconcileResults.Requeue, started);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -80,11 +92,13 @@ public sealed class ReconcileRunner<TKey>
             {
                 // Routine under concurrency: someone else wrote first. Re-read and decide again, a little later.
                 _queue.AddRateLimited(key);
+                Report(RuntimeMetrics.ReconcileResults.Requeue, started);
                 _logger.ReconcileConflict(conflict, _name, key);
             }
             catch (Exception ex)
             {
                 _queue.AddRateLimited(key);
+                Report(RuntimeMetrics.ReconcileResults.Error, started);
                 _logger.ReconcileFailed(ApiErrors.IsTransient(ex) ? null : ex, _name, key.ToString(), _queue.NumRequeues(key), ApiErrors.Describe(ex));
             }
             finally
@@ -93,4 +107,6 @@ public sealed class ReconcileRunner<TKey>
             }
         }
     }
+
+    private void Report(string result, long started) => _metrics?.Reconciled(_name, result, _timeProvider.GetElapsedTime(started));
 }

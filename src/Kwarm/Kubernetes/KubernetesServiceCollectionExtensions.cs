@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Diagnostics.Metrics;
 using k8s;
 using k8s.LeaderElection;
 using k8s.LeaderElection.ResourceLock;
@@ -28,6 +29,9 @@ public sealed class KubernetesPlumbingOptions
 
 public static class KubernetesServiceCollectionExtensions
 {
+    /// <summary>The controller runtime's instruments are named <c>kwarm_*</c>, like Kwarm's own (<see cref="RuntimeMetrics"/>).</summary>
+    public const string MetricPrefix = "kwarm";
+
     /// <summary>
     /// Registers the API client (built from <see cref="KwarmOptions"/> by <see cref="KubernetesClientFactory"/>),
     /// one <see cref="ResourceInformer{T}"/> — and its <see cref="ResourceCache{T}"/> — per watched type
@@ -53,6 +57,8 @@ public static class KubernetesServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ReadinessGates>();
         services.AddSingleton(plumbing);
+        services.AddMetrics();
+        services.TryAddSingleton(provider => new RuntimeMetrics(provider.GetRequiredService<IMeterFactory>(), MetricPrefix));
 
         services.TryAddSingleton<KubernetesClientFactory>();
         services.TryAddSingleton(provider => provider.GetRequiredService<KubernetesClientFactory>().CreateClient());
@@ -78,7 +84,7 @@ public static class KubernetesServiceCollectionExtensions
             ILock? lease = options.LeaderElect
                 ? new LeaseLock(provider.GetRequiredService<IKubernetes>(), options.Namespace, plumbing.LeaderElection.LeaseName, LeaderElectionOptions.NewIdentity())
                 : null;
-            return new LeaderElection(lease, plumbing.LeaderElection, provider.GetRequiredService<ILogger<LeaderElection>>());
+            return new LeaderElection(lease, plumbing.LeaderElection, provider.GetRequiredService<ILogger<LeaderElection>>(), provider.GetRequiredService<RuntimeMetrics>());
         });
 
         services.AddHostedService<InformerHostedService>();
@@ -104,7 +110,9 @@ public static class KubernetesServiceCollectionExtensions
             options,
             trim,
             provider.GetRequiredService<TimeProvider>(),
-            provider.GetRequiredService<ILogger<ResourceInformer<T>>>()));
+            provider.GetRequiredService<ILogger<ResourceInformer<T>>>(),
+            indexers: null,
+            provider.GetRequiredService<RuntimeMetrics>()));
         services.AddSingleton<IResourceInformer>(provider => provider.GetRequiredService<ResourceInformer<T>>());
         services.TryAddSingleton(provider => provider.GetRequiredService<ResourceInformer<T>>().Cache);
     }

@@ -125,6 +125,7 @@ public sealed class PlumbingWiringTests : IAsyncLifetime
             new WorkQueueOptions(),
             TimeProvider.System,
             NullLogger.Instance,
+            metrics: null,
             stop.Token);
 
         await sawLatest.Task.WaitAsync(TimeSpan.FromSeconds(10), Token);
