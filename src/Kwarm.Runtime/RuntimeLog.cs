@@ -47,7 +47,7 @@ internal static partial class RuntimeLog
     [LoggerMessage(EventId = 1041, Level = LogLevel.Information, Message = "{Identity} became the leader (lease {Lease})")]
     public static partial void StartedLeading(this ILogger logger, string identity, string lease);
 
-    [LoggerMessage(EventId = 1042, Level = LogLevel.Warning, Message = "{Identity} lost leadership (lease {Lease}); controllers stopped, campaigning again")]
+    [LoggerMessage(EventId = 1042, Level = LogLevel.Warning, Message = "{Identity} lost leadership (lease {Lease}); controllers stopped; exiting so that a fresh process campaigns")]
     public static partial void LostLeadership(this ILogger logger, string identity, string lease);
 
     [LoggerMessage(EventId = 1043, Level = LogLevel.Information, Message = "{Leader} leads (lease {Lease})")]

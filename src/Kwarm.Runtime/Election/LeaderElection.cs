@@ -4,13 +4,17 @@ using Microsoft.Extensions.Logging;
 namespace Kwarm.Runtime;
 
 /// <summary>
-/// Runs the leader-only work (the controllers) while this replica holds the Lease, using the
-/// client's <see cref="LeaderElector"/>. The work gets a token that is cancelled the moment leadership is lost
-/// (renewal failed for <see cref="LeaderElectionOptions.RenewDeadline"/>) or the process stops; once the work
-/// has returned, the replica campaigns again. Controllers are stateless and rebuild from the API, so a new term
-/// starts from scratch. With leader election disabled the replica leads at once, until the process stops.
-/// Leader work that fails on its own (not through cancellation) ends the run with its exception: the host stops
-/// and Kubernetes restarts the pod, rather than keeping a leader that does nothing.
+/// Runs the leader-only work (the controllers) while this replica holds the Lease, using the client's
+/// <see cref="LeaderElector"/>. The work gets a token that is cancelled the moment leadership is lost (renewal failed
+/// for <see cref="LeaderElectionOptions.RenewDeadline"/>, or another holder took the Lease) or the process stops.
+/// <para>
+/// Lost leadership ends the run, once the work has returned, with <see cref="LeadershipLostException"/> instead of
+/// campaigning again (controller-runtime's behaviour): the hosted service fails with it, the host shuts down cleanly
+/// and the process exits non-zero, so that Kubernetes restarts it and a fresh process, with nothing left over from the
+/// lost term, campaigns. A campaign that never won (the API server
+/// unreachable) is simply retried. With leader election disabled the replica leads at once, until the process stops.
+/// Leader work that fails on its own (not through cancellation) ends the run with its exception likewise.
+/// </para>
 /// </summary>
 public sealed class LeaderElection
 {
@@ -58,12 +62,16 @@ public sealed class LeaderElection
 
         while (!stoppingToken.IsCancellationRequested)
         {
-            await RunTermAsync(_lock, leaderWork, stoppingToken).ConfigureAwait(false);
+            var led = await RunTermAsync(_lock, leaderWork, stoppingToken).ConfigureAwait(false);
+            if (led && !stoppingToken.IsCancellationRequested)
+            {
+                throw LeadershipLostException.Of(_lock.Identity, _options.LeaseName);
+            }
         }
     }
 
-    /// <summary>One campaign: wait to be elected, lead until leadership is lost, stop the work.</summary>
-    private async Task RunTermAsync(ILock @lock, Func<CancellationToken, Task> leaderWork, CancellationToken stoppingToken)
+    /// <summary>One campaign: wait to be elected, lead until leadership is lost, stop the work. True when it led.</summary>
+    private async Task<bool> RunTermAsync(ILock @lock, Func<CancellationToken, Task> leaderWork, CancellationToken stoppingToken)
     {
         using var electorStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         using var term = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
@@ -106,7 +114,7 @@ public sealed class LeaderElection
             // a term that was won and lost at once must still wait for its work, or two terms could overlap.
             if (!workStarted.Task.IsCompleted)
             {
-                return;
+                return false;
             }
         }
 
@@ -128,6 +136,8 @@ public sealed class LeaderElection
         {
             _logger.LostLeadership(@lock.Identity, _options.LeaseName);
         }
+
+        return true;
     }
 
     private async Task CampaignAsync(LeaderElector elector, CancellationToken cancellationToken)

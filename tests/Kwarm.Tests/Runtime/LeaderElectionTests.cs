@@ -41,58 +41,67 @@ public sealed class LeaderElectionTests
     }
 
     [Fact]
-    public async Task Losing_the_lease_cancels_the_work_and_the_replica_campaigns_again()
+    public async Task Losing_the_lease_cancels_the_work_then_ends_the_run_instead_of_campaigning_again()
     {
         var lease = new InMemoryLock("kwarm-0_aaaa");
         var election = new LeaderElection(lease, Quick, NullLogger<LeaderElection>.Instance);
         var terms = 0;
-        var firstTermStarted = new TaskCompletionSource<CancellationToken>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var firstTermStopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var secondTermStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var termStarted = new TaskCompletionSource<CancellationToken>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var workStopped = false;
+
+        var running = election.RunAsync(
+            async token =>
+            {
+                Interlocked.Increment(ref terms);
+                termStarted.SetResult(token);
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, token);
+                }
+                finally
+                {
+                    // Still inside the work: the run must not end before this has happened.
+                    await Task.Yield();
+                    Volatile.Write(ref workStopped, true);
+                }
+            },
+            Token);
+
+        var token = await termStarted.Task.WaitAsync(TimeSpan.FromSeconds(5), Token);
+        Assert.True(election.IsLeader);
+        Assert.False(token.IsCancellationRequested);
+        Assert.Equal("kwarm-0_aaaa", lease.Holder);
+
+        lease.TakenBy("kwarm-1_bbbb");
+        var lost = await Assert.ThrowsAsync<LeadershipLostException>(() => running.WaitAsync(TimeSpan.FromSeconds(10), Token));
+
+        Assert.True(token.IsCancellationRequested);
+        Assert.True(Volatile.Read(ref workStopped));
+        Assert.False(election.IsLeader);
+        Assert.Equal(1, terms);
+        Assert.Contains("kwarm-0_aaaa lost leadership of lease kwarm-leader", lost.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_stop_while_leading_ends_the_run_without_an_error()
+    {
+        var election = new LeaderElection(new InMemoryLock("kwarm-0_aaaa"), Quick, NullLogger<LeaderElection>.Instance);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var stopping = new CancellationTokenSource();
 
         var running = election.RunAsync(
             async token =>
             {
-                if (Interlocked.Increment(ref terms) == 1)
-                {
-                    firstTermStarted.SetResult(token);
-                    try
-                    {
-                        await Task.Delay(Timeout.Infinite, token);
-                    }
-                    finally
-                    {
-                        firstTermStopped.SetResult();
-                    }
-                }
-                else
-                {
-                    secondTermStarted.SetResult();
-                    await Task.Delay(Timeout.Infinite, token);
-                }
+                started.SetResult();
+                await Task.Delay(Timeout.Infinite, token);
             },
             stopping.Token);
-
-        var firstToken = await firstTermStarted.Task.WaitAsync(TimeSpan.FromSeconds(5), Token);
-        Assert.True(election.IsLeader);
-        Assert.False(firstToken.IsCancellationRequested);
-        Assert.Equal("kwarm-0_aaaa", lease.Holder);
-
-        lease.TakenBy("kwarm-1_bbbb");
-
-        await firstTermStopped.Task.WaitAsync(TimeSpan.FromSeconds(5), Token);
-        Assert.True(firstToken.IsCancellationRequested);
-        Assert.False(election.IsLeader);
-        Assert.False(running.IsCompleted);
-
-        lease.Released();
-        await secondTermStarted.Task.WaitAsync(TimeSpan.FromSeconds(10), Token);
-        Assert.True(election.IsLeader);
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(5), Token);
 
         await stopping.CancelAsync();
+
         await running.WaitAsync(TimeSpan.FromSeconds(5), Token);
-        Assert.Equal(2, terms);
+        Assert.False(election.IsLeader);
     }
 
     [Fact]

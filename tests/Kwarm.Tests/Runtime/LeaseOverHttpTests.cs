@@ -34,7 +34,7 @@ public sealed class LeaseOverHttpTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_leader_holds_a_lease_in_Kwarms_namespace_and_stops_its_work_when_another_replica_takes_it()
+    public async Task The_leader_holds_a_lease_in_Kwarms_namespace_and_stops_its_work_then_the_run_when_another_replica_takes_it()
     {
         await using var provider = BuildProvider();
         var election = provider.GetRequiredService<LeaderElection>();
@@ -69,8 +69,8 @@ public sealed class LeaseOverHttpTests : IAsyncLifetime
         Assert.False(election.IsLeader);
         Assert.Equal("kwarm-1_bbbbbbbb", HolderIdentity());
 
-        await stopping.CancelAsync();
-        await running.WaitAsync(TimeSpan.FromSeconds(10), Token);
+        // Leadership lost: the run ends (the process exits) rather than campaigning again.
+        await Assert.ThrowsAsync<LeadershipLostException>(() => running.WaitAsync(TimeSpan.FromSeconds(10), Token));
     }
 
     private ScriptedResponse.Json? Serve(RecordedRequest request)
