@@ -9,7 +9,7 @@ public static class KwarmMetricsRegistration
     /// <summary>
     /// <see cref="KwarmMetrics"/> as a singleton and an OpenTelemetry MeterProvider exporting its <c>Kwarm</c> meter and
     /// the controller runtime's <c>Kwarm.Runtime</c> meter (<see cref="RuntimeMetrics"/>, registered with the Kubernetes
-    /// plumbing) in the Prometheus format (the endpoint is mapped by <see cref="Hosting.KwarmEndpoints.MapKwarmEndpoints"/>).
+    /// plumbing) in the Prometheus format (the endpoint is mapped by <c>KwarmEndpoints.MapKwarmEndpoints</c>).
     /// </summary>
     public static IServiceCollection AddKwarmMetrics(this IServiceCollection services)
     {
