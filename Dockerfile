@@ -20,7 +20,9 @@ WORKDIR /src
 # Restore first so the package layer is reused until the project file changes.
 COPY Directory.Build.props ./
 COPY src/Kwarm/Kwarm.csproj src/Kwarm/
+COPY src/Kwarm.Runtime/Kwarm.Runtime.csproj src/Kwarm.Runtime/
 RUN dotnet restore src/Kwarm -a $TARGETARCH
+COPY src/Kwarm.Runtime/ src/Kwarm.Runtime/
 COPY src/Kwarm/ src/Kwarm/
 RUN dotnet publish src/Kwarm -c Release -a $TARGETARCH --no-restore -o /app
 

@@ -20,6 +20,7 @@ public sealed class HoldController : ILeaderOnlyWorker
     private readonly HoldReconciler _reconciler;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly RuntimeMetrics _runtimeMetrics;
 
     public HoldController(
         ResourceInformer<V1Deployment> deployments,
@@ -27,8 +28,10 @@ public sealed class HoldController : ILeaderOnlyWorker
         ResourceInformer<PrePullPolicy> policies,
         HoldReconciler reconciler,
         TimeProvider time,
-        ILogger<HoldController> logger)
+        ILogger<HoldController> logger,
+        RuntimeMetrics runtimeMetrics)
     {
+        _runtimeMetrics = runtimeMetrics;
         _deployments = deployments;
         _images = images;
         _policies = policies;
@@ -74,6 +77,7 @@ public sealed class HoldController : ILeaderOnlyWorker
             new WorkQueueOptions(),
             _time,
             _logger,
+            _runtimeMetrics,
             leadership);
 
     /// <summary>

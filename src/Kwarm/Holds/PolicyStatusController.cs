@@ -22,6 +22,7 @@ public sealed class PolicyStatusController : ILeaderOnlyWorker
     private readonly KwarmMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly RuntimeMetrics _runtimeMetrics;
 
     public PolicyStatusController(
         ResourceInformer<V1Deployment> deployments,
@@ -29,8 +30,10 @@ public sealed class PolicyStatusController : ILeaderOnlyWorker
         IHoldApi api,
         KwarmMetrics metrics,
         TimeProvider time,
-        ILogger<PolicyStatusController> logger)
+        ILogger<PolicyStatusController> logger,
+        RuntimeMetrics runtimeMetrics)
     {
+        _runtimeMetrics = runtimeMetrics;
         _deployments = deployments;
         _policies = policies;
         _api = api;
@@ -58,6 +61,7 @@ public sealed class PolicyStatusController : ILeaderOnlyWorker
             new WorkQueueOptions(),
             _time,
             _logger,
+            _runtimeMetrics,
             leadership);
 
     public async Task<ReconcileResult> ReconcileAsync(string key, CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Kwarm.Observability;
 using Kwarm.Resources;
 
 namespace Kwarm.Hosting;

@@ -1,3 +1,5 @@
+using Kwarm.Observability;
+
 namespace Kwarm.Hosting;
 
 /// <summary>
@@ -41,11 +43,4 @@ public sealed class KwarmOptions
 
     /// <summary><see cref="KwarmLogFormat.Auto"/> writes JSON inside a cluster and plain text elsewhere.</summary>
     public KwarmLogFormat LogFormat { get; set; } = KwarmLogFormat.Auto;
-}
-
-public enum KwarmLogFormat
-{
-    Auto,
-    Text,
-    Json,
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Diagnostics.Metrics;
 using k8s;
 using k8s.LeaderElection;
 using k8s.LeaderElection.ResourceLock;
@@ -28,13 +29,16 @@ public sealed class KubernetesPlumbingOptions
 
 public static class KubernetesServiceCollectionExtensions
 {
+    /// <summary>The controller runtime's instruments are named <c>kwarm_*</c>, like Kwarm's own (<see cref="RuntimeMetrics"/>).</summary>
+    public const string MetricPrefix = "kwarm";
+
     /// <summary>
     /// Registers the API client (built from <see cref="KwarmOptions"/> by <see cref="KubernetesClientFactory"/>),
     /// one <see cref="ResourceInformer{T}"/> — and its <see cref="ResourceCache{T}"/> — per watched type
     /// (Deployments, Nodes, Jobs and Pods labelled <see cref="ManagedObjects.Selector"/>, ServiceAccounts,
     /// Namespaces, PrePullPolicies, PrePullImages), the <see cref="ApiWritePipeline"/>, <see cref="LeaderElection"/>
     /// (a Lease in <see cref="KwarmOptions.Namespace"/> when <see cref="KwarmOptions.LeaderElect"/>), and two hosted
-    /// services: <see cref="InformerHostedService"/> (every replica) and <see cref="LeaderElectionHostedService"/>
+    /// services: <see cref="InformerHostedService"/> (every replica; <see cref="CacheReadinessGates"/> reports its caches to readiness) and <see cref="LeaderElectionHostedService"/>
     /// (runs the registered <see cref="ILeaderOnlyWorker"/>s on the leader). Expects <see cref="KwarmOptions"/> to be
     /// bound by the host; adds <see cref="TimeProvider.System"/> and <see cref="ReadinessGates"/> if absent.
     /// </summary>
@@ -53,6 +57,8 @@ public static class KubernetesServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ReadinessGates>();
         services.AddSingleton(plumbing);
+        services.AddMetrics();
+        services.TryAddSingleton(provider => new RuntimeMetrics(provider.GetRequiredService<IMeterFactory>(), MetricPrefix));
 
         services.TryAddSingleton<KubernetesClientFactory>();
         services.TryAddSingleton(provider => provider.GetRequiredService<KubernetesClientFactory>().CreateClient());
@@ -78,10 +84,11 @@ public static class KubernetesServiceCollectionExtensions
             ILock? lease = options.LeaderElect
                 ? new LeaseLock(provider.GetRequiredService<IKubernetes>(), options.Namespace, plumbing.LeaderElection.LeaseName, LeaderElectionOptions.NewIdentity())
                 : null;
-            return new LeaderElection(lease, plumbing.LeaderElection, provider.GetRequiredService<ILogger<LeaderElection>>());
+            return new LeaderElection(lease, plumbing.LeaderElection, provider.GetRequiredService<ILogger<LeaderElection>>(), provider.GetRequiredService<RuntimeMetrics>());
         });
 
         services.AddHostedService<InformerHostedService>();
+        services.AddHostedService<CacheReadinessGates>();
         services.AddHostedService<LeaderElectionHostedService>();
         return services;
     }
@@ -99,11 +106,13 @@ public static class KubernetesServiceCollectionExtensions
     {
         services.TryAddSingleton(provider => new ResourceInformer<T>(
             new KubernetesListWatcher<T>(
-                provider.GetRequiredService<k8s.Kubernetes>(), kind, options.Namespace, provider.GetRequiredService<ILogger<KubernetesListWatcher<T>>>()),
+                provider.GetRequiredService<k8s.Kubernetes>(), kind, KwarmJson.Options, options.Namespace, provider.GetRequiredService<ILogger<KubernetesListWatcher<T>>>()),
             options,
             trim,
             provider.GetRequiredService<TimeProvider>(),
-            provider.GetRequiredService<ILogger<ResourceInformer<T>>>()));
+            provider.GetRequiredService<ILogger<ResourceInformer<T>>>(),
+            indexers: null,
+            provider.GetRequiredService<RuntimeMetrics>()));
         services.AddSingleton<IResourceInformer>(provider => provider.GetRequiredService<ResourceInformer<T>>());
         services.TryAddSingleton(provider => provider.GetRequiredService<ResourceInformer<T>>().Cache);
     }

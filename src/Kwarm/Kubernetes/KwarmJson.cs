@@ -31,6 +31,9 @@ public static class KwarmJson
 
     public static T? Deserialize<T>(JsonElement element) => element.Deserialize(TypeInfo<T>());
 
+    /// <summary>Options resolving through this context only, for the runtime's list-watchers (<see cref="KubernetesListWatcher{T}"/>).</summary>
+    public static JsonSerializerOptions Options => KwarmJsonContext.Default.Options;
+
     /// <summary>
     /// Makes KubernetesClient's typed operations (Job create, Deployment patch, Event create, Lease reads and writes, custom
     /// object writes) use this context first. The client's options are process-wide and frozen at their first use, so this
@@ -38,26 +41,6 @@ public static class KwarmJson
     /// </summary>
     public static void ServeKubernetesClient() =>
         KubernetesJson.AddJsonOptions(options => options.TypeInfoResolverChain.Insert(0, KwarmJsonContext.Default));
-}
-
-/// <summary>A LIST response: items are read one by one, so one object that does not fit its type is skipped, not fatal.</summary>
-public sealed class ResourceListBody
-{
-    [JsonPropertyName("metadata")]
-    public V1ListMeta? Metadata { get; set; }
-
-    [JsonPropertyName("items")]
-    public List<JsonElement>? Items { get; set; }
-}
-
-/// <summary>One line of a watch stream.</summary>
-public sealed class WatchLine<TObject>
-{
-    [JsonPropertyName("type")]
-    public string? Type { get; set; }
-
-    [JsonPropertyName("object")]
-    public TObject? Resource { get; set; }
 }
 
 /// <summary>The merge-patch body that replaces a PrePullPolicy's status.</summary>

@@ -28,6 +28,7 @@ public sealed class PullController : ILeaderOnlyWorker
     private readonly KwarmMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<PullController> _logger;
+    private readonly RuntimeMetrics _runtimeMetrics;
 
     public PullController(
         ResourceInformer<PrePullImage> images,
@@ -39,8 +40,10 @@ public sealed class PullController : ILeaderOnlyWorker
         IOptions<KwarmOptions> options,
         KwarmMetrics metrics,
         TimeProvider timeProvider,
-        ILogger<PullController> logger)
+        ILogger<PullController> logger,
+        RuntimeMetrics runtimeMetrics)
     {
+        _runtimeMetrics = runtimeMetrics;
         ArgumentNullException.ThrowIfNull(options);
         _images = images;
         _nodes = nodes;
@@ -86,6 +89,7 @@ public sealed class PullController : ILeaderOnlyWorker
                 new WorkQueueOptions(),
                 _time,
                 _logger,
+                _runtimeMetrics,
                 leadership),
             ControllerLoop.RunAsync<string>(
                 "pulls",
@@ -105,6 +109,7 @@ public sealed class PullController : ILeaderOnlyWorker
                 new WorkQueueOptions(),
                 _time,
                 _logger,
+                _runtimeMetrics,
                 leadership));
     }
 }

@@ -6,11 +6,19 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Kwarm.Tests.Deploy;
 
-/// <summary>The instruments <see cref="KwarmMetrics"/> really creates, read from a listener rather than from a list here.</summary>
+/// <summary>
+/// The instruments <see cref="KwarmMetrics"/> and the controller runtime's <see cref="RuntimeMetrics"/> really create,
+/// read from a listener rather than from a list here.
+/// </summary>
 internal static class KwarmInstruments
 {
     /// <summary>Metric name to kind: <c>counter</c>, <c>gauge</c> or <c>histogram</c>.</summary>
     public static IReadOnlyDictionary<string, string> All { get; } = Discover();
+
+    /// <summary>The controller runtime's metrics (work queues, reconciles, leader election, informers) among <see cref="All"/>.</summary>
+    public static IReadOnlySet<string> Runtime { get; } = All.Keys.Where(name =>
+        name.StartsWith("kwarm_workqueue_", StringComparison.Ordinal) || name.StartsWith("kwarm_controller_", StringComparison.Ordinal) ||
+        name.StartsWith("kwarm_leader_election_", StringComparison.Ordinal) || name.StartsWith("kwarm_informer_", StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);
 
     private static Dictionary<string, string> Discover()
     {
@@ -20,7 +28,7 @@ internal static class KwarmInstruments
         {
             InstrumentPublished = (instrument, _) =>
             {
-                if (instrument.Meter.Name == KwarmMetrics.MeterName)
+                if (instrument.Meter.Name is KwarmMetrics.MeterName or RuntimeMetrics.MeterName)
                 {
                     lock (found)
                     {
@@ -31,6 +39,7 @@ internal static class KwarmInstruments
         };
         listener.Start();
         _ = new KwarmMetrics(services.GetRequiredService<IMeterFactory>());
+        _ = new RuntimeMetrics(services.GetRequiredService<IMeterFactory>(), Kwarm.Kubernetes.KubernetesServiceCollectionExtensions.MetricPrefix);
         return found.Count > 0 ? found : throw new InvalidOperationException("KwarmMetrics published no instrument");
     }
 
@@ -48,7 +57,7 @@ internal static class KwarmInstruments
         {
             InstrumentPublished = (instrument, subscriber) =>
             {
-                if (instrument.Meter.Name == KwarmMetrics.MeterName)
+                if (instrument.Meter.Name is KwarmMetrics.MeterName or RuntimeMetrics.MeterName)
                 {
                     subscriber.EnableMeasurementEvents(instrument, found);
                 }
@@ -66,6 +75,17 @@ internal static class KwarmInstruments
         metrics.SetHoldsActive(1);
         metrics.SetPrePullImagesByPhase(nameof(PrePullImagePhase.Pending), 1);
         metrics.SetWatchedDeployments("default", 1);
+        var runtime = new RuntimeMetrics(services.GetRequiredService<IMeterFactory>(), Kwarm.Kubernetes.KubernetesServiceCollectionExtensions.MetricPrefix);
+        runtime.AddQueue("holds");
+        runtime.QueueAdded("holds");
+        runtime.QueueRetried("holds");
+        runtime.QueueWaited("holds", TimeSpan.FromMilliseconds(1));
+        runtime.QueueWorked("holds", TimeSpan.FromMilliseconds(1));
+        runtime.AddController("holds");
+        runtime.Reconciled("holds", RuntimeMetrics.ReconcileResults.Error, TimeSpan.FromMilliseconds(1));
+        runtime.SetLeading("kwarm-leader", leading: true);
+        runtime.AddInformer("deployments");
+        runtime.InformerRestarted("deployments", RuntimeMetrics.RestartReasons.Expired);
         listener.RecordObservableInstruments();
 
         return found.ToDictionary(pair => pair.Key, pair => (IReadOnlySet<string>)pair.Value, StringComparer.Ordinal);

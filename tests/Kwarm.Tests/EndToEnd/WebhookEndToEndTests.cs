@@ -64,7 +64,7 @@ public sealed class WebhookEndToEndTests
         Assert.True(installed.Cluster.Webhooks.Calls > callsBefore, "the API server did not call the webhook for the image change");
     }
 
-    private static async Task ApplyAsync(Kubectl kubectl, string yaml)
+    internal static async Task ApplyAsync(Kubectl kubectl, string yaml)
     {
         var file = Path.Combine(Path.GetTempPath(), $"kwarm-e2e-{Guid.NewGuid():N}.yaml");
         await File.WriteAllTextAsync(file, yaml, TestContext.Current.CancellationToken);
@@ -82,7 +82,7 @@ public sealed class WebhookEndToEndTests
     /// The webhook decides from its informer cache, so a policy created a moment ago may not be there yet. A server-side
     /// dry run goes through the webhook without changing anything: once it comes back paused, the policy is loaded.
     /// </summary>
-    private static async Task WaitForPolicyInWebhookAsync(Kubectl kubectl, string selectedDeployment)
+    internal static async Task WaitForPolicyInWebhookAsync(Kubectl kubectl, string selectedDeployment)
     {
         string? last = null;
         for (var attempt = 0; attempt < 100; attempt++)

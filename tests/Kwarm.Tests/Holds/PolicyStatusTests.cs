@@ -74,7 +74,7 @@ public sealed class PolicyStatusTests : IDisposable
         // make the whole object unreadable, so the policy vanished from Kwarm's view with a log line and no status.
         const string line = """{"type":"ADDED","object":{"apiVersion":"kwarm.io/v1alpha1","kind":"PrePullPolicy","metadata":{"name":"big","uid":"u1","generation":2,"resourceVersion":"7","creationTimestamp":"2026-01-01T00:00:00Z"},"spec":{"selector":{},"retry":{"maxAttempts":2147483648,"backoffSeconds":30}}}}""";
 
-        var parsed = KubernetesListWatcher<PrePullPolicy>.ParseEvent(line, "prepullpolicies", NullLogger.Instance);
+        var parsed = KubernetesListWatcher<PrePullPolicy>.ParseEvent(line, KwarmJson.Options, "prepullpolicies", NullLogger.Instance);
 
         Assert.Equal(WatchEventType.Added, parsed.Type);
         var policy = parsed.Resource!;

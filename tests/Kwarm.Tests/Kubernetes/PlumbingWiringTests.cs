@@ -31,15 +31,17 @@ public sealed class PlumbingWiringTests : IAsyncLifetime
         await using var provider = BuildProvider(leaderElect: false);
         var gates = provider.GetRequiredService<ReadinessGates>();
         var informerService = provider.GetServices<IHostedService>().OfType<InformerHostedService>().Single();
+        var gateService = provider.GetServices<IHostedService>().OfType<CacheReadinessGates>().Single();
 
         var names = provider.GetServices<IResourceInformer>().Select(informer => informer.Name).Order(StringComparer.Ordinal);
         Assert.Equal(["deployments", "jobs", "namespaces", "nodes", "pods", "prepullimages", "prepullpolicies", "serviceaccounts"], names);
         Assert.Same(provider.GetRequiredService<ResourceInformer<V1Deployment>>().Cache, provider.GetRequiredService<ResourceCache<V1Deployment>>());
-        Assert.Equal(8, gates.Pending.Count(gate => gate.StartsWith(InformerHostedService.GatePrefix, StringComparison.Ordinal)));
+        Assert.Equal(8, gates.Pending.Count(gate => gate.StartsWith(CacheReadinessGates.GatePrefix, StringComparison.Ordinal)));
         Assert.False(gates.IsReady);
         Assert.False(provider.GetRequiredService<LeaderElection>().Enabled);
 
         await informerService.StartAsync(Token);
+        await gateService.StartAsync(Token);
         try
         {
             for (var i = 0; i < 500 && !gates.IsReady; i++)
@@ -51,6 +53,7 @@ public sealed class PlumbingWiringTests : IAsyncLifetime
         }
         finally
         {
+            await gateService.StopAsync(Token);
             await informerService.StopAsync(Token);
         }
 
@@ -71,7 +74,7 @@ public sealed class PlumbingWiringTests : IAsyncLifetime
         await using var provider = services.BuildServiceProvider();
 
         Assert.Equal(8, provider.GetServices<IResourceInformer>().Count());
-        Assert.Single(provider.GetServices<IHostedService>().OfType<InformerHostedService>());
+        Assert.Single(provider.GetServices<IHostedService>().OfType<CacheReadinessGates>());
     }
 
     [Fact]
@@ -93,7 +96,7 @@ public sealed class PlumbingWiringTests : IAsyncLifetime
         _server.ScriptWatch(new ScriptedResponse.Stream(ApiFixtures.Bytes("watch-deployments-stream.jsonl"), StreamEnd.Drop));
         using var client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = _server.BaseUri.ToString() });
         var informer = new ResourceInformer<V1Deployment>(
-            new KubernetesListWatcher<V1Deployment>(client, ResourceKinds.Deployments),
+            new KubernetesListWatcher<V1Deployment>(client, ResourceKinds.Deployments, KwarmJson.Options),
             new ResourceInformerOptions { InitialBackoff = TimeSpan.FromMilliseconds(20), MaxBackoff = TimeSpan.FromMilliseconds(50) },
             ResourceTrimmers.Deployment,
             TimeProvider.System,
@@ -122,6 +125,7 @@ public sealed class PlumbingWiringTests : IAsyncLifetime
             new WorkQueueOptions(),
             TimeProvider.System,
             NullLogger.Instance,
+            metrics: null,
             stop.Token);
 
         await sawLatest.Task.WaitAsync(TimeSpan.FromSeconds(10), Token);

@@ -79,7 +79,7 @@ public sealed partial class KwarmLogRenderingTests
     public void Transient_api_errors_print_one_line_and_bugs_their_stack_trace()
     {
         var log = new PrintedLog(new KwarmTextConsoleFormatter(new FakeTimeProvider(Now)));
-        var logger = log.CreateLogger("Kwarm.Kubernetes.ResourceInformer");
+        var logger = log.CreateLogger("Kwarm.Runtime.ResourceInformer");
         var refused = new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused (10.96.0.1:443)", new System.Net.Sockets.SocketException(111));
         InvalidOperationException bug;
         try
@@ -97,10 +97,10 @@ public sealed partial class KwarmLogRenderingTests
         }
 
         Assert.Equal(
-            "2026-12-03T17:14:24.123Z warn: Kwarm.Kubernetes.ResourceInformer[1005] LIST of deployments failed: Connection refused (10.96.0.1:443); retrying in 0.794s" + Environment.NewLine,
+            "2026-12-03T17:14:24.123Z warn: Kwarm.Runtime.ResourceInformer[1005] LIST of deployments failed: Connection refused (10.96.0.1:443); retrying in 0.794s" + Environment.NewLine,
             log.Entries[0]);
         Assert.StartsWith(
-            "2026-12-03T17:14:24.123Z warn: Kwarm.Kubernetes.ResourceInformer[1005] LIST of deployments failed: InvalidOperationException: cache corrupted; retrying in 0.794s" + Environment.NewLine + "System.InvalidOperationException: cache corrupted",
+            "2026-12-03T17:14:24.123Z warn: Kwarm.Runtime.ResourceInformer[1005] LIST of deployments failed: InvalidOperationException: cache corrupted; retrying in 0.794s" + Environment.NewLine + "System.InvalidOperationException: cache corrupted",
             log.Entries[1],
             StringComparison.Ordinal);
         Assert.Contains("   at ", log.Entries[1], StringComparison.Ordinal);

@@ -46,14 +46,14 @@ public sealed class PullAttemptObserverTests
         var stranger = Pod(backingOff.Status.ContainerStatuses[0].State, null);
         stranger.Metadata = new V1ObjectMeta { Uid = "pod-2" };
 
-        errors.Observe(new(Kwarm.Kubernetes.ResourceEventType.Updated, failing));
-        errors.Observe(new(Kwarm.Kubernetes.ResourceEventType.Updated, backingOff));
+        errors.Observe(new(Kwarm.Runtime.ResourceEventType.Updated, failing));
+        errors.Observe(new(Kwarm.Runtime.ResourceEventType.Updated, backingOff));
 
         Assert.Equal(NotFound, PullAttemptObserver.Observe(Job(), backingOff, Epoch, Timeout, Epoch.AddSeconds(5), c => errors.Of(backingOff, c)).Error);
         Assert.Equal("Back-off pulling image \"r/web:2\"", PullAttemptObserver.Observe(Job(), stranger, Epoch, Timeout, Epoch.AddSeconds(5), c => errors.Of(stranger, c)).Error);
         Assert.Null(errors.Of(backingOff, PullJobTemplate.InstallContainer));
 
-        errors.Observe(new(Kwarm.Kubernetes.ResourceEventType.Deleted, backingOff));
+        errors.Observe(new(Kwarm.Runtime.ResourceEventType.Deleted, backingOff));
         Assert.Equal(0, errors.Count);
     }
 

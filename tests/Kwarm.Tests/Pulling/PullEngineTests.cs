@@ -53,7 +53,7 @@ public sealed class PullEngineTests
             {
                 foreach (var job in cluster.Jobs.List())
                 {
-                    cluster.DeleteJobElsewhere(Kwarm.Kubernetes.ResourceKeys.For(job));
+                    cluster.DeleteJobElsewhere(Kwarm.Runtime.ResourceKeys.For(job));
                     deletedElsewhere++;
                 }
             }
@@ -403,7 +403,7 @@ public sealed class PullEngineTests
 
         for (var i = 0; i < 5; i++)
         {
-            cluster.Engine.Events.OnImage(new Kwarm.Kubernetes.ResourceEvent<PrePullImage>(Kwarm.Kubernetes.ResourceEventType.Updated, cluster.Image("shop", "web")));
+            cluster.Engine.Events.OnImage(new Kwarm.Runtime.ResourceEvent<PrePullImage>(Kwarm.Runtime.ResourceEventType.Updated, cluster.Image("shop", "web")));
             cluster.UpdateNode(Node("node-1", images: ["registry.local/web:1"]));
             await cluster.AdvanceAsync(TimeSpan.FromSeconds(5), Second);
         }

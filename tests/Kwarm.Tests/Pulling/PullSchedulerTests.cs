@@ -53,7 +53,7 @@ public sealed class PullSchedulerTests
         var seen = Created(grants[0].Job);
 
         Assert.Equal(2, scheduler.CountActive([seen]));
-        scheduler.Observed(Kwarm.Kubernetes.ResourceKeys.For(seen));
+        scheduler.Observed(Kwarm.Runtime.ResourceKeys.For(seen));
         Assert.Equal(2, scheduler.CountActive([seen]));
 
         // A create that never shows up stops counting after a while.
@@ -69,7 +69,7 @@ public sealed class PullSchedulerTests
         var image = Image("shop", "web", new PrePullImageSpec { Image = "r/web:1" });
         scheduler.SetDemand(new PullDemand("shop/web", Epoch, [new PullAttempt(image, "a", 1), new PullAttempt(image, "b", 1)]));
         var grant = Assert.Single(scheduler.Plan([], Template.Build));
-        var key = Kwarm.Kubernetes.ResourceKeys.For(grant.Job);
+        var key = Kwarm.Runtime.ResourceKeys.For(grant.Job);
         scheduler.Created(key, Created(grant.Job));
 
         // A worker lists the Jobs (not there yet), then the watch delivers the Job, then the worker plans with its list.
@@ -100,7 +100,7 @@ public sealed class PullSchedulerTests
         {
             var grant = Assert.Single(scheduler.Plan([], Template.Build));
             served.Add(grant.Attempt.PrePullImage.Metadata.Name);
-            scheduler.Release(Kwarm.Kubernetes.ResourceKeys.For(grant.Job));
+            scheduler.Release(Kwarm.Runtime.ResourceKeys.For(grant.Job));
         }
 
         Assert.Equal(["old", "young", "old", "young", "old", "young"], served);
@@ -117,14 +117,14 @@ public sealed class PullSchedulerTests
         var grant = Assert.Single(scheduler.Plan([], Template.Build, stillWanted: attempt => attempt.Node != "done"));
         Assert.Equal("a", grant.Attempt.Node);
 
-        var delay = scheduler.CreateFailed(Kwarm.Kubernetes.ResourceKeys.For(grant.Job));
+        var delay = scheduler.CreateFailed(Kwarm.Runtime.ResourceKeys.For(grant.Job));
         Assert.Equal(TimeSpan.FromSeconds(1), delay);
         scheduler.SetDemand(new PullDemand("shop/web", Epoch, [new PullAttempt(image, "a", 1)]));
         Assert.Empty(scheduler.Plan([], Template.Build));
 
         time.Advance(delay);
         var again = Assert.Single(scheduler.Plan([], Template.Build));
-        Assert.Equal(TimeSpan.FromSeconds(2), scheduler.CreateFailed(Kwarm.Kubernetes.ResourceKeys.For(again.Job)));
+        Assert.Equal(TimeSpan.FromSeconds(2), scheduler.CreateFailed(Kwarm.Runtime.ResourceKeys.For(again.Job)));
     }
 
     [Fact]

@@ -1,0 +1,8 @@
+namespace Kwarm.Runtime;
+
+public enum ResourceEventType
+{
+    Added,
+    Updated,
+    Deleted,
+}
