@@ -121,29 +121,19 @@ public abstract partial class HoldScenarios : IAsyncLifetime
     }
 
     /// <summary>kubectl apply -f of a manifest, as a person or a GitOps tool would send it.</summary>
-    private async Task ApplyAsync(string yaml)
+    private Task ApplyAsync(string yaml) => KubectlWithManifestAsync("apply", yaml);
+
+    /// <summary>kubectl replace -f: the whole object as the manifest says, without the fields the webhook set.</summary>
+    private Task ReplaceAsync(string yaml) =>
+        KubectlWithManifestAsync("replace", yaml[(yaml.IndexOf("---\n", StringComparison.Ordinal) + 4)..]);
+
+    private async Task KubectlWithManifestAsync(string verb, string yaml)
     {
         var file = Path.Combine(Path.GetTempPath(), $"kwarm-holds-{Guid.NewGuid():N}.yaml");
         await File.WriteAllTextAsync(file, yaml, TestContext.Current.CancellationToken);
         try
         {
-            await Cluster.Kubectl.SucceedAsync("apply", "-f", file);
-        }
-        finally
-        {
-            File.Delete(file);
-        }
-    }
-
-    /// <summary>kubectl replace -f: the whole object as the manifest says, without the fields the webhook set.</summary>
-    private async Task ReplaceAsync(string yaml)
-    {
-        var deploymentOnly = yaml[(yaml.IndexOf("---\n", StringComparison.Ordinal) + 4)..];
-        var file = Path.Combine(Path.GetTempPath(), $"kwarm-holds-{Guid.NewGuid():N}.yaml");
-        await File.WriteAllTextAsync(file, deploymentOnly, TestContext.Current.CancellationToken);
-        try
-        {
-            await Cluster.Kubectl.SucceedAsync("replace", "-f", file);
+            await Cluster.Kubectl.SucceedAsync(verb, "-f", file);
         }
         finally
         {
