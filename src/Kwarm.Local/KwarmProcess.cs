@@ -43,6 +43,8 @@ public sealed class KwarmProcess : IAsyncDisposable
         var (webhook, metrics, probes) = (FreePort(), FreePort(), FreePort());
         var start = new ProcessStartInfo(command.FileName)
         {
+            // Kwarm reads no input: it gets an empty stdin instead of this process's terminal or pipe.
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -61,6 +63,7 @@ public sealed class KwarmProcess : IAsyncDisposable
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {command}");
+        process.StandardInput.Close();
         var log = new StreamWriter(logPath) { AutoFlush = true };
         var kwarm = new KwarmProcess(process, log, logPath, new IPEndPoint(IPAddress.Loopback, webhook), new Uri($"http://127.0.0.1:{probes}/"), new Uri($"http://127.0.0.1:{metrics}/metrics"));
         await kwarm.WaitReadyAsync(TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);

@@ -25,6 +25,7 @@ internal sealed class KubectlStream : IAsyncDisposable
     {
         var start = new ProcessStartInfo(Kubectl.Path ?? throw new InvalidOperationException("kubectl is not on PATH"))
         {
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -38,7 +39,9 @@ internal sealed class KubectlStream : IAsyncDisposable
 
         start.Environment["HOME"] = Path.GetDirectoryName(kubeconfig)!;
         start.Environment["KUBECACHEDIR"] = Path.Combine(Path.GetDirectoryName(kubeconfig)!, "cache");
-        return new KubectlStream(Process.Start(start) ?? throw new InvalidOperationException("kubectl did not start"));
+        var process = Process.Start(start) ?? throw new InvalidOperationException("kubectl did not start");
+        process.StandardInput.Close();
+        return new KubectlStream(process);
     }
 
     /// <summary>Waits until a line matches; fails with everything read so far when none does within <paramref name="seconds"/>.</summary>

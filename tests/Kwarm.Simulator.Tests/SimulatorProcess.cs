@@ -43,6 +43,7 @@ internal sealed class SimulatorProcess : IAsyncDisposable
     {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -58,6 +59,7 @@ internal sealed class SimulatorProcess : IAsyncDisposable
         process.OutputDataReceived += (_, line) => Keep(running._out, line.Data);
         process.ErrorDataReceived += (_, line) => Keep(running._error, line.Data);
         process.Start();
+        process.StandardInput.Close();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return running;

@@ -14,6 +14,7 @@ public sealed class StandaloneProcessTests
         var directory = Directory.CreateTempSubdirectory("kwarm-sim-process-").FullName;
         var start = new ProcessStartInfo("dotnet")
         {
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -24,6 +25,7 @@ public sealed class StandaloneProcessTests
         }
 
         using var process = Process.Start(start)!;
+        process.StandardInput.Close();
         try
         {
             var lines = new ConcurrentQueue<string>();

@@ -36,6 +36,9 @@ public sealed class Kubectl(string kubeconfig)
         ArgumentNullException.ThrowIfNull(args);
         var start = new ProcessStartInfo(Executable)
         {
+            // Never the test process's own stdin: xunit's runner talks to the test process through it, and a child that
+            // reads it can end the whole test run ("Test process crashed with exit code 0"). Closed at once after the start.
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -54,6 +57,7 @@ public sealed class Kubectl(string kubeconfig)
 
         var cancellation = TestContext.Current.CancellationToken;
         using var process = Process.Start(start) ?? throw new InvalidOperationException("kubectl did not start");
+        process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync(cancellation);
         var stderr = process.StandardError.ReadToEndAsync(cancellation);
         if (whileRunning is not null)

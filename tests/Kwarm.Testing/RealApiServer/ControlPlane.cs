@@ -307,6 +307,9 @@ public sealed class ControlPlane : IAsyncDisposable
         {
             var startInfo = new ProcessStartInfo(fileName)
             {
+                // Never the test process's own stdin: xunit's runner talks to the test process through it, and a child that
+                // reads it can end the whole test run ("Test process crashed with exit code 0"). Closed at once after the start.
+                RedirectStandardInput = true,
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 UseShellExecute = false,
@@ -322,6 +325,7 @@ public sealed class ControlPlane : IAsyncDisposable
             process.OutputDataReceived += (_, line) => managed.Keep(line.Data);
             process.ErrorDataReceived += (_, line) => managed.Keep(line.Data);
             process.Start();
+            process.StandardInput.Close();
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
             return managed;

@@ -194,6 +194,9 @@ public sealed class DockerfileTests
     {
         var start = new ProcessStartInfo("dotnet")
         {
+            // Never the test process's own stdin: xunit's runner talks to the test process through it, and a child that
+            // reads it can end the whole test run ("Test process crashed with exit code 0"). Closed at once after the start.
+            RedirectStandardInput = true,
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -213,6 +216,7 @@ public sealed class DockerfileTests
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
         using var process = Process.Start(start)!;
+        process.StandardInput.Close();
         using var guard = new CancellationTokenSource(guardAfter);
         var standardOutput = process.StandardOutput.ReadToEndAsync(guard.Token);
         var standardError = process.StandardError.ReadToEndAsync(guard.Token);

@@ -104,6 +104,7 @@ public sealed class PlaygroundTests
         {
             var start = new ProcessStartInfo("dotnet")
             {
+                RedirectStandardInput = true,
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 UseShellExecute = false,
@@ -118,7 +119,9 @@ public sealed class PlaygroundTests
             start.Environment["HOME"] = home;
             start.Environment.Remove("KUBECONFIG");
             start.Environment.Remove("KWARM_KUBECONFIG");
-            return new PlaygroundProcess(Process.Start(start) ?? throw new InvalidOperationException("the playground did not start"));
+            var process = Process.Start(start) ?? throw new InvalidOperationException("the playground did not start");
+            process.StandardInput.Close();
+            return new PlaygroundProcess(process);
         }
 
         public async Task<string> WaitForLineAsync(Func<string, bool> matches, string what, TimeSpan within)

@@ -34,6 +34,7 @@ public sealed class RunCommandTests
         {
             var start = new ProcessStartInfo("dotnet")
             {
+                RedirectStandardInput = true,
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 UseShellExecute = false,
@@ -49,6 +50,7 @@ public sealed class RunCommandTests
             start.Environment.Remove("KUBECONFIG");
             start.Environment.Remove("KWARM_KUBECONFIG");
             using var process = Process.Start(start)!;
+            process.StandardInput.Close();
             var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
             var errors = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
             using var guard = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);

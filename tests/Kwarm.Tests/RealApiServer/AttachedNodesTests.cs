@@ -221,6 +221,7 @@ public sealed class AttachedNodesTests(RealControlPlaneFixture fixture)
         {
             var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
             {
+                RedirectStandardInput = true,
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 UseShellExecute = false,
@@ -236,6 +237,7 @@ public sealed class AttachedNodesTests(RealControlPlaneFixture fixture)
             process.OutputDataReceived += (_, line) => command.Keep(line.Data);
             process.ErrorDataReceived += (_, line) => command.Keep(line.Data);
             process.Start();
+            process.StandardInput.Close();
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
             return command;
