@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Text.Json.Serialization;
 using k8s;
 using k8s.Models;
@@ -6,8 +7,14 @@ namespace Kwarm.Resources;
 
 public sealed record PrePullPolicySpec
 {
+    private static readonly IReadOnlySet<WorkloadKind> AllWorkloadKinds = Enum.GetValues<WorkloadKind>().ToFrozenSet();
+
     [JsonPropertyName("selector")]
     public DeploymentSelector? Selector { get; set; }
+
+    /// <summary>Which kinds of workload the selector applies to; null means all three.</summary>
+    [JsonPropertyName("workloads")]
+    public IList<WorkloadKind>? Workloads { get; set; }
 
     /// <summary>Nodes eligible for pre-pull; null means every Ready, schedulable node.</summary>
     [JsonPropertyName("nodeSelector")]
@@ -31,6 +38,14 @@ public sealed record PrePullPolicySpec
 
     [JsonPropertyName("priorityClassName")]
     public string? PriorityClassName { get; set; }
+
+    /// <summary>
+    /// The kinds this policy holds: <see cref="Workloads"/> without duplicates, or all three when it is absent. An
+    /// empty list (refused by the schema; possible only for an object built in code) holds no kind.
+    /// </summary>
+    [JsonIgnore]
+    public IReadOnlySet<WorkloadKind> EffectiveWorkloads =>
+        Workloads is null ? AllWorkloadKinds : Workloads.Where(Enum.IsDefined).ToHashSet();
 
     /// <summary>Per-node attempt timeout: <see cref="Timeout"/> or 10 minutes.</summary>
     [JsonIgnore]
@@ -90,6 +105,14 @@ public sealed record PrePullPolicySpec
         problems.AddRange(LabelSelectors.DescribeSelector(Selector?.MatchLabels, Selector?.MatchExpressions, "spec.selector"));
         problems.AddRange((Selector?.Namespaces ?? [])
             .Select((name, index) => KubernetesNames.DescribeInvalidDnsLabel(name) is { } bad ? $"spec.selector.namespaces[{index}]: {bad}" : null)
+            .OfType<string>());
+        if (Workloads is { Count: 0 })
+        {
+            problems.Add("spec.workloads: the list is empty; this policy holds no workload (leave it out for all three kinds)");
+        }
+
+        problems.AddRange((Workloads ?? [])
+            .Select((kind, index) => Enum.IsDefined(kind) ? null : $"spec.workloads[{index}]: {(int)kind} is not Deployment, StatefulSet or DaemonSet; ignored")
             .OfType<string>());
         problems.AddRange(LabelSelectors.DescribeSelector(NodeSelector?.MatchLabels, NodeSelector?.MatchExpressions, "spec.nodeSelector"));
         problems.AddRange(PullDefaults.DescribeUnusableResources(Resources, "spec.resources"));

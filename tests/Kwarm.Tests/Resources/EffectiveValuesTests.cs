@@ -23,6 +23,20 @@ public sealed class EffectiveValuesTests
     }
 
     [Fact]
+    public void Workloads_default_to_all_three_kinds_and_an_empty_or_unknown_entry_is_reported()
+    {
+        Assert.Equal([WorkloadKind.Deployment, WorkloadKind.StatefulSet, WorkloadKind.DaemonSet], new PrePullPolicySpec().EffectiveWorkloads.Order());
+
+        var onlyDaemonSets = new PrePullPolicySpec { Selector = new DeploymentSelector(), Workloads = [WorkloadKind.DaemonSet, (WorkloadKind)9, WorkloadKind.DaemonSet] };
+        Assert.Equal([WorkloadKind.DaemonSet], onlyDaemonSets.EffectiveWorkloads);
+        Assert.Equal("spec.workloads[1]: 9 is not Deployment, StatefulSet or DaemonSet; ignored", Assert.Single(onlyDaemonSets.Validate()));
+
+        var none = new PrePullPolicySpec { Selector = new DeploymentSelector(), Workloads = [] };
+        Assert.Empty(none.EffectiveWorkloads);
+        Assert.StartsWith("spec.workloads: the list is empty", Assert.Single(none.Validate()), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Values_the_schema_cannot_stop_fall_back_to_the_defaults_and_are_reported()
     {
         var spec = new PrePullPolicySpec

@@ -27,6 +27,7 @@ public sealed class SchemaDefaultsTests
                 "spec.resources.limits.cpu", "spec.resources.limits.memory", "spec.resources.requests.cpu", "spec.resources.requests.memory",
                 "spec.retry.backoffSeconds", "spec.retry.maxAttempts",
                 "spec.timeout",
+                "spec.workloads[0]", "spec.workloads[1]", "spec.workloads[2]",
             ],
             AddedLeaves(minimal, defaulted));
 
@@ -35,11 +36,13 @@ public sealed class SchemaDefaultsTests
         Assert.Equal(bare.EffectiveInheritImagePullSecrets, server.ImagePullSecrets!.Inherit);
         Assert.Equal(bare.EffectiveTimeout, GoDuration.Parse(server.Timeout!));
         Assert.Equal(Samples.ToJson(bare.EffectiveResources).ToJsonString(), Samples.ToJson(server.Resources).ToJsonString());
+        Assert.Equal(bare.EffectiveWorkloads.Order(), server.Workloads!.Order());
 
         // And the server-defaulted object behaves exactly as the bare one.
         Assert.Equal(bare.EffectiveHold, server.EffectiveHold);
         Assert.Equal(bare.EffectiveRetry, server.EffectiveRetry);
         Assert.Equal(bare.EffectiveTimeout, server.EffectiveTimeout);
+        Assert.Equal(bare.EffectiveWorkloads.Order(), server.EffectiveWorkloads.Order());
     }
 
     [Fact]
