@@ -39,6 +39,8 @@ public sealed partial class SimulatedCluster
             new GarbageCollector(_context),
             new DeploymentController(_context),
             new ReplicaSetController(_context),
+            new StatefulSetController(_context),
+            new DaemonSetController(_context),
             new JobController(_context),
             new Scheduler(_context),
         ];
