@@ -130,8 +130,8 @@ public abstract partial class WorkloadControllerScenarios
         Assert.Contains("rollout status is only available for RollingUpdate strategy type", refusedStatus.Error);
 
         var victim = (await Pods("logs")).First();
-        await Ok("delete", "pod", Text(victim, "metadata", "name"), "-n", Apps);
-        await Ok("delete", "pod", "queue-0", "-n", Apps);
+        await Ok("delete", "pod", Text(victim, "metadata", "name"), "-n", Apps, "--wait=false");
+        await Ok("delete", "pod", "queue-0", "-n", Apps, "--wait=false");
         await Eventually(async () => Number(await Get("daemonset", "logs"), "status", "updatedNumberScheduled") == 1
             && Number(await Get("daemonset", "logs"), "status", "numberReady") == 3, "one new daemon pod");
         await Eventually(async () => Number(await Get("statefulset", "queue"), "status", "updatedReplicas") == 1
