@@ -73,11 +73,14 @@ public abstract partial class WorkloadControllerScenarios : IAsyncLifetime
 
     protected Task<string> Ok(params string[] args) => _kubectl.SucceedAsync(args);
 
-    private async Task Apply(string name, string yaml)
+    private async Task Apply(string name, string yaml) => await Ok("apply", "-f", await WriteAsync(name, yaml));
+
+    /// <summary>Writes a manifest into the test's folder; returns its path.</summary>
+    protected async Task<string> WriteAsync(string name, string text)
     {
         var path = Path.Combine(_folder, name);
-        await File.WriteAllTextAsync(path, yaml, TestContext.Current.CancellationToken);
-        await Ok("apply", "-f", path);
+        await File.WriteAllTextAsync(path, text, TestContext.Current.CancellationToken);
+        return path;
     }
 
     private async Task<JsonObject> Get(string kind, string name) =>

@@ -27,6 +27,42 @@ public sealed class WorkloadControllerTests : WorkloadControllerScenarios
         return _cluster.Cluster.KubeconfigPath;
     }
 
+    /// <summary>
+    /// A benchmark times a DaemonSet update per node from the pod timeline: the old pod's deletion request, then the new
+    /// pod on the same node Ready. With maxUnavailable 1 every node has such a gap, and the new pod comes after the old.
+    /// </summary>
+    [Fact]
+    public async Task Pod_timeline_gives_each_node_its_gap_without_the_daemon_during_a_rolling_update()
+    {
+        await Ok("apply", "-f", await WriteAsync("agent.yaml", $$$"""
+            apiVersion: apps/v1
+            kind: DaemonSet
+            metadata: {name: agent, namespace: {{{Apps}}}}
+            spec:
+              selector: {matchLabels: {app: agent}}
+              template:
+                metadata: {labels: {app: agent}}
+                spec: {containers: [{name: main, image: "registry.local/infra/agent:1"}]}
+            """));
+        Assert.Contains("successfully rolled out", await Ok("rollout", "status", "daemonset/agent", "-n", Apps, "--timeout=60s"));
+        await Ok("set", "image", "daemonset/agent", "-n", Apps, "main=registry.local/infra/agent:2");
+        Assert.Contains("successfully rolled out", await Ok("rollout", "status", "daemonset/agent", "-n", Apps, "--timeout=60s"));
+
+        var daemons = Cluster.Cluster.PodLifecycles.Where(p => p.Namespace == Apps && p.Name.StartsWith("agent-", StringComparison.Ordinal)).ToList();
+        Assert.Equal(6, daemons.Count);
+        foreach (var node in NodeNames)
+        {
+            var onNode = daemons.Where(p => p.Node == node).OrderBy(p => p.CreatedAt).ToList();
+            Assert.Equal(2, onNode.Count);
+            var (old, replacement) = (onNode[0], onNode[1]);
+            Assert.NotEqual(old.Revision, replacement.Revision);
+            Assert.NotNull(old.DeletionRequestedAt);
+            Assert.NotNull(replacement.ReadyAt);
+            Assert.True(old.DeletionRequestedAt <= replacement.ReadyAt, $"{node}: new pod ready before the old one was deleted");
+            Assert.Null(replacement.DeletionRequestedAt);
+        }
+    }
+
     protected override async ValueTask StopClusterAsync()
     {
         if (_cluster is not null)
