@@ -58,7 +58,8 @@ public sealed partial class ApiServer
             new AdmissionAttributes(type, null, "CREATE", request.Namespace, metadata.Str("name") ?? "", body, null, request.DryRun, request.Options("CreateOptions"), request.User) { Warn = request.Warn },
             request.Cancellation).ConfigureAwait(false);
         Prepare(type, admitted, request);
-        Validate(type, admitted);
+        WorkloadRules.Prepare(type, admitted, null);
+        Validate(type, admitted, null);
         if (request.DryRun)
         {
             var preview = (JsonObject)admitted.DeepClone();
@@ -221,10 +222,11 @@ public sealed partial class ApiServer
             if (request.SubResource is null)
             {
                 Prepare(type, proposed, request);
+                WorkloadRules.Prepare(type, proposed, old);
             }
         }
 
-        Validate(type, proposed);
+        Validate(type, proposed, old);
         proposed.Metadata()["resourceVersion"] = current.ResourceVersion.ToString(CultureInfo.InvariantCulture);
         if (request.DryRun)
         {
@@ -366,9 +368,14 @@ public sealed partial class ApiServer
         }
     }
 
-    private static void Validate(ResourceType type, JsonObject obj)
+    private static void Validate(ResourceType type, JsonObject obj, JsonObject? old)
     {
         var name = obj.Metadata().Str("name") ?? "";
+        if (WorkloadRules.Problems(type, obj, old) is { Count: > 0 } workloadCauses)
+        {
+            throw ApiException.Invalid(type, name, [.. workloadCauses]);
+        }
+
         if (type.Schema is not null)
         {
             var causes = SchemaValidation.Validate(type.Schema, obj);

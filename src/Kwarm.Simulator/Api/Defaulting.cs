@@ -53,6 +53,14 @@ public static class BuiltInDefaults
                     break;
                 }
 
+            case "statefulsets.apps":
+                StatefulSetSpec(obj);
+                break;
+
+            case "daemonsets.apps":
+                DaemonSetSpec(obj);
+                break;
+
             case "jobs.batch":
                 {
                     var spec = obj.Obj("spec");
@@ -119,6 +127,66 @@ public static class BuiltInDefaults
 
                 break;
         }
+    }
+
+    /// <summary>
+    /// apps/v1 StatefulSet defaulting of kube-apiserver v1.24: <c>rollingUpdate: {partition: 0}</c> is filled in only
+    /// when the strategy type was empty; a <c>type: RollingUpdate</c> without <c>rollingUpdate</c> is stored as it is
+    /// (measured). <c>persistentVolumeClaimRetentionPolicy</c> is an alpha feature off in 1.24, so it is not stored.
+    /// The counts of a status are plain integers (no omitempty) in the Go type: a new object reads them as 0.
+    /// </summary>
+    private static void StatefulSetSpec(JsonObject statefulSet)
+    {
+        var spec = statefulSet.Obj("spec");
+        spec["podManagementPolicy"] ??= "OrderedReady";
+        var strategy = spec.Obj("updateStrategy");
+        if (string.IsNullOrEmpty(strategy.Str("type")))
+        {
+            strategy["type"] = "RollingUpdate";
+            strategy["rollingUpdate"] ??= new JsonObject();
+        }
+
+        if (strategy.Str("type") == "RollingUpdate" && strategy["rollingUpdate"] is JsonObject rolling)
+        {
+            rolling["partition"] ??= 0;
+        }
+
+        spec["replicas"] ??= 1;
+        spec["revisionHistoryLimit"] ??= 10;
+        Template(spec, "Always");
+        statefulSet["status"] ??= new JsonObject { ["replicas"] = 0, ["availableReplicas"] = 0 };
+    }
+
+    /// <summary>
+    /// apps/v1 DaemonSet defaulting: a RollingUpdate strategy gets <c>maxUnavailable: 1</c> and <c>maxSurge: 0</c>. A
+    /// <c>rollingUpdate</c> block beside another type is kept (v1.24 does not refuse it) and its missing fields read
+    /// back as 0, the internal type's zero values (measured: OnDelete with <c>{maxUnavailable: 2}</c> is stored with
+    /// <c>maxSurge: 0</c>).
+    /// </summary>
+    private static void DaemonSetSpec(JsonObject daemonSet)
+    {
+        var spec = daemonSet.Obj("spec");
+        var strategy = spec.Obj("updateStrategy");
+        if (string.IsNullOrEmpty(strategy.Str("type")))
+        {
+            strategy["type"] = "RollingUpdate";
+        }
+
+        if (strategy.Str("type") == "RollingUpdate")
+        {
+            var rolling = strategy.Obj("rollingUpdate");
+            rolling["maxUnavailable"] ??= 1;
+            rolling["maxSurge"] ??= 0;
+        }
+        else if (strategy["rollingUpdate"] is JsonObject rolling)
+        {
+            rolling["maxUnavailable"] ??= 0;
+            rolling["maxSurge"] ??= 0;
+        }
+
+        spec["revisionHistoryLimit"] ??= 10;
+        Template(spec, "Always");
+        daemonSet["status"] ??= new JsonObject { ["currentNumberScheduled"] = 0, ["numberMisscheduled"] = 0, ["desiredNumberScheduled"] = 0, ["numberReady"] = 0 };
     }
 
     /// <summary>

@@ -72,6 +72,11 @@ public static class Tables
                 new("Nominated Node", "string", ".status.nominatedNodeName", Priority: 1), new("Readiness Gates", "string", "readinessGates", Priority: 1)],
             "deployments.apps" => [name, new("Ready", "string", "readyOf"), new("Up-to-date", "integer", ".status.updatedReplicas"), new("Available", "integer", ".status.availableReplicas"), age, .. Workload],
             "replicasets.apps" => [name, new("Desired", "integer", ".spec.replicas"), new("Current", "integer", ".status.replicas"), new("Ready", "integer", ".status.readyReplicas"), age, .. Workload],
+            "statefulsets.apps" => [name, new("Ready", "string", "readyOf"), age, .. Workload[..2]],
+            "daemonsets.apps" => [name, new("Desired", "integer", ".status.desiredNumberScheduled"), new("Current", "integer", ".status.currentNumberScheduled"),
+                new("Ready", "integer", ".status.numberReady"), new("Up-to-date", "integer", ".status.updatedNumberScheduled"), new("Available", "integer", ".status.numberAvailable"),
+                new("Node Selector", "string", "nodeSelector"), age, .. Workload],
+            "controllerrevisions.apps" => [name, new("Controller", "string", "controllerOf"), new("Revision", "integer", ".revision"), age],
             "jobs.batch" => [name, new("Status", "string", "jobStatus"), new("Completions", "string", "completions"), age, .. Workload],
             "nodes" => [name, new("Status", "string", "nodeStatus"), new("Roles", "string", "roles"), age, new("Version", "string", ".status.nodeInfo.kubeletVersion"),
                 new("Internal-IP", "string", "internalIP", Priority: 1), new("External-IP", "string", "externalIP", Priority: 1),
@@ -91,7 +96,7 @@ public static class Tables
         };
     }
 
-    /// <summary>The wide columns of Deployments, ReplicaSets and Jobs.</summary>
+    /// <summary>The wide columns of Deployments, ReplicaSets, DaemonSets and Jobs (StatefulSets print the first two only).</summary>
     private static readonly PrinterColumn[] Workload =
     [
         new("Containers", "string", "containerNames", Priority: 1),
@@ -122,6 +127,27 @@ public static class Tables
                 return item.Objects("status", "containerStatuses").Sum(s => s.Long("restartCount") ?? 0).ToString(CultureInfo.InvariantCulture);
             case "readyOf":
                 return $"{item.Long("status", "readyReplicas") ?? 0}/{item.Long("spec", "replicas") ?? 0}";
+            case "nodeSelector":
+                {
+                    var pairs = item.StringMap("spec", "template", "spec", "nodeSelector").OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}").ToList();
+                    return pairs.Count == 0 ? "<none>" : string.Join(",", pairs);
+                }
+
+            case "controllerOf":
+                {
+                    // As kubectl names a resource: lower-case Kind.group/name ("statefulset.apps/web").
+                    var owner = item.Objects("metadata", "ownerReferences").FirstOrDefault(o => o.Bool("controller") == true);
+                    if (owner is null)
+                    {
+                        return "<none>";
+                    }
+
+                    var apiVersion = owner.Str("apiVersion") ?? "";
+                    var group = apiVersion.Contains('/', StringComparison.Ordinal) ? apiVersion[..apiVersion.IndexOf('/', StringComparison.Ordinal)] : "";
+                    var kind = owner.Str("kind")?.ToLowerInvariant();
+                    return group.Length == 0 ? $"{kind}/{owner.Str("name")}" : $"{kind}.{group}/{owner.Str("name")}";
+                }
+
             case "jobStatus":
                 return item.Objects("status", "conditions").FirstOrDefault(c => c.Str("status") == "True" && c.Str("type") is "Complete" or "Failed")?.Str("type")
                     ?? "Running";

@@ -280,7 +280,7 @@ public sealed class Scheduler : Controller
         }
     }
 
-    private static bool TermMatches(JsonObject term, IReadOnlyDictionary<string, string> labels, string nodeName)
+    internal static bool TermMatches(JsonObject term, IReadOnlyDictionary<string, string> labels, string nodeName)
     {
         var fields = new Dictionary<string, string>(StringComparer.Ordinal) { ["metadata.name"] = nodeName };
         return Requirements(term, "matchExpressions").All(r => r.Matches(labels))

@@ -32,6 +32,9 @@ public sealed class SimulationContext
         ServiceAccounts = catalog.Get("", "serviceaccounts");
         Deployments = catalog.Get("apps", "deployments");
         ReplicaSets = catalog.Get("apps", "replicasets");
+        StatefulSets = catalog.Get("apps", "statefulsets");
+        DaemonSets = catalog.Get("apps", "daemonsets");
+        ControllerRevisions = catalog.Get("apps", "controllerrevisions");
         Jobs = catalog.Get("batch", "jobs");
         Leases = catalog.Get("coordination.k8s.io", "leases");
     }
@@ -61,6 +64,12 @@ public sealed class SimulationContext
     public ResourceType Deployments { get; }
 
     public ResourceType ReplicaSets { get; }
+
+    public ResourceType StatefulSets { get; }
+
+    public ResourceType DaemonSets { get; }
+
+    public ResourceType ControllerRevisions { get; }
 
     public ResourceType Jobs { get; }
 

@@ -9,6 +9,7 @@ public sealed partial class SimulatedCluster
     private readonly List<Task> _loops = [];
     private Kubelet? _kubelet;
     private SimulationContext? _context;
+    private PodTimeline? _timeline;
 
     /// <summary>The registry catalogue and fault injection the kubelets pull from.</summary>
     public ImageRegistry Registry { get; } = new();
@@ -18,9 +19,17 @@ public sealed partial class SimulatedCluster
 
     private Kubelet Kubelets => _kubelet ?? throw new InvalidOperationException("the simulator was started with RunControllers = false");
 
+    /// <summary>
+    /// Every pod's creation, first readiness, deletion request and removal (simulated time), for benchmarks that time a
+    /// rollout, e.g. how long each node ran without its daemon during a DaemonSet update.
+    /// </summary>
+    public IReadOnlyList<PodLifecycle> PodLifecycles => _timeline?.Pods ?? [];
+
     private void StartSimulation(Scenario? scenario)
     {
         scenario?.ApplyTo(Registry);
+        _timeline = new PodTimeline(Options.Time);
+        Store.Subscribe(_timeline.OnEvent);
         if (!Options.RunControllers)
         {
             return;
@@ -39,6 +48,8 @@ public sealed partial class SimulatedCluster
             new GarbageCollector(_context),
             new DeploymentController(_context),
             new ReplicaSetController(_context),
+            new StatefulSetController(_context),
+            new DaemonSetController(_context),
             new JobController(_context),
             new Scheduler(_context),
         ];
