@@ -242,7 +242,7 @@ public static class KwarmHost
         services.AddOptions<KwarmOptions>()
             .Configure<IConfiguration>((options, configuration) => KwarmOptionsBinder.Bind(configuration, options))
             .ValidateOnStart();
-        services.AddSingleton<ReadinessGates>();
+        services.AddHealthChecks().AddCheck<ServingCertificateHealthCheck>(KwarmHealthChecks.CertificateCheck, tags: [KwarmHealthChecks.ReadyTag]);
         services.AddSingleton<KwarmListeners>();
         services.AddSingleton(TimeProvider.System);
         services.AddKwarmMetrics();
