@@ -13,20 +13,6 @@ using Microsoft.Extensions.Options;
 
 namespace Kwarm.Kubernetes;
 
-/// <summary>Tuning of the Kubernetes plumbing; the defaults are the production values.</summary>
-public sealed class KubernetesPlumbingOptions
-{
-    /// <summary>Applied to every informer (selectors aside).</summary>
-    public ResourceInformerOptions Informers { get; set; } = new();
-
-    /// <summary>Label selector of the Jobs and Pods that Kwarm watches: only its own.</summary>
-    public string ManagedObjectsSelector { get; set; } = ManagedObjects.Selector;
-
-    public LeaderElectionOptions LeaderElection { get; set; } = new();
-
-    public ApiWriteOptions ApiWrites { get; set; } = new();
-}
-
 public static class KubernetesServiceCollectionExtensions
 {
     /// <summary>The controller runtime's instruments are named <c>kwarm_*</c>, like Kwarm's own (<see cref="RuntimeMetrics"/>).</summary>
