@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Kwarm.Benchmarks;
 
 /// <summary>
@@ -49,17 +47,11 @@ internal static class BenchmarkCommandLine
             return args.Length == 0 || args[0] is "-h" or "--help" ? 0 : 1;
         }
 
-        WebhookBenchmarkOptions options;
-        try
-        {
-            options = Parse(args[1..]);
-        }
-        catch (FormatException exception)
-        {
-            await output.WriteLineAsync($"error: {exception.Message}\n\n{Usage}").ConfigureAwait(false);
-            return 1;
-        }
+        return await BenchmarkArguments.RunAsync(args[1..], Usage, Parse, options => RunWebhookAsync(options, output, cancellationToken), output).ConfigureAwait(false);
+    }
 
+    private static async Task<int> RunWebhookAsync(WebhookBenchmarkOptions options, TextWriter output, CancellationToken cancellationToken)
+    {
         var result = await WebhookBenchmark.RunAsync(options, output, cancellationToken).ConfigureAwait(false);
         var markdown = BenchmarkReport.Render(options, result);
         BenchmarkReport.WriteSection(options.ReportPath, "## Webhook", markdown);
@@ -68,29 +60,25 @@ internal static class BenchmarkCommandLine
         return 0;
     }
 
-    private static WebhookBenchmarkOptions Parse(string[] args)
+    private static WebhookBenchmarkOptions Parse(IReadOnlyList<string> args)
     {
-        var root = RepositoryRoot();
+        var root = BenchmarkArguments.RepositoryRoot();
         var options = new WebhookBenchmarkOptions
         {
             FixturePath = Path.Combine(root, "tests", "fixtures", "admission", "update-deployment-set-image.json"),
             ReportPath = Path.Combine(root, "docs", "benchmarks.md"),
         };
 
-        for (var index = 0; index < args.Length; index++)
+        options = BenchmarkArguments.Fold(args, options, (flag, value, options) => flag switch
         {
-            string Value() => index + 1 < args.Length ? args[++index] : throw new FormatException($"{args[index]} needs a value");
-            options = args[index] switch
-            {
-                "--rate" => options with { Rate = Positive(Value(), "--rate") },
-                "--duration" => options with { Duration = TimeSpan.FromSeconds(Positive(Value(), "--duration")) },
-                "--warmup" => options with { Warmup = TimeSpan.FromSeconds(Positive(Value(), "--warmup", allowZero: true)) },
-                "--fixture" => options with { FixturePath = Path.GetFullPath(Value()) },
-                "--report" => options with { ReportPath = Path.GetFullPath(Value()) },
-                "--http2" => options with { Http2 = true },
-                var unknown => throw new FormatException($"unknown option {unknown}"),
-            };
-        }
+            "--rate" => options with { Rate = BenchmarkArguments.Positive(value(), flag) },
+            "--duration" => options with { Duration = TimeSpan.FromSeconds(BenchmarkArguments.Positive(value(), flag)) },
+            "--warmup" => options with { Warmup = TimeSpan.FromSeconds(BenchmarkArguments.Positive(value(), flag, allowZero: true)) },
+            "--fixture" => options with { FixturePath = Path.GetFullPath(value()) },
+            "--report" => options with { ReportPath = Path.GetFullPath(value()) },
+            "--http2" => options with { Http2 = true },
+            _ => null,
+        });
 
         if (!File.Exists(options.FixturePath))
         {
@@ -98,27 +86,6 @@ internal static class BenchmarkCommandLine
         }
 
         return options;
-    }
-
-    private static int Positive(string value, string name, bool allowZero = false) =>
-        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && (number > 0 || (allowZero && number == 0))
-            ? number
-            : throw new FormatException($"{name} must be a {(allowZero ? "non-negative" : "positive")} whole number, got '{value}'");
-
-    internal static string RepositoryRoot()
-    {
-        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
-        {
-            for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
-            {
-                if (File.Exists(Path.Combine(directory.FullName, "Kwarm.sln")))
-                {
-                    return directory.FullName;
-                }
-            }
-        }
-
-        return Environment.CurrentDirectory;
     }
 }
 

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Kwarm.Benchmarks;
 
 /// <summary>How the hold-lifecycle benchmark runs.</summary>
@@ -47,25 +45,11 @@ internal static class HoldLifecycleCommand
           --report PATH          markdown file whose "## Hold lifecycle" section is rewritten (default docs/benchmarks.md)
         """;
 
-    public static async Task<int> RunAsync(string[] args, TextWriter output, CancellationToken cancellationToken)
+    public static Task<int> RunAsync(string[] args, TextWriter output, CancellationToken cancellationToken) =>
+        BenchmarkArguments.RunAsync(args, Usage, Parse, options => RunAsync(options, output, cancellationToken), output);
+
+    private static async Task<int> RunAsync(HoldLifecycleOptions options, TextWriter output, CancellationToken cancellationToken)
     {
-        if (args is ["-h" or "--help"])
-        {
-            await output.WriteLineAsync(Usage).ConfigureAwait(false);
-            return 0;
-        }
-
-        HoldLifecycleOptions options;
-        try
-        {
-            options = Parse(args);
-        }
-        catch (FormatException exception)
-        {
-            await output.WriteLineAsync($"error: {exception.Message}\n\n{Usage}").ConfigureAwait(false);
-            return 1;
-        }
-
         var result = await HoldLifecycleBenchmark.RunAsync(options, output, cancellationToken).ConfigureAwait(false);
         var markdown = HoldLifecycleReport.Render(options, result);
         BenchmarkReport.WriteSection(options.ReportPath, Heading, markdown);
@@ -76,47 +60,18 @@ internal static class HoldLifecycleCommand
 
     public static HoldLifecycleOptions Parse(IReadOnlyList<string> args)
     {
-        var options = new HoldLifecycleOptions { ReportPath = Path.Combine(RepositoryRoot(), "docs", "benchmarks.md") };
-        for (var index = 0; index < args.Count; index++)
+        var options = new HoldLifecycleOptions { ReportPath = Path.Combine(BenchmarkArguments.RepositoryRoot(), "docs", "benchmarks.md") };
+        return BenchmarkArguments.Fold(args, options, (flag, value, options) => flag switch
         {
-            string Value() => index + 1 < args.Count ? args[++index] : throw new FormatException($"{args[index]} needs a value");
-            options = args[index] switch
-            {
-                "--holds" => options with { Holds = Whole(Value(), "--holds", 1, 500) },
-                "--nodes" => options with { Nodes = Whole(Value(), "--nodes", 1, 500) },
-                "--replicas" => options with { Replicas = Whole(Value(), "--replicas", 1, 500) },
-                "--time-factor" => options with { TimeFactor = Factor(Value()) },
-                "--hold-image-mib" => options with { HoldImageMiB = Whole(Value(), "--hold-image-mib", 1, 100_000) },
-                "--rollout-image-mib" => options with { RolloutImageMiB = Whole(Value(), "--rollout-image-mib", 1, 100_000) },
-                "--no-rollouts" => options with { Rollouts = false },
-                "--report" => options with { ReportPath = Path.GetFullPath(Value()) },
-                var unknown => throw new FormatException($"unknown option {unknown}"),
-            };
-        }
-
-        return options;
-    }
-
-    private static int Whole(string value, string name, int minimum, int maximum) =>
-        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number >= minimum && number <= maximum
-            ? number
-            : throw new FormatException($"{name} must be a whole number from {minimum} to {maximum}, got '{value}'");
-
-    private static double Factor(string value) =>
-        double.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var factor) && factor > 0 && factor <= 1
-            ? factor
-            : throw new FormatException($"--time-factor must be a number above 0 and at most 1, got '{value}'");
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(Environment.CurrentDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Kwarm.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        return Environment.CurrentDirectory;
+            "--holds" => options with { Holds = BenchmarkArguments.Whole(value(), flag, 1, 500) },
+            "--nodes" => options with { Nodes = BenchmarkArguments.Whole(value(), flag, 1, 500) },
+            "--replicas" => options with { Replicas = BenchmarkArguments.Whole(value(), flag, 1, 500) },
+            "--time-factor" => options with { TimeFactor = BenchmarkArguments.TimeFactor(value()) },
+            "--hold-image-mib" => options with { HoldImageMiB = BenchmarkArguments.Whole(value(), flag, 1, 100_000) },
+            "--rollout-image-mib" => options with { RolloutImageMiB = BenchmarkArguments.Whole(value(), flag, 1, 100_000) },
+            "--no-rollouts" => options with { Rollouts = false },
+            "--report" => options with { ReportPath = Path.GetFullPath(value()) },
+            _ => null,
+        });
     }
 }

@@ -1,6 +1,3 @@
-using System.Globalization;
-using Kwarm.Local;
-
 namespace Kwarm.Benchmarks;
 
 /// <summary>
@@ -27,25 +24,11 @@ internal static class ScaleCommandLine
           --report PATH      markdown file whose "## Scale" section is rewritten (default docs/benchmarks.md)
         """;
 
-    public static async Task<int> RunAsync(string[] args, TextWriter output, CancellationToken cancellationToken)
+    public static Task<int> RunAsync(string[] args, TextWriter output, CancellationToken cancellationToken) =>
+        BenchmarkArguments.RunAsync(args, Usage, Parse, options => RunAsync(options, output, cancellationToken), output);
+
+    private static async Task<int> RunAsync(ScaleOptions options, TextWriter output, CancellationToken cancellationToken)
     {
-        if (args.Any(argument => argument is "-h" or "--help"))
-        {
-            await output.WriteLineAsync(Usage).ConfigureAwait(false);
-            return 0;
-        }
-
-        ScaleOptions options;
-        try
-        {
-            options = Parse(args);
-        }
-        catch (FormatException exception)
-        {
-            await output.WriteLineAsync($"error: {exception.Message}\n\n{Usage}").ConfigureAwait(false);
-            return 1;
-        }
-
         var loadBefore = MachineDescription.LoadAverage();
         var sizes = options.Growth.Count > 0 ? options.Growth : [options.Nodes];
         var results = new List<ScaleResult>();
@@ -61,42 +44,25 @@ internal static class ScaleCommandLine
         return 0;
     }
 
-    private static ScaleOptions WithKwarm(ScaleOptions options, string path)
+    internal static ScaleOptions Parse(IReadOnlyList<string> args)
     {
-        try
-        {
-            return options with { Kwarm = KwarmCommand.Native(path), KwarmArgument = path };
-        }
-        catch (FileNotFoundException missing)
-        {
-            throw new FormatException(missing.Message, missing);
-        }
-    }
-
-    internal static ScaleOptions Parse(string[] args)
-    {
-        var root = BenchmarkCommandLine.RepositoryRoot();
+        var root = BenchmarkArguments.RepositoryRoot();
         var options = new ScaleOptions { ReportPath = Path.Combine(root, "docs", "benchmarks.md"), RepositoryRoot = root };
-        var growth = false;
-        for (var index = 0; index < args.Length; index++)
+        options = BenchmarkArguments.Fold(args, options, (flag, value, options) => flag switch
         {
-            string Value() => index + 1 < args.Length ? args[++index] : throw new FormatException($"{args[index]} needs a value");
-            options = args[index] switch
-            {
-                "--nodes" => options with { Nodes = Positive(Value(), "--nodes") },
-                "--deployments" => options with { Deployments = Positive(Value(), "--deployments") },
-                "--held" => options with { Held = Positive(Value(), "--held") },
-                "--pools" => options with { Pools = Positive(Value(), "--pools") },
-                "--time-factor" => options with { TimeFactor = Factor(Value()) },
-                "--quiet" => options with { Quiet = TimeSpan.FromSeconds(Positive(Value(), "--quiet")) },
-                "--timeout" => options with { Timeout = TimeSpan.FromSeconds(Positive(Value(), "--timeout")) },
-                "--report" => options with { ReportPath = Path.GetFullPath(Value()) },
-                "--kwarm" => WithKwarm(options, Value()),
-                "--growth" => options,
-                var unknown => throw new FormatException($"unknown option {unknown}"),
-            };
-            growth |= args[index] == "--growth";
-        }
+            "--nodes" => options with { Nodes = BenchmarkArguments.Positive(value(), flag) },
+            "--deployments" => options with { Deployments = BenchmarkArguments.Positive(value(), flag) },
+            "--held" => options with { Held = BenchmarkArguments.Positive(value(), flag) },
+            "--pools" => options with { Pools = BenchmarkArguments.Positive(value(), flag) },
+            "--time-factor" => options with { TimeFactor = BenchmarkArguments.TimeFactor(value()) },
+            "--quiet" => options with { Quiet = TimeSpan.FromSeconds(BenchmarkArguments.Positive(value(), flag)) },
+            "--timeout" => options with { Timeout = TimeSpan.FromSeconds(BenchmarkArguments.Positive(value(), flag)) },
+            "--report" => options with { ReportPath = Path.GetFullPath(value()) },
+            "--kwarm" => value() is var path ? options with { Kwarm = BenchmarkArguments.NativeKwarm(path), KwarmArgument = path } : options,
+            "--growth" => options,
+            _ => null,
+        });
+        var growth = args.Contains("--growth");
 
         if (options.Held > options.Deployments)
         {
@@ -116,14 +82,4 @@ internal static class ScaleCommandLine
 
         return options;
     }
-
-    private static int Positive(string value, string name) =>
-        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number > 0
-            ? number
-            : throw new FormatException($"{name} must be a positive whole number, got '{value}'");
-
-    private static double Factor(string value) =>
-        double.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var factor) && factor is > 0 and <= 1
-            ? factor
-            : throw new FormatException($"--time-factor must be a number in (0, 1], got '{value}'");
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Kwarm.Local;
 
 namespace Kwarm.Benchmarks;
 
@@ -31,25 +30,11 @@ internal static class WebhookMemoryCommand
           --report PATH         markdown file whose "## Webhook memory" section is rewritten (default docs/benchmarks.md)
         """;
 
-    public static async Task<int> RunAsync(string[] args, TextWriter output, CancellationToken cancellationToken)
+    public static Task<int> RunAsync(string[] args, TextWriter output, CancellationToken cancellationToken) =>
+        BenchmarkArguments.RunAsync(args, Usage, Parse, options => RunAsync(options, output, cancellationToken), output);
+
+    private static async Task<int> RunAsync(WebhookMemoryOptions options, TextWriter output, CancellationToken cancellationToken)
     {
-        if (args.Any(argument => argument is "-h" or "--help"))
-        {
-            await output.WriteLineAsync(Usage).ConfigureAwait(false);
-            return 0;
-        }
-
-        WebhookMemoryOptions options;
-        try
-        {
-            options = Parse(args);
-        }
-        catch (FormatException exception)
-        {
-            await output.WriteLineAsync($"error: {exception.Message}\n\n{Usage}").ConfigureAwait(false);
-            return 1;
-        }
-
         var loadBefore = MachineDescription.LoadAverage();
         var results = new List<WebhookMemoryResult>();
         if (options.Baseline is { } baseline)
@@ -65,31 +50,27 @@ internal static class WebhookMemoryCommand
         return 0;
     }
 
-    internal static WebhookMemoryOptions Parse(string[] args)
+    internal static WebhookMemoryOptions Parse(IReadOnlyList<string> args)
     {
-        var root = BenchmarkCommandLine.RepositoryRoot();
+        var root = BenchmarkArguments.RepositoryRoot();
         var options = new WebhookMemoryOptions
         {
             FixturePath = Path.Combine(root, "..", "shared", "fixtures", "admission", "update-deployment-set-image.json"),
             ReportPath = Path.Combine(root, "docs", "benchmarks.md"),
         };
-        for (var index = 0; index < args.Length; index++)
+        options = BenchmarkArguments.Fold(args, options, (flag, value, options) => flag switch
         {
-            string Value() => index + 1 < args.Length ? args[++index] : throw new FormatException($"{args[index]} needs a value");
-            options = args[index] switch
-            {
-                "--kwarm" => Value() is var path ? options with { Kwarm = Native(path), KwarmArgument = path } : options,
-                "--baseline" => Value() is var path ? options with { Baseline = Native(path), BaselineArgument = path } : options,
-                "--baseline-label" => options with { BaselineLabel = Value() },
-                "--requests" => options with { Requests = (int)Positive(Value(), "--requests") },
-                "--review-bytes" => options with { ReviewBytes = Positive(Value(), "--review-bytes") },
-                "--after" => options with { After = TimeSpan.FromSeconds(Positive(Value(), "--after")) },
-                "--http2" => options with { Http2 = true },
-                "--fixture" => options with { FixturePath = Path.GetFullPath(Value()) },
-                "--report" => options with { ReportPath = Path.GetFullPath(Value()) },
-                var unknown => throw new FormatException($"unknown option {unknown}"),
-            };
-        }
+            "--kwarm" => value() is var path ? options with { Kwarm = BenchmarkArguments.NativeKwarm(path), KwarmArgument = path } : options,
+            "--baseline" => value() is var path ? options with { Baseline = BenchmarkArguments.NativeKwarm(path), BaselineArgument = path } : options,
+            "--baseline-label" => options with { BaselineLabel = value() },
+            "--requests" => options with { Requests = BenchmarkArguments.Positive(value(), flag) },
+            "--review-bytes" => options with { ReviewBytes = BenchmarkArguments.PositiveLong(value(), flag) },
+            "--after" => options with { After = TimeSpan.FromSeconds(BenchmarkArguments.PositiveLong(value(), flag)) },
+            "--http2" => options with { Http2 = true },
+            "--fixture" => options with { FixturePath = Path.GetFullPath(value()) },
+            "--report" => options with { ReportPath = Path.GetFullPath(value()) },
+            _ => null,
+        });
 
         if (!File.Exists(options.FixturePath))
         {
@@ -98,23 +79,6 @@ internal static class WebhookMemoryCommand
 
         return options;
     }
-
-    private static KwarmCommand Native(string path)
-    {
-        try
-        {
-            return KwarmCommand.Native(path);
-        }
-        catch (FileNotFoundException missing)
-        {
-            throw new FormatException(missing.Message, missing);
-        }
-    }
-
-    private static long Positive(string value, string name) =>
-        long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number > 0
-            ? number
-            : throw new FormatException($"{name} must be a positive whole number, got '{value}'");
 
     internal static string Render(WebhookMemoryOptions options, IReadOnlyList<WebhookMemoryResult> results, string loadBefore)
     {

@@ -2,19 +2,6 @@ using System.Globalization;
 
 namespace Kwarm.Local;
 
-/// <summary>What the run command does without a cluster.</summary>
-public enum LocalMode
-{
-    /// <summary>The scripted hold: change the image, follow hold, pre-pull, release and rollout, exit 0.</summary>
-    Demo,
-
-    /// <summary>The same cluster, Kwarm and samples, left running for kubectl until Ctrl+C or SIGTERM.</summary>
-    Playground,
-
-    /// <summary>Print the usage and exit 0.</summary>
-    Help,
-}
-
 /// <summary>The run command's own options. Any other argument is an error: Kwarm's own flags need a cluster.</summary>
 /// <param name="Kwarm">Which Kwarm to run: the build beside this program unless <c>--kwarm PATH</c> names a native binary.</param>
 public sealed record LocalSettings(LocalMode Mode, int Nodes, TimeSpan Timeout, KwarmCommand Kwarm)

@@ -23,6 +23,7 @@ public sealed class LeaderElection
     private readonly ILogger _logger;
     private readonly RuntimeMetrics? _metrics;
     private volatile bool _isLeader;
+    private int _running;
 
     /// <param name="lock">The lease to compete for; null disables leader election.</param>
     /// <param name="metrics">Where to report the leader gauge (label <c>name</c>: the Lease); null reports nothing.</param>
@@ -41,9 +42,28 @@ public sealed class LeaderElection
 
     public bool IsLeader => _isLeader;
 
+    /// <summary>
+    /// True while <see cref="RunAsync"/> runs (campaigning, leading or following); readiness asks this, not
+    /// <see cref="IsLeader"/>, since a follower serves everything but the leader's work.
+    /// </summary>
+    public bool IsRunning => Volatile.Read(ref _running) > 0;
+
     public async Task RunAsync(Func<CancellationToken, Task> leaderWork, CancellationToken stoppingToken)
     {
         ArgumentNullException.ThrowIfNull(leaderWork);
+        Interlocked.Increment(ref _running);
+        try
+        {
+            await RunLoopAsync(leaderWork, stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _running);
+        }
+    }
+
+    private async Task RunLoopAsync(Func<CancellationToken, Task> leaderWork, CancellationToken stoppingToken)
+    {
         if (_lock is null)
         {
             SetLeader(true);

@@ -61,6 +61,18 @@ public sealed class WorkQueue<TKey> : IDisposable
         }
     }
 
+    /// <summary>Keys waiting for their delay (<see cref="AddAfter"/>, <see cref="AddRateLimited"/>) to pass before they are added.</summary>
+    public int DelayedCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _delayed.Count;
+            }
+        }
+    }
+
     public bool IsShuttingDown
     {
         get

@@ -16,7 +16,7 @@ public static class AdmissionServiceCollectionExtensions
     /// <summary>
     /// Registers the policy catalogue (for the PrePullPolicy informer to feed), the reviewer, the endpoint and the
     /// file-based serving certificate (a hosted service that loads and watches <c>--webhook-cert-dir</c>).
-    /// Shared singletons (<see cref="KwarmMetrics"/>, <see cref="ReadinessGates"/>, <see cref="TimeProvider"/>)
+    /// Shared singletons (<see cref="KwarmMetrics"/>, <see cref="TimeProvider"/>)
     /// are only added when the host has not registered them already.
     /// </summary>
     public static IServiceCollection AddKwarmAdmission(this IServiceCollection services)
@@ -31,7 +31,6 @@ public static class AdmissionServiceCollectionExtensions
         services.AddOptions<KwarmOptions>();
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<ReadinessGates>();
         services.TryAddSingleton<KwarmMetrics>();
 
         services.TryAddSingleton<InMemoryPolicyCatalog>();

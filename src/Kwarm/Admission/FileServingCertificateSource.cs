@@ -22,7 +22,6 @@ public sealed partial class FileServingCertificateSource : IServingCertificateSo
     public static readonly TimeSpan DefaultRecheckPeriod = TimeSpan.FromSeconds(10);
 
     private readonly string _directory;
-    private readonly ReadinessGates _gates;
     private readonly TimeProvider _time;
     private readonly ILogger<FileServingCertificateSource> _logger;
     private readonly TimeSpan _recheckPeriod;
@@ -34,22 +33,20 @@ public sealed partial class FileServingCertificateSource : IServingCertificateSo
     private FileSystemWatcher? _watcher;
     private ITimer? _timer;
 
-    public FileServingCertificateSource(IOptions<KwarmOptions> options, ReadinessGates gates, TimeProvider time, ILogger<FileServingCertificateSource> logger)
-        : this((options ?? throw new ArgumentNullException(nameof(options))).Value.WebhookCertDir, gates, time, logger, DefaultRecheckPeriod, watchDirectory: true)
+    public FileServingCertificateSource(IOptions<KwarmOptions> options, TimeProvider time, ILogger<FileServingCertificateSource> logger)
+        : this((options ?? throw new ArgumentNullException(nameof(options))).Value.WebhookCertDir, time, logger, DefaultRecheckPeriod, watchDirectory: true)
     {
     }
 
-    internal FileServingCertificateSource(string directory, ReadinessGates gates, TimeProvider time, ILogger<FileServingCertificateSource> logger,
+    internal FileServingCertificateSource(string directory, TimeProvider time, ILogger<FileServingCertificateSource> logger,
         TimeSpan recheckPeriod, bool watchDirectory)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         _directory = Path.GetFullPath(directory);
-        _gates = gates ?? throw new ArgumentNullException(nameof(gates));
         _time = time ?? throw new ArgumentNullException(nameof(time));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
         _recheckPeriod = recheckPeriod;
         _watchDirectory = watchDirectory;
-        _gates.Register(ReadinessGates.CertificateLoaded);
     }
 
     public X509Certificate2? Current => _current;
@@ -114,7 +111,6 @@ public sealed partial class FileServingCertificateSource : IServingCertificateSo
 
             // The previous certificate is not disposed: a handshake in flight may still be using it.
             _current = loaded;
-            _gates.Open(ReadinessGates.CertificateLoaded);
             var notAfter = loaded.NotAfter.ToUniversalTime();
             LogLoaded(_logger, loaded.Subject, loaded.Thumbprint, notAfter, _directory);
             if (notAfter <= _time.GetUtcNow().UtcDateTime)

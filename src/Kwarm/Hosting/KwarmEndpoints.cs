@@ -1,6 +1,3 @@
-using System.Globalization;
-using Microsoft.AspNetCore.Mvc;
-
 namespace Kwarm.Hosting;
 
 public static class KwarmEndpoints
@@ -32,35 +29,11 @@ public static class KwarmEndpoints
             return next(context);
         });
 
-        var probes = app.MapGroup("").OnListener(KwarmListener.Probes);
-        probes.MapGet("/healthz", () => Results.Text("ok\n"));
-        probes.MapGet("/readyz", ([FromServices] ReadinessGates gates, [FromServices] IServingCertificateSource certificates) =>
-        {
-            var pending = PendingGates(gates, certificates);
-            return pending.Count == 0
-                ? Results.Text("ok\n")
-                : Results.Text(string.Create(CultureInfo.InvariantCulture, $"not ready: {string.Join(", ", pending)}\n"), statusCode: StatusCodes.Status503ServiceUnavailable);
-        });
+        app.MapGroup("").OnListener(KwarmListener.Probes).MapKwarmProbes();
 
         app.MapGroup("").OnListener(KwarmListener.Metrics).MapPrometheusScrapingEndpoint();
 
         mapWebhook?.Invoke(app.MapGroup("").OnListener(KwarmListener.Webhook));
         return app;
-    }
-
-    /// <summary>
-    /// The closed gates, plus the certificate gate whenever the source has no certificate: the host asks the source
-    /// itself, so a webhook that cannot complete a handshake is never reported ready, whoever manages the gate.
-    /// </summary>
-    private static List<string> PendingGates(ReadinessGates gates, IServingCertificateSource certificates)
-    {
-        var pending = gates.Pending.ToList();
-        if (certificates.Current is null && !pending.Contains(ReadinessGates.CertificateLoaded, StringComparer.Ordinal))
-        {
-            pending.Add(ReadinessGates.CertificateLoaded);
-            pending.Sort(StringComparer.Ordinal);
-        }
-
-        return pending;
     }
 }

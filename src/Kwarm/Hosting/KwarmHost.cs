@@ -4,9 +4,6 @@ using Microsoft.Extensions.Options;
 
 namespace Kwarm.Hosting;
 
-/// <summary>What <see cref="KwarmHost.Prepare"/> produced: a builder to add components to, or the exit code to leave with.</summary>
-public sealed record KwarmLaunch(WebApplicationBuilder? Builder, int ExitCode);
-
 /// <summary>
 /// The process host (DESIGN §6): reads and validates the settings before anything starts, then runs one
 /// ASP.NET Core application with three listeners (webhook over TLS, metrics, probes).
@@ -242,7 +239,7 @@ public static class KwarmHost
         services.AddOptions<KwarmOptions>()
             .Configure<IConfiguration>((options, configuration) => KwarmOptionsBinder.Bind(configuration, options))
             .ValidateOnStart();
-        services.AddSingleton<ReadinessGates>();
+        services.AddHealthChecks().AddCheck<ServingCertificateHealthCheck>(KwarmHealthChecks.CertificateCheck, tags: [KwarmHealthChecks.ReadyTag]);
         services.AddSingleton<KwarmListeners>();
         services.AddSingleton(TimeProvider.System);
         services.AddKwarmMetrics();

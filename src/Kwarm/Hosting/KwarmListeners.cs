@@ -6,17 +6,6 @@ using Microsoft.Extensions.Options;
 
 namespace Kwarm.Hosting;
 
-/// <summary>The three ports of the process (DESIGN §6).</summary>
-public enum KwarmListener
-{
-    Webhook,
-    Metrics,
-    Probes,
-}
-
-/// <summary>Endpoint metadata: the endpoint answers only on connections accepted by this listener.</summary>
-public sealed record KwarmListenerMetadata(KwarmListener Listener);
-
 /// <summary>
 /// The Kestrel listeners built from the bind addresses, and which one accepted a connection. Routing is by the
 /// port a connection arrived on, never by the client-chosen Host header, so <c>/metrics</c> cannot be reached
@@ -119,16 +108,5 @@ public sealed class KwarmListeners
         {
             kestrel.Listen(address.Host, address.Port, Remember);
         }
-    }
-}
-
-public static class KwarmListenerEndpointExtensions
-{
-    /// <summary>Serves the endpoints (or a whole route group) only on <paramref name="listener"/>'s port.</summary>
-    public static TBuilder OnListener<TBuilder>(this TBuilder builder, KwarmListener listener)
-        where TBuilder : IEndpointConventionBuilder
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        return builder.WithMetadata(new KwarmListenerMetadata(listener));
     }
 }

@@ -2,38 +2,6 @@ using Microsoft.Extensions.Options;
 
 namespace Kwarm.Hosting;
 
-/// <summary>Which command-line and environment settings were given, so an error can say where a bad value came from.</summary>
-internal sealed record KwarmSettingSources(IReadOnlyDictionary<string, string> CommandLine, IReadOnlyDictionary<string, string> Environment)
-{
-    public static KwarmSettingSources None { get; } =
-        new(new Dictionary<string, string>(StringComparer.Ordinal), new Dictionary<string, string>(StringComparer.Ordinal));
-
-    /// <summary>Nothing for a flag (the error already names it), else the variable or configuration key that set it.</summary>
-    public string Origin(KwarmFlag flag) =>
-        CommandLine.ContainsKey(flag.Property) ? ""
-        : Environment.ContainsKey(flag.Property) ? $" from {flag.EnvironmentVariable}"
-        : $" from configuration {flag.ConfigurationKey}";
-}
-
-/// <summary>
-/// Binds the <c>Kwarm</c> section with the flags' own parsers (Go durations, bind addresses), which the
-/// configuration binder does not know. A malformed value is left at its default here and reported by the validator.
-/// </summary>
-internal static class KwarmOptionsBinder
-{
-    public static void Bind(IConfiguration configuration, KwarmOptions options)
-    {
-        var section = configuration.GetSection(KwarmOptions.SectionName);
-        foreach (var flag in KwarmFlags.All)
-        {
-            if (section[flag.Property] is { } raw)
-            {
-                flag.TryApply(raw, options);
-            }
-        }
-    }
-}
-
 /// <summary>
 /// Every check of <see cref="KwarmOptions"/>: each raw setting must be well formed (its message quotes it as typed
 /// and says where it came from), each bound value allowed, no unknown key under <c>Kwarm</c> (a typo would

@@ -13,20 +13,6 @@ using Microsoft.Extensions.Options;
 
 namespace Kwarm.Kubernetes;
 
-/// <summary>Tuning of the Kubernetes plumbing; the defaults are the production values.</summary>
-public sealed class KubernetesPlumbingOptions
-{
-    /// <summary>Applied to every informer (selectors aside).</summary>
-    public ResourceInformerOptions Informers { get; set; } = new();
-
-    /// <summary>Label selector of the Jobs and Pods that Kwarm watches: only its own.</summary>
-    public string ManagedObjectsSelector { get; set; } = ManagedObjects.Selector;
-
-    public LeaderElectionOptions LeaderElection { get; set; } = new();
-
-    public ApiWriteOptions ApiWrites { get; set; } = new();
-}
-
 public static class KubernetesServiceCollectionExtensions
 {
     /// <summary>The controller runtime's instruments are named <c>kwarm_*</c>, like Kwarm's own (<see cref="RuntimeMetrics"/>).</summary>
@@ -38,9 +24,10 @@ public static class KubernetesServiceCollectionExtensions
     /// (Deployments, Nodes, Jobs and Pods labelled <see cref="ManagedObjects.Selector"/>, ServiceAccounts,
     /// Namespaces, PrePullPolicies, PrePullImages), the <see cref="ApiWritePipeline"/>, <see cref="LeaderElection"/>
     /// (a Lease in <see cref="KwarmOptions.Namespace"/> when <see cref="KwarmOptions.LeaderElect"/>), and two hosted
-    /// services: <see cref="InformerHostedService"/> (every replica; <see cref="CacheReadinessGates"/> reports its caches to readiness) and <see cref="LeaderElectionHostedService"/>
-    /// (runs the registered <see cref="ILeaderOnlyWorker"/>s on the leader). Expects <see cref="KwarmOptions"/> to be
-    /// bound by the host; adds <see cref="TimeProvider.System"/> and <see cref="ReadinessGates"/> if absent.
+    /// services: <see cref="InformerHostedService"/> (every replica) and <see cref="LeaderElectionHostedService"/>
+    /// (runs the registered <see cref="ILeaderOnlyWorker"/>s on the leader), and two readiness checks (tagged
+    /// <see cref="KwarmHealthChecks.ReadyTag"/>): every informer's cache synced, and the leader election loop running.
+    /// Expects <see cref="KwarmOptions"/> to be bound by the host; adds <see cref="TimeProvider.System"/> if absent.
     /// </summary>
     public static IServiceCollection AddKwarmKubernetes(this IServiceCollection services, Action<KubernetesPlumbingOptions>? configure = null)
     {
@@ -55,7 +42,6 @@ public static class KubernetesServiceCollectionExtensions
         configure?.Invoke(plumbing);
         services.AddOptions<KwarmOptions>();
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<ReadinessGates>();
         services.AddSingleton(plumbing);
         services.AddMetrics();
         services.TryAddSingleton(provider => new RuntimeMetrics(provider.GetRequiredService<IMeterFactory>(), MetricPrefix));
@@ -88,8 +74,10 @@ public static class KubernetesServiceCollectionExtensions
         });
 
         services.AddHostedService<InformerHostedService>();
-        services.AddHostedService<CacheReadinessGates>();
         services.AddHostedService<LeaderElectionHostedService>();
+        services.AddHealthChecks()
+            .AddCheck<InformersSyncedHealthCheck>(KwarmHealthChecks.CachesCheck, tags: [KwarmHealthChecks.ReadyTag])
+            .AddCheck<LeaderElectionHealthCheck>(KwarmHealthChecks.LeaderElectionCheck, tags: [KwarmHealthChecks.ReadyTag]);
         return services;
     }
 

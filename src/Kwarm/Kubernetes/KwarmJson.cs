@@ -43,9 +43,6 @@ public static class KwarmJson
         KubernetesJson.AddJsonOptions(options => options.TypeInfoResolverChain.Insert(0, KwarmJsonContext.Default));
 }
 
-/// <summary>The merge-patch body that replaces a PrePullPolicy's status.</summary>
-public sealed record PolicyStatusPatch([property: JsonPropertyName("status")] PrePullPolicyStatus Status);
-
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,

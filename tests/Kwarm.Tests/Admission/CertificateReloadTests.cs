@@ -6,6 +6,7 @@ using Kwarm.Admission;
 using Kwarm.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
@@ -16,12 +17,11 @@ public sealed class CertificateReloadTests : IDisposable
 {
     private readonly TestCertificates _certificates = new();
     private readonly RecordingLoggerProvider _logs = new();
-    private readonly ReadinessGates _gates = new();
 
     public void Dispose() => _certificates.Dispose();
 
     private FileServingCertificateSource CreateSource(TimeProvider time, TimeSpan recheckPeriod, bool watch) =>
-        new(_certificates.Directory, _gates, time, _logs.CreateLogger<FileServingCertificateSource>(), recheckPeriod, watch);
+        new(_certificates.Directory, time, _logs.CreateLogger<FileServingCertificateSource>(), recheckPeriod, watch);
 
     [Fact]
     public async Task Kestrel_presents_the_new_certificate_after_a_data_symlink_swap()
@@ -77,14 +77,15 @@ public sealed class CertificateReloadTests : IDisposable
     }
 
     [Fact]
-    public async Task Readiness_gate_opens_only_once_a_certificate_is_loaded()
+    public async Task Readiness_check_passes_only_once_a_certificate_is_loaded()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         using var source = CreateSource(time, TimeSpan.FromSeconds(10), watch: false);
         await source.StartAsync(TestContext.Current.CancellationToken);
 
+        var readiness = new ServingCertificateHealthCheck(source);
         Assert.Null(source.Current);
-        Assert.Contains(ReadinessGates.CertificateLoaded, _gates.Pending);
+        Assert.Equal(HealthStatus.Unhealthy, (await readiness.CheckHealthAsync(new HealthCheckContext(), TestContext.Current.CancellationToken)).Status);
         Assert.Single(_logs.WithEvent(4103));
 
         time.Advance(TimeSpan.FromSeconds(10));
@@ -94,7 +95,7 @@ public sealed class CertificateReloadTests : IDisposable
         time.Advance(TimeSpan.FromSeconds(10));
 
         Assert.Equal(thumbprint, source.Current!.Thumbprint);
-        Assert.True(_gates.IsReady);
+        Assert.Equal(HealthStatus.Healthy, (await readiness.CheckHealthAsync(new HealthCheckContext(), TestContext.Current.CancellationToken)).Status);
     }
 
     [Fact]
@@ -110,7 +111,6 @@ public sealed class CertificateReloadTests : IDisposable
         time.Advance(TimeSpan.FromSeconds(10));
 
         Assert.Equal(first, source.Current!.Thumbprint);
-        Assert.True(_gates.IsReady);
         Assert.Single(_logs.WithEvent(4102));
     }
 

@@ -56,18 +56,71 @@ public sealed partial class MonitoringTests
     public void Dashboard_queries_only_kwarm_metrics_and_shows_every_one()
     {
         var dashboard = JsonNode.Parse(File.ReadAllText(Monitoring("grafana-dashboard.json")))!;
-        var expressions = dashboard["panels"]!.AsArray()
-            .SelectMany(panel => panel!["targets"]!.AsArray().Select(target => Manifests.Str(target!["expr"])!)).ToList();
 
-        Assert.NotEmpty(expressions);
-        var used = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var expression in expressions)
+        var used = DashboardMetrics(dashboard);
+
+        // Kwarm's own metrics and the controller runtime's (queues, reconciles, leader election, informers) alike.
+        Assert.Equal(KwarmInstruments.All.Keys.Order(StringComparer.Ordinal), used.Order(StringComparer.Ordinal));
+        Assert.Contains("kwarm_workqueue_depth", used);
+    }
+
+    [Theory]
+    [InlineData("max(kwarm_workqueue_depths)")]
+    [InlineData("sum(rate(kwarm_controller_reconciles_total[5m]))")]
+    [InlineData("kwarm_leader_election_master_status_bucket")]
+    public void Dashboard_check_rejects_a_panel_that_names_a_metric_Kwarm_does_not_export(string expression)
+    {
+        var dashboard = JsonNode.Parse(File.ReadAllText(Monitoring("grafana-dashboard.json")))!;
+        dashboard["panels"]!.AsArray().Add(new JsonObject
         {
-            used.UnionWith(AssertOnlyKnownSeries(expression, expression));
+            ["type"] = "timeseries",
+            ["title"] = "misspelt",
+            ["targets"] = new JsonArray(new JsonObject { ["expr"] = expression }),
+        });
+
+        Assert.ThrowsAny<Exception>(() => DashboardMetrics(dashboard));
+    }
+
+    [Fact]
+    public void Dashboard_check_reads_the_panels_inside_a_collapsed_row_and_refuses_a_panel_without_queries()
+    {
+        var collapsed = new JsonObject
+        {
+            ["panels"] = new JsonArray(new JsonObject
+            {
+                ["type"] = "row",
+                ["collapsed"] = true,
+                ["panels"] = new JsonArray(new JsonObject { ["type"] = "stat", ["targets"] = new JsonArray(new JsonObject { ["expr"] = "max(kwarm_holds_active)" }) }),
+            }),
+        };
+        Assert.Equal(["kwarm_holds_active"], DashboardMetrics(collapsed));
+
+        var empty = new JsonObject { ["panels"] = new JsonArray(new JsonObject { ["type"] = "stat", ["title"] = "nothing" }) };
+        Assert.ThrowsAny<Exception>(() => DashboardMetrics(empty));
+    }
+
+    /// <summary>
+    /// The metrics the dashboard's queries name, every one checked to be a metric Kwarm exports. Rows hold no query of their
+    /// own, but a collapsed row carries its panels inside it; any other panel without a query is refused.
+    /// </summary>
+    private static HashSet<string> DashboardMetrics(JsonNode dashboard)
+    {
+        var panels = dashboard["panels"]!.AsArray()
+            .SelectMany(panel => Manifests.Str(panel!["type"]) == "row" ? panel["panels"]?.AsArray().AsEnumerable() ?? Enumerable.Empty<JsonNode?>() : new[] { panel })
+            .ToList();
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var panel in panels)
+        {
+            var targets = panel!["targets"]?.AsArray() ?? new JsonArray();
+            Assert.True(targets.Count > 0, $"panel \"{Manifests.Str(panel["title"])}\" has no query");
+            foreach (var expression in targets.Select(target => Manifests.Str(target!["expr"])!))
+            {
+                used.UnionWith(AssertOnlyKnownSeries(expression, $"panel \"{Manifests.Str(panel["title"])}\""));
+            }
         }
 
-        // Kwarm's own metrics; the controller runtime's (queues, reconciles, informers) are for debugging and not on the dashboard.
-        Assert.Equal(KwarmInstruments.All.Keys.Except(KwarmInstruments.Runtime).Order(StringComparer.Ordinal), used.Order(StringComparer.Ordinal));
+        Assert.NotEmpty(used);
+        return used;
     }
 
     [Fact]

@@ -62,6 +62,9 @@ public sealed class KwarmInstance : IAsyncDisposable
         return await _run;
     }
 
+    /// <summary>Waits for the replica to exit on its own (no stop asked) and returns its exit code.</summary>
+    public Task<int> WaitForExitAsync(TimeSpan within) => _run.WaitAsync(within, TestContext.Current.CancellationToken);
+
     public async ValueTask DisposeAsync()
     {
         if (!_run.IsCompleted)

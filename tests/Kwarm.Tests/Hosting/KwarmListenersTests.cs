@@ -4,6 +4,7 @@ using Kwarm.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 
 namespace Kwarm.Tests.Hosting;
@@ -21,33 +22,31 @@ public sealed class KwarmListenersTests
     }
 
     [Fact]
-    public async Task Readyz_is_503_naming_the_closed_gates_until_every_gate_opens()
+    public async Task Readyz_is_503_naming_each_failing_check_until_all_pass_and_healthz_runs_none()
     {
-        await using var kwarm = await RunningKwarm.StartAsync();
-        var gates = kwarm.Services.GetRequiredService<ReadinessGates>();
-        gates.Register("informers");
-        gates.Register(ReadinessGates.CertificateLoaded);
+        var caches = new SwitchableCheck("caches not synced: nodes, pods");
+        var election = new SwitchableCheck("the leader election loop is not running");
+        var notForReadiness = new SwitchableCheck("untagged");
+        await using var kwarm = await RunningKwarm.StartAsync(builder => builder.Services.AddHealthChecks()
+            .AddCheck("caches", caches, tags: [KwarmHealthChecks.ReadyTag])
+            .AddCheck("leader-election", election, tags: [KwarmHealthChecks.ReadyTag])
+            .AddCheck("untagged", notForReadiness));
 
-        using (var pending = await kwarm.GetAsync(KwarmListener.Probes, "/readyz"))
-        {
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, pending.StatusCode);
-            Assert.Equal("not ready: certificate, informers\n", await pending.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
-        }
+        Assert.Equal(
+            (HttpStatusCode.ServiceUnavailable, "not ready: caches (caches not synced: nodes, pods); leader-election (the leader election loop is not running)\n"),
+            await AnswerAsync(kwarm, "/readyz"));
 
-        gates.Open(ReadinessGates.CertificateLoaded);
-        using (var onePending = await kwarm.GetAsync(KwarmListener.Probes, "/readyz"))
-        {
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, onePending.StatusCode);
-            Assert.Equal("not ready: informers\n", await onePending.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
-        }
+        // Liveness is the process answering: no check, however failing, restarts it.
+        Assert.Equal((HttpStatusCode.OK, "ok\n"), await AnswerAsync(kwarm, "/healthz"));
 
-        gates.Open("informers");
-        using var ready = await kwarm.GetAsync(KwarmListener.Probes, "/readyz");
-        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        election.Healthy = true;
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, "not ready: caches (caches not synced: nodes, pods)\n"), await AnswerAsync(kwarm, "/readyz"));
 
-        gates.Close("informers");
-        using var lost = await kwarm.GetAsync(KwarmListener.Probes, "/readyz");
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, lost.StatusCode);
+        caches.Healthy = true;
+        Assert.Equal((HttpStatusCode.OK, "ok\n"), await AnswerAsync(kwarm, "/readyz"));
+
+        election.Healthy = false;
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await AnswerAsync(kwarm, "/readyz")).Status);
     }
 
     [Fact]
@@ -59,7 +58,7 @@ public sealed class KwarmListenersTests
         using (var pending = await kwarm.GetAsync(KwarmListener.Probes, "/readyz"))
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, pending.StatusCode);
-            Assert.Equal("not ready: certificate\n", await pending.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+            Assert.Equal("not ready: certificate (no serving certificate loaded)\n", await pending.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
         }
 
         await Assert.ThrowsAsync<HttpRequestException>(() =>
@@ -175,9 +174,30 @@ public sealed class KwarmListenersTests
         Assert.Contains(port.ToString(System.Globalization.CultureInfo.InvariantCulture), line, StringComparison.Ordinal);
     }
 
+    private static async Task<(HttpStatusCode Status, string Body)> AnswerAsync(RunningKwarm kwarm, string path)
+    {
+        using var response = await kwarm.GetAsync(KwarmListener.Probes, path);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+
     private static async Task<HttpStatusCode> StatusAsync(RunningKwarm kwarm, KwarmListener listener, string path)
     {
         using var response = await kwarm.GetAsync(listener, path);
         return response.StatusCode;
+    }
+
+    /// <summary>A check the test turns healthy or unhealthy.</summary>
+    private sealed class SwitchableCheck(string reason) : IHealthCheck
+    {
+        private volatile bool _healthy;
+
+        public bool Healthy
+        {
+            get => _healthy;
+            set => _healthy = value;
+        }
+
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+            Task.FromResult(_healthy ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy(reason));
     }
 }

@@ -4,6 +4,7 @@ using k8s.Models;
 using Kwarm.Hosting;
 using Kwarm.Kubernetes;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -26,34 +27,33 @@ public sealed class PlumbingWiringTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Every_informer_is_registered_runs_on_start_and_opens_its_readiness_gate_once_synced()
+    public async Task Every_informer_is_registered_runs_on_start_and_is_ready_once_synced()
     {
         await using var provider = BuildProvider(leaderElect: false);
-        var gates = provider.GetRequiredService<ReadinessGates>();
+        var health = provider.GetRequiredService<HealthCheckService>();
         var informerService = provider.GetServices<IHostedService>().OfType<InformerHostedService>().Single();
-        var gateService = provider.GetServices<IHostedService>().OfType<CacheReadinessGates>().Single();
 
         var names = provider.GetServices<IResourceInformer>().Select(informer => informer.Name).Order(StringComparer.Ordinal);
         Assert.Equal(["deployments", "jobs", "namespaces", "nodes", "pods", "prepullimages", "prepullpolicies", "serviceaccounts"], names);
         Assert.Same(provider.GetRequiredService<ResourceInformer<V1Deployment>>().Cache, provider.GetRequiredService<ResourceCache<V1Deployment>>());
-        Assert.Equal(8, gates.Pending.Count(gate => gate.StartsWith(CacheReadinessGates.GatePrefix, StringComparison.Ordinal)));
-        Assert.False(gates.IsReady);
+        var before = await ReadinessAsync(health);
+        Assert.Equal(HealthStatus.Unhealthy, before.Entries[KwarmHealthChecks.CachesCheck].Status);
+        Assert.Equal(
+            "caches not synced: deployments, jobs, namespaces, nodes, pods, prepullimages, prepullpolicies, serviceaccounts",
+            before.Entries[KwarmHealthChecks.CachesCheck].Description);
         Assert.False(provider.GetRequiredService<LeaderElection>().Enabled);
 
         await informerService.StartAsync(Token);
-        await gateService.StartAsync(Token);
         try
         {
-            for (var i = 0; i < 500 && !gates.IsReady; i++)
-            {
-                await Task.Delay(10, Token);
-            }
-
-            Assert.True(gates.IsReady, "pending: " + string.Join(", ", gates.Pending));
+            HealthReport? last = null;
+            await Eventually.WaitUntilAsync(
+                async () => (last = await ReadinessAsync(health)).Entries[KwarmHealthChecks.CachesCheck].Status == HealthStatus.Healthy,
+                "every cache synced",
+                diagnostics: () => last?.Entries[KwarmHealthChecks.CachesCheck].Description ?? "");
         }
         finally
         {
-            await gateService.StopAsync(Token);
             await informerService.StopAsync(Token);
         }
 
@@ -74,7 +74,9 @@ public sealed class PlumbingWiringTests : IAsyncLifetime
         await using var provider = services.BuildServiceProvider();
 
         Assert.Equal(8, provider.GetServices<IResourceInformer>().Count());
-        Assert.Single(provider.GetServices<IHostedService>().OfType<CacheReadinessGates>());
+        Assert.Single(provider.GetServices<IHostedService>().OfType<InformerHostedService>());
+        var readiness = await ReadinessAsync(provider.GetRequiredService<HealthCheckService>());
+        Assert.Equal([KwarmHealthChecks.CachesCheck, KwarmHealthChecks.LeaderElectionCheck], readiness.Entries.Keys.Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -135,6 +137,9 @@ public sealed class PlumbingWiringTests : IAsyncLifetime
         Assert.All(seen, reconciled => Assert.Equal("shop/web", reconciled.Key));
         Assert.InRange(seen.Count, 1, 5);
     }
+
+    private static Task<HealthReport> ReadinessAsync(HealthCheckService health) =>
+        health.CheckHealthAsync(check => check.Tags.Contains(KwarmHealthChecks.ReadyTag), Token);
 
     private ServiceProvider BuildProvider(bool leaderElect) =>
         Services(leaderElect).BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });

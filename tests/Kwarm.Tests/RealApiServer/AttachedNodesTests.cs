@@ -42,9 +42,9 @@ public sealed class AttachedNodesTests(RealControlPlaneFixture fixture)
 
         try
         {
-            await using var command = SimulatorCommand.Start("nodes", "--kubeconfig", plane.AdminKubeconfig, "--nodes", "3", "--name-prefix", "real-cli", "--time-factor", "0.1", "--delete-nodes-on-exit");
-            await Eventually.WaitUntilAsync(() => Task.FromResult(command.Output.Contains("3 simulated nodes attached to", StringComparison.Ordinal) || command.HasExited), "the command's nodes attached", TimeSpan.FromSeconds(90), () => $"{command.Output}\n{plane.Logs}");
-            Assert.False(command.HasExited, command.Output);
+            await using var command = SimulatorProcess.Start("nodes", "--kubeconfig", plane.AdminKubeconfig, "--nodes", "3", "--name-prefix", "real-cli", "--time-factor", "0.1", "--delete-nodes-on-exit");
+            await Eventually.WaitUntilAsync(() => Task.FromResult(command.Out.Contains("3 simulated nodes attached to", StringComparison.Ordinal) || command.HasExited), "the command's nodes attached", TimeSpan.FromSeconds(90), () => $"{command.Out}\n{command.Error}\n{plane.Logs}");
+            Assert.False(command.HasExited, command.Out + command.Error);
 
             var nodes = await SimulatedNodesAsync(client, "real-cli-");
             Assert.All(nodes, node => Assert.True(IsReadyAndUntainted(node), $"{node.Metadata.Name} Ready without taints"));
@@ -192,93 +192,4 @@ public sealed class AttachedNodesTests(RealControlPlaneFixture fixture)
 
     private static bool IsReadyAndUntainted(V1Node node) =>
         node.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true && (node.Spec?.Taints is null || node.Spec.Taints.Count == 0);
-
-    /// <summary>The simulator's executable (built next to these tests) run as a child process.</summary>
-    private sealed class SimulatorCommand : IAsyncDisposable
-    {
-        private readonly Process _process;
-        private readonly StringBuilder _output = new();
-
-        private SimulatorCommand(Process process)
-        {
-            _process = process;
-        }
-
-        public bool HasExited => _process.HasExited;
-
-        public string Output
-        {
-            get
-            {
-                lock (_output)
-                {
-                    return _output.ToString();
-                }
-            }
-        }
-
-        public static SimulatorCommand Start(params string[] args)
-        {
-            var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-            {
-                RedirectStandardInput = true,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Kwarm.Simulator.dll"));
-            foreach (var arg in args)
-            {
-                start.ArgumentList.Add(arg);
-            }
-
-            var process = new Process { StartInfo = start };
-            var command = new SimulatorCommand(process);
-            process.OutputDataReceived += (_, line) => command.Keep(line.Data);
-            process.ErrorDataReceived += (_, line) => command.Keep(line.Data);
-            process.Start();
-            process.StandardInput.Close();
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            return command;
-        }
-
-        public async Task<int> TerminateAsync(TimeSpan limit)
-        {
-            using (var terminate = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-            {
-                await terminate.WaitForExitAsync(Token);
-            }
-
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
-            timeout.CancelAfter(limit);
-            await _process.WaitForExitAsync(timeout.Token);
-            _process.WaitForExit();
-            return _process.ExitCode;
-        }
-
-        private void Keep(string? line)
-        {
-            if (line is null)
-            {
-                return;
-            }
-
-            lock (_output)
-            {
-                _output.AppendLine(line);
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync();
-            }
-
-            _process.Dispose();
-        }
-    }
 }

@@ -1,5 +1,6 @@
 using k8s.LeaderElection;
 using Kwarm.Kubernetes;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Kwarm.Tests.Runtime;
@@ -117,6 +118,40 @@ public sealed class LeaderElectionTests
     }
 
     [Fact]
+    public async Task Readiness_asks_whether_the_loop_runs_so_a_follower_is_ready_and_an_ended_loop_is_not()
+    {
+        var lease = new InMemoryLock("kwarm-1_bbbb");
+        lease.TakenBy("kwarm-0_aaaa");
+        var election = new LeaderElection(lease, Quick, NullLogger<LeaderElection>.Instance);
+        var check = new LeaderElectionHealthCheck(election, [new IdleWorker()]);
+        using var stopping = new CancellationTokenSource();
+        Assert.Equal(HealthStatus.Unhealthy, (await check.CheckHealthAsync(new HealthCheckContext(), Token)).Status);
+
+        var running = election.RunAsync(token => Task.Delay(Timeout.Infinite, token), stopping.Token);
+
+        var following = await check.CheckHealthAsync(new HealthCheckContext(), Token);
+        Assert.Equal(HealthStatus.Healthy, following.Status);
+        Assert.Equal("kwarm-1_bbbb follows", following.Description);
+        Assert.False(election.IsLeader);
+
+        await stopping.CancelAsync();
+        await running.WaitAsync(TimeSpan.FromSeconds(5), Token);
+        var ended = await check.CheckHealthAsync(new HealthCheckContext(), Token);
+        Assert.Equal(HealthStatus.Unhealthy, ended.Status);
+        Assert.Equal("the leader election loop is not running", ended.Description);
+    }
+
+    [Fact]
+    public async Task Without_leader_only_work_the_election_check_is_healthy()
+    {
+        var election = new LeaderElection(new InMemoryLock("kwarm-0_aaaa"), Quick, NullLogger<LeaderElection>.Instance);
+
+        var result = await new LeaderElectionHealthCheck(election, []).CheckHealthAsync(new HealthCheckContext(), Token);
+
+        Assert.Equal(HealthStatus.Healthy, result.Status);
+    }
+
+    [Fact]
     public void Identities_carry_a_random_suffix()
     {
         var first = LeaderElectionOptions.NewIdentity();
@@ -124,6 +159,11 @@ public sealed class LeaderElectionTests
 
         Assert.NotEqual(first, second);
         Assert.Matches("^.+_[0-9a-f]{8}$", first);
+    }
+
+    private sealed class IdleWorker : ILeaderOnlyWorker
+    {
+        public Task RunAsync(CancellationToken leadership) => Task.Delay(Timeout.Infinite, leadership);
     }
 
     /// <summary>A Lease kept in memory; the test can hand it to another holder or free it.</summary>

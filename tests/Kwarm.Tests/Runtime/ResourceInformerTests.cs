@@ -294,11 +294,14 @@ public sealed class ResourceInformerTests : IAsyncLifetime
         Assert.InRange(second, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(20));
         Assert.Equal(2, Lists());
 
+        // Fake timers fire inside Advance: right after it, the backoff timer has either fired or it has not.
+        Assert.Equal(1, time.FiredOtherThan(silence));
         time.Advance(second - TimeSpan.FromMilliseconds(1));
-        await Task.Delay(100, TestContext.Current.CancellationToken);
+        Assert.Equal(1, time.FiredOtherThan(silence));
         Assert.Equal(2, Lists());
 
         time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(2, time.FiredOtherThan(silence));
         var third = await time.NextDelayOtherThanAsync(silence);
         Assert.InRange(third, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(40));
         Assert.Equal(3, Lists());
@@ -329,15 +332,30 @@ public sealed class ResourceInformerTests : IAsyncLifetime
         return events;
     }
 
-    /// <summary>A fake clock that reports the due time of every timer created on it (Task.Delay creates one).</summary>
+    /// <summary>
+    /// A fake clock that reports the due time of every timer created on it (Task.Delay creates one) and records which
+    /// have fired.
+    /// </summary>
     private sealed class TimerRecordingTimeProvider : Microsoft.Extensions.Time.Testing.FakeTimeProvider
     {
         private readonly Channel<TimeSpan> _dueTimes = Channel.CreateUnbounded<TimeSpan>();
+        private readonly System.Collections.Concurrent.ConcurrentQueue<TimeSpan> _fired = new();
+
+        /// <summary>How many timers have fired whose due time is not a watch's silence limit.</summary>
+        public int FiredOtherThan(TimeSpan silenceLimit) => _fired.Count(dueTime => dueTime != silenceLimit);
 
         public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
         {
             // Registered first, reported second: the test must never advance the clock before the timer exists.
-            var timer = base.CreateTimer(callback, state, dueTime, period);
+            var timer = base.CreateTimer(
+                firing =>
+                {
+                    _fired.Enqueue(dueTime);
+                    callback(firing);
+                },
+                state,
+                dueTime,
+                period);
             _dueTimes.Writer.TryWrite(dueTime);
             return timer;
         }

@@ -148,26 +148,19 @@ public sealed class WorkQueueTests
         var maxConcurrent = 0;
         var runs = 0;
         var firstStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var secondDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var releaseFirst = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var secondStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var releaseSecond = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         async Task<ReconcileResult> Reconcile(string key, CancellationToken cancellationToken)
         {
             var now = Interlocked.Increment(ref concurrent);
             InterlockedMax(ref maxConcurrent, now);
             var run = Interlocked.Increment(ref runs);
-            if (run == 1)
-            {
-                firstStarted.SetResult();
-                await release.Task;
-            }
-
+            var (started, release) = run == 1 ? (firstStarted, releaseFirst) : (secondStarted, releaseSecond);
+            started.TrySetResult();
+            await release.Task;
             Interlocked.Decrement(ref concurrent);
-            if (run == 2)
-            {
-                secondDone.SetResult();
-            }
-
             return ReconcileResult.Done;
         }
 
@@ -179,17 +172,21 @@ public sealed class WorkQueueTests
         await firstStarted.Task.WaitAsync(TimeSpan.FromSeconds(5), Token);
         queue.Add("a");
         queue.Add("a");
-        await Task.Delay(50, Token);
+        // In flight, the two adds only mark the key for one more run: nothing is queued for the three idle workers.
+        Assert.Equal(0, queue.Count);
         Assert.Equal(1, Volatile.Read(ref runs));
 
-        release.SetResult();
-        await secondDone.Task.WaitAsync(TimeSpan.FromSeconds(5), Token);
-        await Task.Delay(50, Token);
-
+        releaseFirst.SetResult();
+        await secondStarted.Task.WaitAsync(TimeSpan.FromSeconds(5), Token);
+        // The second run took the mark; with it in flight nothing else is queued, and nothing adds the key again.
+        Assert.Equal(0, queue.Count);
         Assert.Equal(2, Volatile.Read(ref runs));
-        Assert.Equal(1, maxConcurrent);
+
+        releaseSecond.SetResult();
         await stop.CancelAsync();
         await running.WaitAsync(TimeSpan.FromSeconds(5), Token);
+        Assert.Equal(2, Volatile.Read(ref runs));
+        Assert.Equal(1, maxConcurrent);
     }
 
     [Fact]
@@ -219,11 +216,15 @@ public sealed class WorkQueueTests
         await failedOnce.Task.WaitAsync(TimeSpan.FromSeconds(5), Token);
         await WaitUntilAsync(() => queue.NumRequeues("a") == 1);
 
+        Assert.Equal(1, queue.DelayedCount);
+
+        // Fake timers fire inside Advance, so right after it the key is either still delayed or already handed out.
         _time.Advance(TimeSpan.FromMilliseconds(999));
-        await Task.Delay(50, Token);
+        Assert.Equal(1, queue.DelayedCount);
         Assert.Equal(1, Volatile.Read(ref attempts));
 
         _time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(0, queue.DelayedCount);
         await succeeded.Task.WaitAsync(TimeSpan.FromSeconds(5), Token);
         await WaitUntilAsync(() => queue.NumRequeues("a") == 0);
 
@@ -295,13 +296,5 @@ public sealed class WorkQueueTests
         }
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 500 && !condition(); i++)
-        {
-            await Task.Delay(10, Token);
-        }
-
-        Assert.True(condition());
-    }
+    private static Task WaitUntilAsync(Func<bool> condition) => Eventually.WaitUntilAsync(condition, "the queue's state");
 }

@@ -1,10 +1,13 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Kwarm.Simulator.Tests;
+namespace Kwarm.Testing;
 
-/// <summary>The simulator's own executable (<c>Kwarm.Simulator.dll</c>, built next to the tests) run as a child process.</summary>
-internal sealed class SimulatorProcess : IAsyncDisposable
+/// <summary>
+/// The simulator's own executable (<c>Kwarm.Simulator.dll</c>, copied next to any test assembly that references the
+/// simulator) run as a child process, with an empty stdin and its output kept.
+/// </summary>
+public sealed class SimulatorProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _out = new();
