@@ -134,7 +134,8 @@ public sealed class HelmChartTests
         Assert.DoesNotContain(chart, item => Manifests.Kind(item) is "Issuer" or "Certificate");
         var configuration = chart.Single("MutatingWebhookConfiguration", "kwarm");
         Assert.Null(configuration["metadata"]!["annotations"]);
-        Assert.Equal("LS0tLS1CRUdJTi==", Manifests.Str(configuration["webhooks"]![0]!["clientConfig"]!["caBundle"]));
+        Assert.All(configuration["webhooks"]!.AsArray(), webhook => Assert.Equal("LS0tLS1CRUdJTi==", Manifests.Str(webhook!["clientConfig"]!["caBundle"])));
+        Assert.Equal(3, configuration["webhooks"]!.AsArray().Count);
         var pod = chart.Single("Deployment", "kwarm")["spec"]!["template"]!["spec"]!;
         DeploymentShape.AssertCertificateMountedAtCertDir(pod, pod["containers"]![0]!, "my-webhook-tls");
     }
@@ -195,11 +196,18 @@ public sealed class HelmChartTests
         DeploymentShape.AssertCertificateMountedAtCertDir(pod, container, "kwarm-webhook-tls");
         Assert.Equal(2, chart.Single("PodDisruptionBudget", "kwarm")["spec"]!["minAvailable"]!.GetValue<int>());
 
-        var webhook = chart.Single("MutatingWebhookConfiguration", "kwarm")["webhooks"]![0]!;
-        Assert.Equal("Fail", Manifests.Str(webhook["failurePolicy"]));
-        Assert.Equal(10, webhook["timeoutSeconds"]!.GetValue<int>());
-        Assert.Equal("enabled", Manifests.Str(webhook["namespaceSelector"]!["matchLabels"]!["kwarm.io/webhook"]));
-        Assert.Equal("ops", Manifests.Str(webhook["clientConfig"]!["service"]!["namespace"]));
+        // The webhook values reach every entry (Deployments, StatefulSets, DaemonSets) alike.
+        var webhooks = chart.Single("MutatingWebhookConfiguration", "kwarm")["webhooks"]!.AsArray().Select(item => item!.AsObject()).ToList();
+        Assert.Equal(WebhookShape.Entries.Select(entry => entry.Name), webhooks.Select(item => Manifests.Str(item["name"])));
+        WebhookShape.AssertEntriesAgree(webhooks);
+        foreach (var webhook in webhooks)
+        {
+            Assert.Equal("Fail", Manifests.Str(webhook["failurePolicy"]));
+            Assert.Equal(10, webhook["timeoutSeconds"]!.GetValue<int>());
+            Assert.Equal("enabled", Manifests.Str(webhook["namespaceSelector"]!["matchLabels"]!["kwarm.io/webhook"]));
+            Assert.Equal("ops", Manifests.Str(webhook["clientConfig"]!["service"]!["namespace"]));
+        }
+
         Assert.Equal("ops/kwarm-webhook", Manifests.Str(chart.Single("MutatingWebhookConfiguration", "kwarm")["metadata"]!["annotations"]!["cert-manager.io/inject-ca-from"]));
         Assert.Contains("kwarm-webhook.ops.svc", chart.Single("Certificate", "kwarm-webhook")["spec"]!["dnsNames"]!.AsArray().Select(Manifests.Str));
         Assert.Equal("ops", Manifests.NamespaceOf(chart.Single("Role", "kwarm-leader-election")));
@@ -208,10 +216,14 @@ public sealed class HelmChartTests
     [Fact]
     public void Default_namespace_selector_excludes_the_release_namespace()
     {
-        var webhook = Manifests.RenderChart(releaseNamespace: "platform").Single("MutatingWebhookConfiguration", "kwarm")["webhooks"]![0]!;
+        var webhooks = Manifests.RenderChart(releaseNamespace: "platform").Single("MutatingWebhookConfiguration", "kwarm")["webhooks"]!.AsArray();
 
-        var expression = webhook["namespaceSelector"]!["matchExpressions"]![0]!;
-        Assert.Equal(["kube-system", "platform"], expression["values"]!.AsArray().Select(Manifests.Str));
+        Assert.Equal(3, webhooks.Count);
+        foreach (var webhook in webhooks)
+        {
+            var expression = webhook!["namespaceSelector"]!["matchExpressions"]![0]!;
+            Assert.Equal(["kube-system", "platform"], expression["values"]!.AsArray().Select(Manifests.Str));
+        }
     }
 
     [Fact]
@@ -238,7 +250,7 @@ public sealed class HelmChartTests
         var script = chart.Single("ConfigMap", "kwarm-release-holds")["data"]!["release-holds.sh"]!.GetValue<string>();
         Assert.Equal(File.ReadAllText(Path.Combine(Manifests.ChartDirectory, "files", "release-holds.sh")).TrimEnd(), script.TrimEnd());
         var hookRole = chart.Single("ClusterRole", "kwarm-release-holds");
-        Assert.Equal(["apps|deployments|get,list,patch", "admissionregistration.k8s.io|mutatingwebhookconfigurations|delete"], Manifests.Rules(hookRole));
+        Assert.Equal(["apps|deployments,statefulsets,daemonsets|get,list,patch", "admissionregistration.k8s.io|mutatingwebhookconfigurations|delete"], Manifests.Rules(hookRole));
         Assert.Equal(["kwarm"], hookRole["rules"]![1]!["resourceNames"]!.AsArray().Select(Manifests.Str));
         var env = pod["containers"]![0]!["env"]!.AsArray();
         Assert.Equal("kwarm", Manifests.Str(env.Single(item => Manifests.Str(item!["name"]) == "WEBHOOK_CONFIGURATION")!["value"]));

@@ -8,7 +8,8 @@ public sealed class KustomizeDefaultTests
     /// <summary>The ClusterRole of the issue, rule for rule: no Secrets, no wildcard, nothing more.</summary>
     internal static readonly string[] ExpectedClusterRules =
     [
-        "apps|deployments|list,watch,patch",
+        // The three kinds Kwarm holds (issue #16): watched, and released with one patch each.
+        "apps|deployments,statefulsets,daemonsets|list,watch,patch",
         "kwarm.io|prepullpolicies|list,watch",
         "kwarm.io|prepullpolicies/status|patch",
         "kwarm.io|prepullimages|list,watch,create,delete",

@@ -81,7 +81,7 @@ public sealed partial class ReadmeTests
         var samples = Directory.GetFiles(Manifests.InRepository("deploy", "samples"), "*.yaml")
             .Select(Path.GetFileName).Where(name => name != "kustomization.yaml").ToList();
 
-        Assert.Equal(4, samples.Count);
+        Assert.Equal(6, samples.Count);
         foreach (var sample in samples)
         {
             Assert.Contains($"kubectl apply -f deploy/samples/{sample}", quickStart, StringComparison.Ordinal);

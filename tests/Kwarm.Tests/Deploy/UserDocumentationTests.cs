@@ -1,4 +1,7 @@
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using k8s;
+using k8s.Models;
 using Kwarm.Resources;
 
 namespace Kwarm.Tests.Deploy;
@@ -92,23 +95,79 @@ public sealed partial class UserDocumentationTests
         Assert.StartsWith("--tools-image=", Manifests.Str(container["args"]![index]), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The annotation that records the user's own value, per kind, as the workloads contract (#16) names it; the hold
+    /// code's constants for them come with the StatefulSet and DaemonSet webhook.
+    /// </summary>
+    private static readonly Dictionary<string, string> RecordAnnotation = new(StringComparer.Ordinal)
+    {
+        ["StatefulSet"] = "kwarm.io/partition",
+        ["DaemonSet"] = "kwarm.io/update-strategy",
+    };
+
+    /// <summary>The spec field each kind's hold changes, as a JSON Pointer, and the value it holds there (the contract's hold patch).</summary>
+    private static readonly Dictionary<string, (string Pointer, string Held)> HeldField = new(StringComparer.Ordinal)
+    {
+        ["Deployment"] = ("/spec/paused", "true"),
+        ["StatefulSet"] = ("/spec/updateStrategy/rollingUpdate/partition", "2147483647"),
+        ["DaemonSet"] = ("/spec/updateStrategy", """{"type":"OnDelete"}"""),
+    };
+
+    /// <summary>
+    /// Each of the guide's three lists (the Argo CD Application, argocd-cm, the Flux HelmRelease) ignores, per kind Kwarm
+    /// holds, exactly the spec field the hold changes and every annotation Kwarm writes on it, and nothing else.
+    /// </summary>
     [Fact]
     public void Gitops_guide_ignores_every_field_the_webhook_and_the_release_write()
     {
         var gitops = File.ReadAllText(Manifests.InRepository("docs", "gitops.md"));
-        var pointers = new[] { KwarmApi.HoldAnnotation, KwarmApi.PolicyAnnotation, KwarmApi.ReleasedAnnotation }
-            .Select(annotation => "/metadata/annotations/" + annotation.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal))
-            .Append("/spec/paused")
-            .ToList();
+        var blocks = YamlBlock().Matches(gitops).Select(match => Resources.YamlJson.ReadSingle(match.Groups["body"].Value)).ToList();
+        var application = blocks.Single(block => block["kind"]?.GetValue<string>() == "Application")["spec"]!["ignoreDifferences"]!.AsArray()
+            .ToDictionary(item => item!["kind"]!.GetValue<string>(), item => Strings(item!["jsonPointers"]));
+        var configMap = blocks.Single(block => block["data"]?["resource.customizations.ignoreDifferences.apps_Deployment"] is not null)["data"]!.AsObject()
+            .Where(pair => pair.Key.StartsWith("resource.customizations.ignoreDifferences.apps_", StringComparison.Ordinal))
+            .ToDictionary(pair => pair.Key["resource.customizations.ignoreDifferences.apps_".Length..],
+                pair => Strings(Resources.YamlJson.ReadSingle(pair.Value!.GetValue<string>())["jsonPointers"]));
+        var helmRelease = blocks.Single(block => block["kind"]?.GetValue<string>() == "HelmRelease")["spec"]!["driftDetection"]!["ignore"]!.AsArray()
+            .ToDictionary(item => item!["target"]!["kind"]!.GetValue<string>(), item => Strings(item!["paths"]));
 
-        // Three lists: the Argo CD Application, argocd-cm, and the Flux HelmRelease.
-        foreach (var pointer in pointers)
+        foreach (var (list, ignored) in new[] { ("Application", application), ("argocd-cm", configMap), ("HelmRelease", helmRelease) })
         {
-            Assert.Equal(3, Regex.Count(gitops, "- " + Regex.Escape(pointer) + "\\n"));
+            Assert.Equal(HeldField.Keys.Order(StringComparer.Ordinal), ignored.Keys.Order(StringComparer.Ordinal));
+            foreach (var (kind, pointers) in ignored)
+            {
+                string[] annotations = [KwarmApi.HoldAnnotation, KwarmApi.PolicyAnnotation, KwarmApi.HoldStartedAnnotation, KwarmApi.ReleasedAnnotation, .. RecordAnnotation.TryGetValue(kind, out var record) ? [record] : Array.Empty<string>()];
+                string[] expected = [HeldField[kind].Pointer, .. annotations.Select(annotation => "/metadata/annotations/" + annotation.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal))];
+                Assert.True(expected.SequenceEqual(pointers), $"{list}, {kind}: expected {string.Join(", ", expected)}; found {string.Join(", ", pointers)}");
+            }
         }
 
         Assert.Contains("RespectIgnoreDifferences=true", gitops, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// The spec pointers name the fields the hold writes: on an object of the kind, as the Kubernetes client serialises
+    /// it with the hold's value set, each pointer finds exactly that value (a misspelt or mis-nested pointer finds nothing).
+    /// </summary>
+    [Fact]
+    public void Held_field_pointers_find_the_holds_value_on_each_kind()
+    {
+        var deployment = new V1Deployment { Spec = new V1DeploymentSpec { Paused = true } };
+        var statefulSet = new V1StatefulSet { Spec = new V1StatefulSetSpec { UpdateStrategy = new V1StatefulSetUpdateStrategy { Type = "RollingUpdate", RollingUpdate = new V1RollingUpdateStatefulSetStrategy { Partition = 2147483647 } } } };
+        var daemonSet = new V1DaemonSet { Spec = new V1DaemonSetSpec { UpdateStrategy = new V1DaemonSetUpdateStrategy { Type = "OnDelete" } } };
+
+        foreach (var (kind, serialized) in new[] { ("Deployment", KubernetesJson.Serialize(deployment)), ("StatefulSet", KubernetesJson.Serialize(statefulSet)), ("DaemonSet", KubernetesJson.Serialize(daemonSet)) })
+        {
+            var (pointer, held) = HeldField[kind];
+            var found = pointer.Split('/').Skip(1).Aggregate(JsonNode.Parse(serialized), (node, step) => node?[step]);
+            Assert.True(JsonNode.DeepEquals(JsonNode.Parse(held), found), $"{kind} {pointer}: {found?.ToJsonString() ?? "nothing"}");
+        }
+    }
+
+    private static List<string> Strings(JsonNode? list) => list!.AsArray().Select(item => item!.GetValue<string>()).ToList();
+
+    [GeneratedRegex("(?m)^```yaml\n(?<body>.*?)^```", RegexOptions.Singleline)]
+    private static partial Regex YamlBlock();
 
     [GeneratedRegex(@"(?<![\w/.-])(?:deploy|certs|src|tests)/[A-Za-z0-9_./-]*[A-Za-z0-9_]")]
     private static partial Regex RepositoryPath();

@@ -30,6 +30,8 @@ public sealed class SampleRoundTripTests
             [KwarmApi.ApiVersion + "/" + PrePullPolicy.KubeKind] = typeof(PrePullPolicy),
             [KwarmApi.ApiVersion + "/" + PrePullImage.KubeKind] = typeof(PrePullImage),
             ["apps/v1/Deployment"] = typeof(V1Deployment),
+            ["apps/v1/StatefulSet"] = typeof(V1StatefulSet),
+            ["apps/v1/DaemonSet"] = typeof(V1DaemonSet),
         };
 
         var loaded = Assert.Single(KubernetesYaml.LoadAllFromString(yaml, typeMap));
@@ -57,7 +59,7 @@ public sealed class SampleRoundTripTests
 
         Assert.Equal(Samples.ManifestFileNames, listed);
         Assert.Superset(
-            new HashSet<string> { Samples.BasicPolicy, Samples.FullPolicy, Samples.ManualImage, Samples.Deployment },
+            new HashSet<string> { Samples.BasicPolicy, Samples.FullPolicy, Samples.ManualImage, Samples.Deployment, Samples.StatefulSet, Samples.DaemonSet },
             Samples.ManifestFileNames.ToHashSet());
     }
 
@@ -90,6 +92,62 @@ public sealed class SampleRoundTripTests
         var required = policy.Spec.Selector!.MatchLabels!;
         Assert.NotEmpty(required);
         Assert.All(required, label => Assert.Equal(label.Value, deployment.Metadata.Labels[label.Key]));
+    }
+
+    /// <summary>
+    /// The StatefulSet and DaemonSet examples opt in like the Deployment, the basic policy holds their kinds, and they
+    /// use the strategy Kwarm holds (RollingUpdate): an OnDelete example would be pre-pulled without any hold to show.
+    /// </summary>
+    [Fact]
+    public void Example_statefulset_and_daemonset_opt_in_and_are_held_by_the_basic_policy()
+    {
+        var statefulSet = Samples.ToTyped<V1StatefulSet>(Samples.Read(Samples.StatefulSet));
+        var daemonSet = Samples.ToTyped<V1DaemonSet>(Samples.Read(Samples.DaemonSet));
+        var policy = Samples.ToTyped<PrePullPolicy>(Samples.Read(Samples.BasicPolicy));
+
+        var required = policy.Spec.Selector!.MatchLabels!;
+        Assert.NotEmpty(required);
+        foreach (var labels in new[] { statefulSet.Metadata.Labels, daemonSet.Metadata.Labels })
+        {
+            Assert.Equal("true", labels[KwarmApi.EnabledLabel]);
+            Assert.All(required, label => Assert.Equal(label.Value, labels[label.Key]));
+        }
+
+        Assert.Superset(new HashSet<WorkloadKind> { WorkloadKind.StatefulSet, WorkloadKind.DaemonSet }, policy.Spec.EffectiveWorkloads.ToHashSet());
+        Assert.Equal("RollingUpdate", statefulSet.Spec.UpdateStrategy.Type);
+        Assert.True(statefulSet.Spec.UpdateStrategy.RollingUpdate.Partition < statefulSet.Spec.Replicas, "a partition at or above replicas is a manual staging Kwarm does not hold");
+        Assert.Equal("RollingUpdate", daemonSet.Spec.UpdateStrategy.Type);
+    }
+
+    /// <summary>
+    /// The workload examples' pod templates meet the restricted Pod Security profile where the Deployment example
+    /// (which predates them) does not: every field the profile checks, as the admission plugin reads it.
+    /// </summary>
+    [Theory]
+    [InlineData(Samples.StatefulSet)]
+    [InlineData(Samples.DaemonSet)]
+    public void Example_statefulset_and_daemonset_templates_meet_the_restricted_profile(string fileName)
+    {
+        var template = Samples.Read(fileName)["spec"]!["template"]!["spec"]!;
+
+        Assert.True(template["securityContext"]!["runAsNonRoot"]!.GetValue<bool>());
+        Assert.NotEqual(0, template["securityContext"]!["runAsUser"]!.GetValue<int>());
+        Assert.Equal("RuntimeDefault", template["securityContext"]!["seccompProfile"]!["type"]!.GetValue<string>());
+        foreach (var field in new[] { "hostNetwork", "hostPID", "hostIPC", "volumes" })
+        {
+            Assert.Null(template[field]);
+        }
+
+        foreach (var container in template["containers"]!.AsArray().Concat(template["initContainers"]?.AsArray() ?? []))
+        {
+            var security = container!["securityContext"]!;
+            Assert.False(security["allowPrivilegeEscalation"]!.GetValue<bool>());
+            Assert.Equal(["ALL"], security["capabilities"]!["drop"]!.AsArray().Select(item => item!.GetValue<string>()));
+            Assert.Null(security["capabilities"]!["add"]);
+            Assert.Null(security["privileged"]);
+            Assert.Null(security["runAsUser"]);
+            Assert.All(container["ports"]?.AsArray() ?? [], port => Assert.Null(port!["hostPort"]));
+        }
     }
 
     [Fact]

@@ -12,6 +12,8 @@ internal static class Samples
     public const string FullPolicy = "prepullpolicy-full.yaml";
     public const string ManualImage = "prepullimage-manual.yaml";
     public const string Deployment = "deployment-example.yaml";
+    public const string StatefulSet = "statefulset-example.yaml";
+    public const string DaemonSet = "daemonset-example.yaml";
 
     /// <summary>Every manifest file of the samples directory except the kustomization itself.</summary>
     public static IReadOnlyList<string> ManifestFileNames =>
@@ -30,6 +32,8 @@ internal static class Samples
         PrePullPolicy.KubeKind => RoundTrip<PrePullPolicy>(manifest),
         PrePullImage.KubeKind => RoundTrip<PrePullImage>(manifest),
         V1Deployment.KubeKind => RoundTrip<V1Deployment>(manifest),
+        V1StatefulSet.KubeKind => RoundTrip<V1StatefulSet>(manifest),
+        V1DaemonSet.KubeKind => RoundTrip<V1DaemonSet>(manifest),
         var kind => throw new InvalidDataException($"No C# type for kind {kind}"),
     };
 
