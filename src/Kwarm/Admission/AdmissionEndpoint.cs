@@ -1,13 +1,15 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using Kwarm.Observability;
+using Kwarm.Resources;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
 namespace Kwarm.Admission;
 
 /// <summary>
-/// <c>POST /mutate/deployments</c>: reads the body under a size cap into one buffer from the webhook's
+/// <c>POST /mutate/deployments</c>, <c>/mutate/statefulsets</c> and <c>/mutate/daemonsets</c> (one handler: the decision
+/// goes by the request's <c>kind</c>, the path only names the kind a request that says none is counted under): reads the body under a size cap into one buffer from the webhook's
 /// <see cref="AdmissionBodyBudget"/>, answers with the reviewer's response, and turns every bad input into a 4xx with
 /// a plain-text reason. Never lets an exception escape to the server.
 /// </summary>
@@ -17,6 +19,14 @@ public sealed partial class AdmissionEndpoint(AdmissionReviewer reviewer, Admiss
     public const long MaxBodyBytes = 3 * 1024 * 1024;
 
     public const string Path = "/mutate/deployments";
+
+    public const string StatefulSetsPath = "/mutate/statefulsets";
+
+    public const string DaemonSetsPath = "/mutate/daemonsets";
+
+    /// <summary>Every path the webhook serves, and the kind each registers (issue #16: one MutatingWebhook per kind).</summary>
+    public static IReadOnlyList<(string Path, WorkloadKind Kind)> Paths { get; } =
+        [(Path, WorkloadKind.Deployment), (StatefulSetsPath, WorkloadKind.StatefulSet), (DaemonSetsPath, WorkloadKind.DaemonSet)];
 
     /// <summary>
     /// A body without a Content-Length (chunked; the API server always sends the length) starts in a buffer this
@@ -29,10 +39,11 @@ public sealed partial class AdmissionEndpoint(AdmissionReviewer reviewer, Admiss
         ArgumentNullException.ThrowIfNull(context);
         var started = time.GetTimestamp();
         var aborted = context.RequestAborted;
+        var pathKind = KindOfPath(context.Request.Path);
 
         if (context.Request.ContentLength > MaxBodyBytes)
         {
-            await RejectAsync(context, StatusCodes.Status413PayloadTooLarge, TooLarge(), started).ConfigureAwait(false);
+            await RejectAsync(context, StatusCodes.Status413PayloadTooLarge, TooLarge(), started, pathKind).ConfigureAwait(false);
             return;
         }
 
@@ -42,12 +53,12 @@ public sealed partial class AdmissionEndpoint(AdmissionReviewer reviewer, Admiss
             switch (body.Status)
             {
                 case BodyStatus.TooLarge:
-                    await RejectAsync(context, StatusCodes.Status413PayloadTooLarge, TooLarge(), started).ConfigureAwait(false);
+                    await RejectAsync(context, StatusCodes.Status413PayloadTooLarge, TooLarge(), started, pathKind).ConfigureAwait(false);
                     return;
                 case BodyStatus.OverBudget:
                     var waited = time.GetElapsedTime(started);
                     LogOverBudget(logger, budget.CapacityBytes, budget.Waiting, (long)waited.TotalMilliseconds);
-                    await RejectAsync(context, StatusCodes.Status429TooManyRequests, OverBudget(waited), started, KwarmMetrics.Decisions.Overloaded).ConfigureAwait(false);
+                    await RejectAsync(context, StatusCodes.Status429TooManyRequests, OverBudget(waited), started, pathKind, KwarmMetrics.Decisions.Overloaded).ConfigureAwait(false);
                     return;
             }
 
@@ -67,15 +78,17 @@ public sealed partial class AdmissionEndpoint(AdmissionReviewer reviewer, Admiss
 
             if (outcome.Error is { } error)
             {
-                await RejectAsync(context, StatusCodes.Status400BadRequest, error, started).ConfigureAwait(false);
+                await RejectAsync(context, StatusCodes.Status400BadRequest, error, started, pathKind).ConfigureAwait(false);
                 return;
             }
 
             var decision = outcome.Decision!;
             var request = outcome.Request!;
+            var kind = decision.Kind ?? pathKind;
             if (decision.Holds)
             {
-                LogHold(logger, request.Namespace, request.Name, decision.Reason, decision.HoldId, decision.PolicyName, request.DryRun == true);
+                var kindName = LogName(kind);
+                LogHold(logger, kindName, request.Namespace, request.Name, decision.Reason, decision.HoldId, decision.PolicyName, request.DryRun == true);
             }
             else
             {
@@ -86,7 +99,7 @@ public sealed partial class AdmissionEndpoint(AdmissionReviewer reviewer, Admiss
             context.Response.ContentType = "application/json";
             context.Response.ContentLength = outcome.ResponseBody!.Length;
             await context.Response.Body.WriteAsync(outcome.ResponseBody, aborted).ConfigureAwait(false);
-            metrics.WebhookRequest(outcome.MetricDecision, time.GetElapsedTime(started));
+            metrics.WebhookRequest(outcome.MetricDecision, kind, time.GetElapsedTime(started));
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
@@ -95,7 +108,7 @@ public sealed partial class AdmissionEndpoint(AdmissionReviewer reviewer, Admiss
         catch (BadHttpRequestException exception)
         {
             // Kestrel's own limits or a broken chunked body: still a client error, never a 500.
-            await RejectAsync(context, exception.StatusCode, $"the request body could not be read: {exception.Message}", started).ConfigureAwait(false);
+            await RejectAsync(context, exception.StatusCode, $"the request body could not be read: {exception.Message}", started, pathKind).ConfigureAwait(false);
         }
         catch (IOException exception)
         {
@@ -110,7 +123,7 @@ public sealed partial class AdmissionEndpoint(AdmissionReviewer reviewer, Admiss
             if (!context.Response.HasStarted)
             {
                 // failurePolicy: Ignore makes the API server admit the request unchanged.
-                await RejectAsync(context, StatusCodes.Status500InternalServerError, "internal error in the Kwarm webhook; the request is admitted unchanged by failurePolicy Ignore", started).ConfigureAwait(false);
+                await RejectAsync(context, StatusCodes.Status500InternalServerError, "internal error in the Kwarm webhook; the request is admitted unchanged by failurePolicy Ignore", started, pathKind).ConfigureAwait(false);
             }
         }
     }
@@ -211,14 +224,36 @@ public sealed partial class AdmissionEndpoint(AdmissionReviewer reviewer, Admiss
     /// <summary>What is left of the longest wait for the budget, counted from the request's arrival.</summary>
     private TimeSpan WaitLeft(long started) => budget.MaxWait - time.GetElapsedTime(started);
 
-    private async Task RejectAsync(HttpContext context, int status, string message, long started, string decision = KwarmMetrics.Decisions.Invalid)
+    /// <summary>The kind as the hold log names it: lowercase, as <c>kubectl</c> does (<c>deployment</c>, <c>statefulset</c>).</summary>
+    private static string LogName(WorkloadKind kind) => kind switch
+    {
+        WorkloadKind.StatefulSet => "statefulset",
+        WorkloadKind.DaemonSet => "daemonset",
+        _ => "deployment",
+    };
+
+    /// <summary>The kind a path registers; a path of none (a test's own route) counts as Deployment, the first and default.</summary>
+    private static WorkloadKind KindOfPath(PathString path)
+    {
+        foreach (var (served, kind) in Paths)
+        {
+            if (path.Equals(served, StringComparison.OrdinalIgnoreCase))
+            {
+                return kind;
+            }
+        }
+
+        return WorkloadKind.Deployment;
+    }
+
+    private async Task RejectAsync(HttpContext context, int status, string message, long started, WorkloadKind kind, string decision = KwarmMetrics.Decisions.Invalid)
     {
         if (decision == KwarmMetrics.Decisions.Invalid)
         {
             LogRejected(logger, status, message);
         }
 
-        metrics.WebhookRequest(decision, time.GetElapsedTime(started));
+        metrics.WebhookRequest(decision, kind, time.GetElapsedTime(started));
         if (context.Response.HasStarted)
         {
             return;
@@ -249,8 +284,8 @@ public sealed partial class AdmissionEndpoint(AdmissionReviewer reviewer, Admiss
     private static partial void LogUnexpected(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 4002, Level = LogLevel.Information,
-        Message = "Holding the rollout of deployment {Namespace}/{Name} ({Reason}): hold {HoldId}, policy {Policy}, dry run {DryRun}")]
-    private static partial void LogHold(ILogger logger, string? @namespace, string? name, HoldReason reason, string? holdId, string? policy, bool dryRun);
+        Message = "Holding the rollout of {Kind} {Namespace}/{Name} ({Reason}): hold {HoldId}, policy {Policy}, dry run {DryRun}")]
+    private static partial void LogHold(ILogger logger, string kind, string? @namespace, string? name, HoldReason reason, string? holdId, string? policy, bool dryRun);
 
     [LoggerMessage(EventId = 4003, Level = LogLevel.Debug, Message = "Allowed {Operation} of {Namespace}/{Name} unchanged: {Reason}")]
     private static partial void LogAllow(ILogger logger, string? @namespace, string? name, string? operation, HoldReason reason);

@@ -8,10 +8,10 @@ namespace Kwarm.Admission;
 /// in-memory catalogue, runs <see cref="HoldDecision"/>. No I/O, so it is tested without a server.
 /// </summary>
 /// <remarks>
-/// A review carries the whole Deployment twice (<c>object</c> and <c>oldObject</c>), up to 3 MiB in all, of which the
+/// A review carries the whole workload twice (<c>object</c> and <c>oldObject</c>), up to 3 MiB in all, of which the
 /// decision reads a few fields. So the body is read in one forward pass (<see cref="ReviewEnvelope"/>) that checks it
 /// is JSON, copies out the small envelope (everything but the two objects and <c>options</c>) to be read as a document,
-/// and reads those few fields of the two objects on its way (<see cref="DeploymentSnapshot"/>). Nothing proportional
+/// and reads those few fields of the two objects on its way (<see cref="WorkloadSnapshot"/>). Nothing proportional
 /// to the objects' size is allocated: no document index of them, no copy.
 /// </remarks>
 public sealed class AdmissionReviewer(IPolicyCatalog catalog, KwarmIdentity identity)
@@ -95,13 +95,13 @@ public sealed class AdmissionReviewer(IPolicyCatalog catalog, KwarmIdentity iden
 
     private HoldDecision Decide(AdmissionRequest request, ReviewEnvelope envelope)
     {
-        // Matching needs the Deployment's labels; skip that work for what is answered without a policy anyway.
-        if (!string.IsNullOrEmpty(request.SubResource) || !HoldDecision.IsDeployment(request) || envelope.Object is not { } updated)
+        // Matching needs the workload's labels; skip that work for what is answered without a policy anyway.
+        if (!string.IsNullOrEmpty(request.SubResource) || HoldDecision.KindOf(request) is not { } kind || envelope.Object is not { } updated)
         {
             return HoldDecision.Decide(request, updated: null, previous: null, policy: null, identity);
         }
 
-        var policy = PolicyMatcher.Select(catalog.Policies, request.Namespace, updated.Labels);
+        var policy = PolicyMatcher.Select(catalog.Policies, kind, request.Namespace, updated.Labels);
         return HoldDecision.Decide(request, updated, envelope.OldObject, policy, identity);
     }
 

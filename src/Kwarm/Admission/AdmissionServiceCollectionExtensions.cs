@@ -50,12 +50,21 @@ public static class AdmissionServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Maps <c>POST /mutate/deployments</c>. Restrict it to the webhook listener with <c>.RequireHost("*:9443")</c>.</summary>
+    /// <summary>
+    /// Maps <c>POST /mutate/deployments</c>, <c>/mutate/statefulsets</c> and <c>/mutate/daemonsets</c> to the one
+    /// endpoint. Restrict them to the webhook listener with <c>.RequireHost("*:9443")</c>.
+    /// </summary>
     public static IEndpointConventionBuilder MapKwarmAdmission(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var endpoint = endpoints.ServiceProvider.GetRequiredService<AdmissionEndpoint>();
-        return endpoints.MapPost(AdmissionEndpoint.Path, endpoint.HandleAsync).WithDisplayName("Kwarm admission webhook");
+        var group = endpoints.MapGroup("");
+        foreach (var (path, kind) in AdmissionEndpoint.Paths)
+        {
+            group.MapPost(path, endpoint.HandleAsync).WithDisplayName($"Kwarm admission webhook ({kind})");
+        }
+
+        return group;
     }
 
     /// <summary>

@@ -7,7 +7,7 @@ namespace Kwarm.Admission;
 /// The one pass over an AdmissionReview body: it proves the body is one well-formed JSON value (as
 /// <see cref="JsonDocument"/> would, with the same messages), copies out the envelope — the review with its
 /// <c>request</c> stripped of <c>object</c>, <c>oldObject</c> and <c>options</c>, a few hundred bytes — and reads the
-/// decision's fields of <c>object</c> and <c>oldObject</c> on the way (<see cref="DeploymentSnapshot"/>). The rest of
+/// decision's fields of <c>object</c> and <c>oldObject</c> on the way (<see cref="WorkloadSnapshot"/>). The rest of
 /// the objects is skipped, not indexed or copied: a near-limit review costs no document the size of its Deployments,
 /// and is tokenized once.
 /// </summary>
@@ -15,7 +15,7 @@ namespace Kwarm.Admission;
 /// <param name="Json">The envelope as JSON text; the body's own bytes for everything kept, so escapes and duplicate fields read as they would there.</param>
 /// <param name="Object">The snapshot of <c>request.object</c>; null when absent or JSON null.</param>
 /// <param name="OldObject">The snapshot of <c>request.oldObject</c>; null when absent or JSON null.</param>
-internal sealed record ReviewEnvelope(JsonValueKind RootKind, ReadOnlyMemory<byte> Json, DeploymentSnapshot? Object, DeploymentSnapshot? OldObject)
+internal sealed record ReviewEnvelope(JsonValueKind RootKind, ReadOnlyMemory<byte> Json, WorkloadSnapshot? Object, WorkloadSnapshot? OldObject)
 {
     /// <exception cref="JsonException">The body is not one well-formed JSON value.</exception>
     public static ReviewEnvelope Read(ReadOnlySpan<byte> body)
@@ -24,8 +24,8 @@ internal sealed record ReviewEnvelope(JsonValueKind RootKind, ReadOnlyMemory<byt
         reader.Read();
         var rootKind = KindOf(reader.TokenType);
         var envelope = new ArrayBufferWriter<byte>(512);
-        DeploymentSnapshot? updated = null;
-        DeploymentSnapshot? previous = null;
+        WorkloadSnapshot? updated = null;
+        WorkloadSnapshot? previous = null;
         if (reader.TokenType == JsonTokenType.StartObject)
         {
             envelope.Write("{"u8);
@@ -66,10 +66,10 @@ internal sealed record ReviewEnvelope(JsonValueKind RootKind, ReadOnlyMemory<byt
     }
 
     /// <summary>Copies the request object without its three large fields, reading the two objects; the reader ends on its closing brace.</summary>
-    private static (DeploymentSnapshot? Object, DeploymentSnapshot? OldObject) CopyRequest(ref Utf8JsonReader reader, ReadOnlySpan<byte> body, ArrayBufferWriter<byte> envelope)
+    private static (WorkloadSnapshot? Object, WorkloadSnapshot? OldObject) CopyRequest(ref Utf8JsonReader reader, ReadOnlySpan<byte> body, ArrayBufferWriter<byte> envelope)
     {
-        DeploymentSnapshot? updated = null;
-        DeploymentSnapshot? previous = null;
+        WorkloadSnapshot? updated = null;
+        WorkloadSnapshot? previous = null;
         envelope.Write("{"u8);
         var first = true;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -85,10 +85,10 @@ internal sealed record ReviewEnvelope(JsonValueKind RootKind, ReadOnlyMemory<byt
             {
                 // The last one given counts, as in a document; JSON null is no object.
                 case Field.Object:
-                    updated = isNull ? null : DeploymentSnapshot.Read(ref reader);
+                    updated = isNull ? null : WorkloadSnapshot.Read(ref reader);
                     break;
                 case Field.OldObject:
-                    previous = isNull ? null : DeploymentSnapshot.Read(ref reader);
+                    previous = isNull ? null : WorkloadSnapshot.Read(ref reader);
                     break;
                 case Field.Options:
                     reader.Skip();

@@ -6,8 +6,8 @@ using Microsoft.Extensions.Logging;
 namespace Kwarm.Holds;
 
 /// <summary>
-/// The leader-only loop of the hold controller: Deployment, PrePullImage and PrePullPolicy watch events become
-/// Deployment keys in a work queue, which <see cref="HoldReconciler"/> drains. The only timer is the queue's
+/// The leader-only loop of the hold controller: Deployment, StatefulSet, DaemonSet, PrePullImage and PrePullPolicy watch
+/// events become workload keys (<see cref="WorkloadKeys"/>) in a work queue, which <see cref="HoldReconciler"/> drains. The only timer is the queue's
 /// <c>AddAfter</c>, asked for by a reconcile that waits for <c>hold.maxDuration</c>.
 /// </summary>
 public sealed class HoldController : ILeaderOnlyWorker
@@ -15,6 +15,8 @@ public sealed class HoldController : ILeaderOnlyWorker
     private const int Workers = 4;
 
     private readonly ResourceInformer<V1Deployment> _deployments;
+    private readonly ResourceInformer<V1StatefulSet> _statefulSets;
+    private readonly ResourceInformer<V1DaemonSet> _daemonSets;
     private readonly ResourceInformer<PrePullImage> _images;
     private readonly ResourceInformer<PrePullPolicy> _policies;
     private readonly HoldReconciler _reconciler;
@@ -24,6 +26,8 @@ public sealed class HoldController : ILeaderOnlyWorker
 
     public HoldController(
         ResourceInformer<V1Deployment> deployments,
+        ResourceInformer<V1StatefulSet> statefulSets,
+        ResourceInformer<V1DaemonSet> daemonSets,
         ResourceInformer<PrePullImage> images,
         ResourceInformer<PrePullPolicy> policies,
         HoldReconciler reconciler,
@@ -33,6 +37,8 @@ public sealed class HoldController : ILeaderOnlyWorker
     {
         _runtimeMetrics = runtimeMetrics;
         _deployments = deployments;
+        _statefulSets = statefulSets;
+        _daemonSets = daemonSets;
         _images = images;
         _policies = policies;
         _reconciler = reconciler;
@@ -45,29 +51,25 @@ public sealed class HoldController : ILeaderOnlyWorker
             "holds",
             queue =>
             [
-                _deployments.Subscribe(change =>
-                {
-                    if (IsRelevant(change.Resource) || (change.Previous is { } previous && IsRelevant(previous)) || change.Type == ResourceEventType.Deleted)
-                    {
-                        queue.Add(ResourceKeys.For(change.Resource));
-                    }
-                }),
+                _deployments.Subscribe(change => OnWorkload(queue, change.Type, WorkloadObject.Of(change.Resource), change.Previous is { } previous ? WorkloadObject.Of(previous) : null)),
+                _statefulSets.Subscribe(change => OnWorkload(queue, change.Type, WorkloadObject.Of(change.Resource), change.Previous is { } previous ? WorkloadObject.Of(previous) : null)),
+                _daemonSets.Subscribe(change => OnWorkload(queue, change.Type, WorkloadObject.Of(change.Resource), change.Previous is { } previous ? WorkloadObject.Of(previous) : null)),
                 _images.Subscribe(change =>
                 {
-                    if (PrePullImagePlanner.OwnerDeploymentName(change.Resource) is { } owner)
+                    if (PrePullImagePlanner.Owner(change.Resource) is { } owner)
                     {
-                        queue.Add(ResourceKeys.For(change.Resource.Metadata.NamespaceProperty, owner));
+                        queue.Add(WorkloadKeys.For(owner.Kind, change.Resource.Metadata.NamespaceProperty, owner.Name));
                     }
                 }),
                 _policies.Subscribe(change =>
                 {
                     // A changed or deleted policy changes the verdict of the holds placed under it.
                     var name = change.Resource.Metadata.Name;
-                    foreach (var deployment in _deployments.Cache.List())
+                    foreach (var workload in Workloads())
                     {
-                        if (deployment.Metadata.Annotations?.TryGetValue(KwarmApi.PolicyAnnotation, out var policy) == true && policy == name)
+                        if (workload.Metadata.Annotations?.TryGetValue(KwarmApi.PolicyAnnotation, out var policy) == true && policy == name)
                         {
-                            queue.Add(ResourceKeys.For(deployment));
+                            queue.Add(workload.Key);
                         }
                     }
                 }),
@@ -80,12 +82,26 @@ public sealed class HoldController : ILeaderOnlyWorker
             _runtimeMetrics,
             leadership);
 
+    private static void OnWorkload(WorkQueue<string> queue, ResourceEventType type, WorkloadObject workload, WorkloadObject? previous)
+    {
+        if (IsRelevant(workload) || (previous is not null && IsRelevant(previous)) || type == ResourceEventType.Deleted)
+        {
+            queue.Add(workload.Key);
+        }
+    }
+
+    private IEnumerable<WorkloadObject> Workloads() =>
+        _deployments.Cache.List().Select(WorkloadObject.Of)
+            .Concat(_statefulSets.Cache.List().Select(WorkloadObject.Of))
+            .Concat(_daemonSets.Cache.List().Select(WorkloadObject.Of));
+
     /// <summary>
-    /// Deployments Kwarm may have something to do for: an active hold, a released one whose leftovers may need
-    /// removing, or an update rollout in progress (pre-pulled without a hold under <c>hold.enabled: false</c>).
+    /// Workloads Kwarm may have something to do for: an active hold, a released one whose leftovers may need
+    /// removing, or an update rollout in progress (pre-pulled without a hold under <c>hold.enabled: false</c> or the
+    /// user's own OnDelete).
     /// </summary>
-    private static bool IsRelevant(V1Deployment deployment) =>
-        (deployment.Metadata.Annotations is { } annotations
+    private static bool IsRelevant(WorkloadObject workload) =>
+        (workload.Metadata.Annotations is { } annotations
             && (annotations.ContainsKey(KwarmApi.HoldAnnotation) || annotations.ContainsKey(KwarmApi.ReleasedAnnotation)))
-        || HoldReconciler.IsUpdateRolloutInProgress(deployment);
+        || workload.IsUpdateRolloutInProgress;
 }

@@ -1,10 +1,11 @@
 using System.Security.Cryptography;
 using System.Text;
+using Kwarm.Resources;
 
 namespace Kwarm.Holds;
 
 /// <summary>
-/// Names and label values the hold controller writes. Every one is derived from content only (the Deployment's
+/// Names and label values the hold controller writes. Every one is derived from content only (the workload's kind and
 /// name, the hold id, the image), so a restarted or newly elected controller computes the same names and finds
 /// the objects its predecessor created instead of creating duplicates.
 /// </summary>
@@ -18,6 +19,14 @@ public static class HoldNames
     private const int MaxImagePart = 14;
 
     /// <summary>
+    /// The PrePullImage name of a workload's image. A Deployment's is <see cref="PrePullImage(string, string, string)"/>
+    /// (unchanged, so an upgrade mid-hold finds the PrePullImages it made); a StatefulSet's or DaemonSet's hash also covers the
+    /// kind, so workloads of different kinds and the same name never share a name.
+    /// </summary>
+    public static string PrePullImage(WorkloadKind kind, string workloadName, string holdId, string image) =>
+        kind == WorkloadKind.Deployment ? PrePullImage(workloadName, holdId, image) : Named(workloadName, image, Hash(kind.ToString(), workloadName, holdId, image));
+
+    /// <summary>
     /// <c>&lt;deployment&gt;-&lt;image&gt;-&lt;hash&gt;</c>, at most 63 characters, lowercase DNS-1123: the readable parts are
     /// shortened freely because the 64-bit hash of (Deployment, hold id, image) alone keeps names apart.
     /// </summary>
@@ -26,10 +35,14 @@ public static class HoldNames
         ArgumentNullException.ThrowIfNull(deploymentName);
         ArgumentNullException.ThrowIfNull(holdId);
         ArgumentNullException.ThrowIfNull(image);
-        var hash = Hash(deploymentName, holdId, image);
+        return Named(deploymentName, image, Hash(deploymentName, holdId, image));
+    }
+
+    private static string Named(string workloadName, string image, string hash)
+    {
         var parts = new[]
         {
-            Dns1123Part(deploymentName, MaxDeploymentPart),
+            Dns1123Part(workloadName, MaxDeploymentPart),
             Dns1123Part(ImageShortName(image), MaxImagePart),
             hash,
         };
@@ -51,6 +64,16 @@ public static class HoldNames
         var hash = Hash(deploymentName);
         return Dns1123Part(deploymentName, MaxNameLength - HashLength - 1) is { Length: > 0 } prefix ? prefix + "-" + hash : hash;
     }
+
+    /// <summary>
+    /// The value of the <c>kwarm.io/statefulset</c> or <c>kwarm.io/daemonset</c> label, shortened as
+    /// <see cref="DeploymentLabelValue"/> is.
+    /// </summary>
+    public static string WorkloadLabelValue(string workloadName) => DeploymentLabelValue(workloadName);
+
+    /// <summary>An event's name on a workload: a Deployment's as <see cref="Event(string, string[])"/>, the others' hash the kind too.</summary>
+    public static string Event(WorkloadKind kind, string workloadName, params string[] content) =>
+        kind == WorkloadKind.Deployment ? Event(workloadName, content) : Event(workloadName, [kind.ToString(), .. content]);
 
     /// <summary>A deterministic event name, so the same event created twice is refused with 409 by the API server.</summary>
     public static string Event(string deploymentName, params string[] content)

@@ -30,6 +30,8 @@ public static class HoldServiceCollectionExtensions
             provider.GetRequiredService<IKubernetes>(), provider.GetRequiredService<ApiWritePipeline>()));
         services.AddSingleton(provider => new HoldControllerContext(
             provider.GetRequiredService<ResourceCache<V1Deployment>>(),
+            provider.GetRequiredService<ResourceCache<V1StatefulSet>>(),
+            provider.GetRequiredService<ResourceCache<V1DaemonSet>>(),
             provider.GetRequiredService<ResourceCache<PrePullImage>>(),
             provider.GetRequiredService<ResourceCache<PrePullPolicy>>(),
             provider.GetRequiredService<ResourceCache<V1ServiceAccount>>(),

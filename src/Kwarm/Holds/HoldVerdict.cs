@@ -23,15 +23,31 @@ public sealed record HoldVerdict(ReleaseReason? Reason, string Detail, DateTimeO
         IReadOnlyCollection<string> expectedNames,
         DateTimeOffset start,
         DateTimeOffset now,
+        int unpullable = 0) =>
+        Decide(WorkloadObject.Of(deployment), policy, images, expectedNames, start, now, unpullable);
+
+    /// <summary>
+    /// The decision for any kind, as for a Deployment. A StatefulSet or DaemonSet whose hold's spec change is gone (the
+    /// partition or strategy written over by hand without the webhook, or a StatefulSet switched to OnDelete) is released
+    /// like a resumed Deployment: the user's new value stands.
+    /// </summary>
+    public static HoldVerdict Decide(
+        WorkloadObject workload,
+        PrePullPolicy? policy,
+        IReadOnlyCollection<PrePullImage> images,
+        IReadOnlyCollection<string> expectedNames,
+        DateTimeOffset start,
+        DateTimeOffset now,
         int unpullable = 0)
     {
-        ArgumentNullException.ThrowIfNull(deployment);
+        ArgumentNullException.ThrowIfNull(workload);
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(expectedNames);
-        var annotations = deployment.Metadata?.Annotations ?? new Dictionary<string, string>();
+        var kind = workload.Kind;
+        var annotations = workload.Metadata?.Annotations ?? new Dictionary<string, string>();
         if (IsTrue(annotations, KwarmApi.SkipAnnotation))
         {
-            return Release(ReleaseReason.Released, $"{KwarmApi.SkipAnnotation} is set: Kwarm leaves this Deployment alone");
+            return Release(ReleaseReason.Released, $"{KwarmApi.SkipAnnotation} is set: Kwarm leaves this {kind} alone");
         }
 
         if (IsTrue(annotations, KwarmApi.ReleaseAnnotation))
@@ -39,9 +55,14 @@ public sealed record HoldVerdict(ReleaseReason? Reason, string Detail, DateTimeO
             return Release(ReleaseReason.Released, $"{KwarmApi.ReleaseAnnotation} is set");
         }
 
-        if (deployment.Spec?.Paused != true)
+        if (!workload.HoldEngaged)
         {
-            return Release(ReleaseReason.Released, "the rollout was resumed by hand");
+            return Release(ReleaseReason.Released, kind switch
+            {
+                WorkloadKind.StatefulSet => "the partition was changed by hand",
+                WorkloadKind.DaemonSet => "the update strategy was changed by hand",
+                _ => "the rollout was resumed by hand",
+            });
         }
 
         var policyName = annotations.TryGetValue(KwarmApi.PolicyAnnotation, out var named) ? named : null;
@@ -49,14 +70,15 @@ public sealed record HoldVerdict(ReleaseReason? Reason, string Detail, DateTimeO
         {
             // Fail open: the operator removed the rules the hold was placed under; nothing says how long to wait.
             return Release(ReleaseReason.Released, policyName is null
-                ? $"the Deployment names no policy in {KwarmApi.PolicyAnnotation}"
+                ? $"the {kind} names no policy in {KwarmApi.PolicyAnnotation}"
                 : $"PrePullPolicy {policyName} no longer exists");
         }
 
-        if (!PolicyMatcher.Selects(policy, deployment.Metadata?.NamespaceProperty, deployment.Metadata?.Labels))
+        if (!PolicyMatcher.Selects(policy, kind, workload.Metadata?.NamespaceProperty, workload.Metadata?.Labels))
         {
-            // Opted out (label removed) or the selector was narrowed: the hold no longer has a policy behind it.
-            return Release(ReleaseReason.Released, $"PrePullPolicy {policyName} no longer selects this Deployment");
+            // Opted out (label removed), the selector was narrowed or spec.workloads no longer names the kind: the hold
+            // no longer has a policy behind it.
+            return Release(ReleaseReason.Released, $"PrePullPolicy {policyName} no longer selects this {kind}");
         }
 
         var hold = policy.Spec.EffectiveHold;

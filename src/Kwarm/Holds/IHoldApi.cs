@@ -14,10 +14,11 @@ public interface IHoldApi
     Task DeletePrePullImageAsync(string namespaceName, string name, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Sends the release patch. False when the API server refused it because a <c>test</c> failed (422: the hold
-    /// changed under us) or the Deployment is gone (404): the caller re-reads and decides again.
+    /// Sends a JSON Patch (the release, the start record) to a Deployment, StatefulSet or DaemonSet. False when the API
+    /// server refused it because a <c>test</c> failed (422: the hold changed under us) or the workload is gone (404): the
+    /// caller re-reads and decides again.
     /// </summary>
-    Task<bool> PatchDeploymentAsync(string namespaceName, string name, IReadOnlyList<JsonPatchOperation> patch, CancellationToken cancellationToken);
+    Task<bool> PatchWorkloadAsync(WorkloadKind kind, string namespaceName, string name, IReadOnlyList<JsonPatchOperation> patch, CancellationToken cancellationToken);
 
     /// <summary>Creates the event; false when an event of that name already exists (it was recorded before).</summary>
     Task<bool> CreateEventAsync(Corev1Event hookEvent, CancellationToken cancellationToken);

@@ -50,13 +50,22 @@ public sealed class KubernetesHoldApi : IHoldApi
         }
     }
 
-    public async Task<bool> PatchDeploymentAsync(string namespaceName, string name, IReadOnlyList<JsonPatchOperation> patch, CancellationToken cancellationToken)
+    /// <summary>A Deployment's patch (<see cref="PatchWorkloadAsync"/>).</summary>
+    public Task<bool> PatchDeploymentAsync(string namespaceName, string name, IReadOnlyList<JsonPatchOperation> patch, CancellationToken cancellationToken) =>
+        PatchWorkloadAsync(WorkloadKind.Deployment, namespaceName, name, patch, cancellationToken);
+
+    public async Task<bool> PatchWorkloadAsync(WorkloadKind kind, string namespaceName, string name, IReadOnlyList<JsonPatchOperation> patch, CancellationToken cancellationToken)
     {
         var body = new V1Patch(JsonPatchOperation.SerializeToString(patch), V1Patch.PatchType.JsonPatch);
         try
         {
-            await _writes.ExecuteAsync(
-                token => _client.AppsV1.PatchNamespacedDeploymentAsync(body, name, namespaceName, cancellationToken: token),
+            await _writes.ExecuteAsync<object>(
+                async token => kind switch
+                {
+                    WorkloadKind.StatefulSet => await _client.AppsV1.PatchNamespacedStatefulSetAsync(body, name, namespaceName, cancellationToken: token).ConfigureAwait(false),
+                    WorkloadKind.DaemonSet => await _client.AppsV1.PatchNamespacedDaemonSetAsync(body, name, namespaceName, cancellationToken: token).ConfigureAwait(false),
+                    _ => await _client.AppsV1.PatchNamespacedDeploymentAsync(body, name, namespaceName, cancellationToken: token).ConfigureAwait(false),
+                },
                 cancellationToken).ConfigureAwait(false);
             return true;
         }

@@ -7,8 +7,10 @@ using Microsoft.Extensions.Logging;
 namespace Kwarm.Holds;
 
 /// <summary>
-/// Leader-only: keeps every PrePullPolicy's status (<c>watchedDeployments</c>, <c>activeHolds</c>, conditions) and
-/// the metrics <c>kwarm_watched_deployments{policy}</c> and <c>kwarm_holds_active</c> in step with the caches.
+/// Leader-only: keeps every PrePullPolicy's status (<c>watchedDeployments</c>, <c>watchedStatefulSets</c>,
+/// <c>watchedDaemonSets</c>, <c>activeHolds</c> of every kind, conditions) and the metrics
+/// <c>kwarm_watched_deployments{policy}</c>, <c>kwarm_watched_workloads{policy,kind}</c> and <c>kwarm_holds_active{kind}</c>
+/// in step with the caches.
 /// Keys are policy names plus <see cref="TotalsKey"/> (not a valid object name) for the cluster-wide gauge.
 /// Status is written only when it changed.
 /// </summary>
@@ -17,6 +19,8 @@ public sealed class PolicyStatusController : ILeaderOnlyWorker
     public const string TotalsKey = "*";
 
     private readonly ResourceInformer<V1Deployment> _deployments;
+    private readonly ResourceInformer<V1StatefulSet> _statefulSets;
+    private readonly ResourceInformer<V1DaemonSet> _daemonSets;
     private readonly ResourceInformer<PrePullPolicy> _policies;
     private readonly IHoldApi _api;
     private readonly KwarmMetrics _metrics;
@@ -26,6 +30,8 @@ public sealed class PolicyStatusController : ILeaderOnlyWorker
 
     public PolicyStatusController(
         ResourceInformer<V1Deployment> deployments,
+        ResourceInformer<V1StatefulSet> statefulSets,
+        ResourceInformer<V1DaemonSet> daemonSets,
         ResourceInformer<PrePullPolicy> policies,
         IHoldApi api,
         KwarmMetrics metrics,
@@ -35,6 +41,8 @@ public sealed class PolicyStatusController : ILeaderOnlyWorker
     {
         _runtimeMetrics = runtimeMetrics;
         _deployments = deployments;
+        _statefulSets = statefulSets;
+        _daemonSets = daemonSets;
         _policies = policies;
         _api = api;
         _metrics = metrics;
@@ -50,6 +58,8 @@ public sealed class PolicyStatusController : ILeaderOnlyWorker
                 // Any Deployment or policy change may move counts or precedence of every policy: the queue
                 // de-duplicates the keys, so a burst of events costs one pass per policy.
                 _deployments.Subscribe(_ => EnqueueAll(queue)),
+                _statefulSets.Subscribe(_ => EnqueueAll(queue)),
+                _daemonSets.Subscribe(_ => EnqueueAll(queue)),
                 _policies.Subscribe(change =>
                 {
                     queue.Add(change.Resource.Metadata.Name);
@@ -66,11 +76,19 @@ public sealed class PolicyStatusController : ILeaderOnlyWorker
 
     public async Task<ReconcileResult> ReconcileAsync(string key, CancellationToken cancellationToken)
     {
-        var deployments = _deployments.Cache.List();
+        var workloads = _deployments.Cache.List().Select(WorkloadObject.Of)
+            .Concat(_statefulSets.Cache.List().Select(WorkloadObject.Of))
+            .Concat(_daemonSets.Cache.List().Select(WorkloadObject.Of))
+            .ToList();
         if (key == TotalsKey)
         {
-            _metrics.SetHoldsActive(deployments.Count(deployment =>
-                deployment.Spec?.Paused == true && deployment.Metadata.Annotations?.ValueOf(KwarmApi.HoldAnnotation) is { Length: > 0 }));
+            // Held: the hold's spec change in place with a hold annotation (paused, partition 2147483647, OnDelete).
+            foreach (var kind in Enum.GetValues<WorkloadKind>())
+            {
+                _metrics.SetHoldsActive(kind, workloads.Count(workload =>
+                    workload.Kind == kind && workload.HoldEngaged && workload.Metadata.Annotations?.ValueOf(KwarmApi.HoldAnnotation) is { Length: > 0 }));
+            }
+
             return ReconcileResult.Done;
         }
 
@@ -82,8 +100,12 @@ public sealed class PolicyStatusController : ILeaderOnlyWorker
         }
 
         var policies = _policies.Cache.List();
-        var counts = PolicyStatusCalculator.Count(policy, policies, deployments);
-        _metrics.SetWatchedDeployments(key, counts.Watched);
+        var counts = PolicyStatusCalculator.CountWorkloads(policy, policies, workloads);
+        foreach (var kind in Enum.GetValues<WorkloadKind>())
+        {
+            _metrics.SetWatchedWorkloads(key, kind, counts.WatchedOf(kind));
+        }
+
         if (policy.Metadata.DeletionTimestamp is null
             && PolicyStatusCalculator.Desired(policy, counts, _time.GetUtcNow()) is { } status)
         {

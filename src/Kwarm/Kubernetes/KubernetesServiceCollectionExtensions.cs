@@ -21,7 +21,7 @@ public static class KubernetesServiceCollectionExtensions
     /// <summary>
     /// Registers the API client (built from <see cref="KwarmOptions"/> by <see cref="KubernetesClientFactory"/>),
     /// one <see cref="ResourceInformer{T}"/> — and its <see cref="ResourceCache{T}"/> — per watched type
-    /// (Deployments, Nodes, Jobs and Pods labelled <see cref="ManagedObjects.Selector"/>, ServiceAccounts,
+    /// (Deployments, StatefulSets, DaemonSets, Nodes, Jobs and Pods labelled <see cref="ManagedObjects.Selector"/>, ServiceAccounts,
     /// Namespaces, PrePullPolicies, PrePullImages), the <see cref="ApiWritePipeline"/>, <see cref="LeaderElection"/>
     /// (a Lease in <see cref="KwarmOptions.Namespace"/> when <see cref="KwarmOptions.LeaderElect"/>), and two hosted
     /// services: <see cref="InformerHostedService"/> (every replica) and <see cref="LeaderElectionHostedService"/>
@@ -53,6 +53,8 @@ public static class KubernetesServiceCollectionExtensions
         var everything = plumbing.Informers;
         var managed = plumbing.Informers with { LabelSelector = plumbing.ManagedObjectsSelector };
         services.AddInformer<V1Deployment>(ResourceKinds.Deployments, everything, ResourceTrimmers.Deployment);
+        services.AddInformer<V1StatefulSet>(ResourceKinds.StatefulSets, everything, ResourceTrimmers.StatefulSet);
+        services.AddInformer<V1DaemonSet>(ResourceKinds.DaemonSets, everything, ResourceTrimmers.DaemonSet);
         services.AddInformer<V1Node>(ResourceKinds.Nodes, everything, ResourceTrimmers.Node);
         services.AddInformer<V1Job>(ResourceKinds.Jobs, managed, ResourceTrimmers.Job);
         services.AddInformer<V1Pod>(ResourceKinds.Pods, managed, ResourceTrimmers.Pod);

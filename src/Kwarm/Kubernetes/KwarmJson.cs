@@ -35,7 +35,7 @@ public static class KwarmJson
     public static JsonSerializerOptions Options => KwarmJsonContext.Default.Options;
 
     /// <summary>
-    /// Makes KubernetesClient's typed operations (Job create, Deployment patch, Event create, Lease reads and writes, custom
+    /// Makes KubernetesClient's typed operations (Job create, Deployment, StatefulSet and DaemonSet patches, Event create, Lease reads and writes, custom
     /// object writes) use this context first. The client's options are process-wide and frozen at their first use, so this
     /// runs once, first thing in the process's entry point.
     /// </summary>
@@ -57,6 +57,10 @@ public static class KwarmJson
 [JsonSerializable(typeof(ResourceListBody))]
 [JsonSerializable(typeof(V1Deployment))]
 [JsonSerializable(typeof(WatchLine<V1Deployment>))]
+[JsonSerializable(typeof(V1StatefulSet))]
+[JsonSerializable(typeof(WatchLine<V1StatefulSet>))]
+[JsonSerializable(typeof(V1DaemonSet))]
+[JsonSerializable(typeof(WatchLine<V1DaemonSet>))]
 [JsonSerializable(typeof(V1Node))]
 [JsonSerializable(typeof(WatchLine<V1Node>))]
 [JsonSerializable(typeof(V1Job))]

@@ -12,9 +12,15 @@ namespace Kwarm.Kubernetes;
 /// <item>Deployment: metadata (name, namespace, uid, resourceVersion, generation, creation and deletion
 ///   timestamps, labels, annotations, owner references, finalizers); spec.replicas, paused, selector; the pod
 ///   template's labels and, of its spec, containers and initContainers (name, image, imagePullPolicy),
-///   nodeSelector, the required terms of nodeAffinity, tolerations, imagePullSecrets, serviceAccountName;
+///   nodeSelector, the required terms of nodeAffinity, tolerations, imagePullSecrets, serviceAccountName, hostNetwork;
 ///   status replica counts and observedGeneration. Template annotations, resources, probes, env, volumes, the
 ///   strategy and the status conditions (which Kwarm never reads) are dropped.</item>
+/// <item>StatefulSet: metadata and pod template as a Deployment's; spec.replicas, selector and updateStrategy (type and
+///   rollingUpdate.partition: the hold); status replicas, updatedReplicas, readyReplicas, current and update revisions,
+///   observedGeneration.</item>
+/// <item>DaemonSet: metadata and pod template as a Deployment's (hostNetwork decides a daemon pod's tolerations);
+///   spec.selector and updateStrategy (the hold); status desired, current, updated, ready and available counts and
+///   observedGeneration.</item>
 /// <item>Node: name, uid, resourceVersion, labels, timestamps; taints and unschedulable; only the Ready
 ///   condition; the names (not sizes) of status.images; nodeInfo operatingSystem and architecture.</item>
 /// <item>Job: metadata with annotations; activeDeadlineSeconds, backoffLimit, ttlSecondsAfterFinished; the
@@ -56,6 +62,69 @@ public static class ResourceTrimmers
                 ReadyReplicas = status.ReadyReplicas,
                 AvailableReplicas = status.AvailableReplicas,
                 UnavailableReplicas = status.UnavailableReplicas,
+                ObservedGeneration = status.ObservedGeneration,
+            },
+        };
+    }
+
+    public static V1StatefulSet StatefulSet(V1StatefulSet statefulSet)
+    {
+        ArgumentNullException.ThrowIfNull(statefulSet);
+        var spec = statefulSet.Spec;
+        var status = statefulSet.Status;
+        var strategy = spec?.UpdateStrategy;
+        return new V1StatefulSet
+        {
+            ApiVersion = statefulSet.ApiVersion,
+            Kind = statefulSet.Kind,
+            Metadata = Metadata(statefulSet.Metadata),
+            Spec = spec is null ? null : new V1StatefulSetSpec
+            {
+                Replicas = spec.Replicas,
+                Selector = spec.Selector,
+                Template = PodTemplate(spec.Template),
+                UpdateStrategy = strategy is null ? null : new V1StatefulSetUpdateStrategy
+                {
+                    Type = strategy.Type,
+                    RollingUpdate = strategy.RollingUpdate is null ? null : new V1RollingUpdateStatefulSetStrategy { Partition = strategy.RollingUpdate.Partition },
+                },
+            },
+            Status = status is null ? null : new V1StatefulSetStatus
+            {
+                Replicas = status.Replicas,
+                UpdatedReplicas = status.UpdatedReplicas,
+                ReadyReplicas = status.ReadyReplicas,
+                CurrentRevision = status.CurrentRevision,
+                UpdateRevision = status.UpdateRevision,
+                ObservedGeneration = status.ObservedGeneration,
+            },
+        };
+    }
+
+    public static V1DaemonSet DaemonSet(V1DaemonSet daemonSet)
+    {
+        ArgumentNullException.ThrowIfNull(daemonSet);
+        var spec = daemonSet.Spec;
+        var status = daemonSet.Status;
+        return new V1DaemonSet
+        {
+            ApiVersion = daemonSet.ApiVersion,
+            Kind = daemonSet.Kind,
+            Metadata = Metadata(daemonSet.Metadata),
+            Spec = spec is null ? null : new V1DaemonSetSpec
+            {
+                Selector = spec.Selector,
+                Template = PodTemplate(spec.Template),
+                UpdateStrategy = spec.UpdateStrategy,
+            },
+            Status = status is null ? null : new V1DaemonSetStatus
+            {
+                DesiredNumberScheduled = status.DesiredNumberScheduled,
+                CurrentNumberScheduled = status.CurrentNumberScheduled,
+                UpdatedNumberScheduled = status.UpdatedNumberScheduled,
+                NumberReady = status.NumberReady,
+                NumberAvailable = status.NumberAvailable,
+                NumberMisscheduled = status.NumberMisscheduled,
                 ObservedGeneration = status.ObservedGeneration,
             },
         };
@@ -249,6 +318,7 @@ public static class ResourceTrimmers
                 Tolerations = spec.Tolerations,
                 ImagePullSecrets = spec.ImagePullSecrets,
                 ServiceAccountName = spec.ServiceAccountName,
+                HostNetwork = spec.HostNetwork,
             },
         };
     }

@@ -7,10 +7,15 @@ public static class NodeEligibility
 {
     public const string OsLabel = "kubernetes.io/os";
 
+    /// <summary>The taint a cordoned node counts as carrying (the node lifecycle controller puts it on; the scheduler honours it).</summary>
+    public static readonly V1Taint UnschedulableTaint = new() { Key = "node.kubernetes.io/unschedulable", Effect = TolerationMatcher.NoSchedule };
+
     /// <summary>
     /// A node is targeted when the spec selects it (names and/or selector), it is Ready, not cordoned, every
     /// NoSchedule/NoExecute taint is tolerated by the spec's tolerations, and its <c>kubernetes.io/os</c> label is
-    /// <c>linux</c> or absent (the pull pod's noop helper is a Linux binary).
+    /// <c>linux</c> or absent (the pull pod's noop helper is a Linux binary). A cordoned node counts as carrying
+    /// <c>node.kubernetes.io/unschedulable:NoSchedule</c>, as the scheduler sees it: a spec that tolerates that taint (a
+    /// DaemonSet's, whose pods run on cordoned nodes) targets it; any other gets <see cref="NodeVerdict.Cordoned"/>.
     /// </summary>
     public static NodeVerdict Judge(PrePullImageSpec spec, V1Node node)
     {
@@ -32,7 +37,7 @@ public static class NodeEligibility
             return NodeVerdict.NotReady;
         }
 
-        if (node.Spec?.Unschedulable == true)
+        if (node.Spec?.Unschedulable == true && !(spec.Tolerations ?? []).Any(toleration => TolerationMatcher.Tolerates(toleration, UnschedulableTaint)))
         {
             return NodeVerdict.Cordoned;
         }

@@ -9,6 +9,12 @@ public static class KwarmApi
 
     public const string EnabledLabel = "kwarm.io/enabled";
     public const string DeploymentLabel = "kwarm.io/deployment";
+
+    /// <summary>On a StatefulSet's PrePullImages, as <see cref="DeploymentLabel"/> on a Deployment's.</summary>
+    public const string StatefulSetLabel = "kwarm.io/statefulset";
+
+    /// <summary>On a DaemonSet's PrePullImages, as <see cref="DeploymentLabel"/> on a Deployment's.</summary>
+    public const string DaemonSetLabel = "kwarm.io/daemonset";
     public const string HoldLabel = "kwarm.io/hold";
 
     public const string HoldAnnotation = "kwarm.io/hold";
@@ -22,6 +28,15 @@ public static class KwarmApi
     /// (<c>hold.maxDuration</c>) counts from it, so no deletion, TTL, restart or failover can move it.
     /// </summary>
     public const string HoldStartedAnnotation = "kwarm.io/hold-started";
+
+    /// <summary>
+    /// On a held StatefulSet: the user's <c>spec.updateStrategy.rollingUpdate.partition</c> as the webhook saw it (a
+    /// decimal number), or <c>none</c> when the field was absent. The release restores it.
+    /// </summary>
+    public const string PartitionAnnotation = "kwarm.io/partition";
+
+    /// <summary>On a held DaemonSet: the user's <c>spec.updateStrategy</c> as compact JSON, as the webhook saw it. The release restores it.</summary>
+    public const string UpdateStrategyAnnotation = "kwarm.io/update-strategy";
 
     /// <summary><c>"true"</c>: the release ends the hold but leaves the rollout paused (a person's own pause).</summary>
     public const string KeepPausedAnnotation = "kwarm.io/keep-paused";

@@ -9,6 +9,13 @@ public sealed record PrePullPolicyStatus
     [JsonPropertyName("watchedDeployments")]
     public int? WatchedDeployments { get; set; }
 
+    [JsonPropertyName("watchedStatefulSets")]
+    public int? WatchedStatefulSets { get; set; }
+
+    [JsonPropertyName("watchedDaemonSets")]
+    public int? WatchedDaemonSets { get; set; }
+
+    /// <summary>Workloads of every kind held right now under this policy.</summary>
     [JsonPropertyName("activeHolds")]
     public int? ActiveHolds { get; set; }
 

@@ -10,8 +10,9 @@ namespace Kwarm.Workloads;
 /// <param name="Op">The operation: <c>add</c>, <c>remove</c>, <c>replace</c> or <c>test</c>.</param>
 /// <param name="Path">A JSON Pointer, already escaped (<see cref="EscapePointerToken"/>).</param>
 /// <param name="Value">
-/// A <see cref="bool"/>, a <see cref="string"/>, a string map (<see cref="IReadOnlyDictionary{TKey,TValue}"/>, written
-/// sorted by key), or null for an operation without a value (<c>remove</c>).
+/// A <see cref="bool"/>, an <see cref="int"/>, a <see cref="string"/>, a string map (<see cref="IReadOnlyDictionary{TKey,TValue}"/>,
+/// written sorted by key), a <see cref="JsonElement"/> written as it is (a StatefulSet's or DaemonSet's update strategy), or
+/// null for an operation without a value (<c>remove</c>).
 /// </param>
 public sealed record JsonPatchOperation(string Op, string Path, object? Value = null)
 {
@@ -20,6 +21,10 @@ public sealed record JsonPatchOperation(string Op, string Path, object? Value = 
     public static JsonPatchOperation Add(string path, bool value) => new("add", path, value);
 
     public static JsonPatchOperation Add(string path, string value) => new("add", path, value);
+
+    public static JsonPatchOperation Add(string path, int value) => new("add", path, value);
+
+    public static JsonPatchOperation Add(string path, JsonElement value) => new("add", path, value);
 
     public static JsonPatchOperation Add(string path, IReadOnlyDictionary<string, string> value) => new("add", path, value);
 
@@ -53,8 +58,15 @@ public sealed record JsonPatchOperation(string Op, string Path, object? Value = 
                     case bool flag:
                         writer.WriteBoolean("value", flag);
                         break;
+                    case int number:
+                        writer.WriteNumber("value", number);
+                        break;
                     case string text:
                         writer.WriteString("value", text);
+                        break;
+                    case JsonElement element:
+                        writer.WritePropertyName("value");
+                        element.WriteTo(writer);
                         break;
                     case IReadOnlyDictionary<string, string> map:
                         writer.WriteStartObject("value");

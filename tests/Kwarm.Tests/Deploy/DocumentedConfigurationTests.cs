@@ -115,6 +115,7 @@ public sealed class DocumentedConfigurationTests
             ["result"] = Constants(typeof(KwarmMetrics.PullResults)),
             ["phase"] = Enum.GetNames<PrePullImagePhase>(),
             ["reason"] = Enum.GetNames<ReleaseReason>(),
+            ["kind"] = Enum.GetNames<WorkloadKind>(),
         };
 
         // The controller runtime's labels of the same names have values of their own.

@@ -75,6 +75,7 @@ internal static class KwarmInstruments
         metrics.SetHoldsActive(1);
         metrics.SetPrePullImagesByPhase(nameof(PrePullImagePhase.Pending), 1);
         metrics.SetWatchedDeployments("default", 1);
+        metrics.SetWatchedWorkloads("default", WorkloadKind.DaemonSet, 1);
         var runtime = new RuntimeMetrics(services.GetRequiredService<IMeterFactory>(), Kwarm.Kubernetes.KubernetesServiceCollectionExtensions.MetricPrefix);
         runtime.AddQueue("holds");
         runtime.QueueAdded("holds");

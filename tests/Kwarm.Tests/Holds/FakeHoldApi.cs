@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
 using Kwarm.Holds;
@@ -10,7 +11,9 @@ namespace Kwarm.Tests.Holds;
 /// <summary>
 /// The API server as the hold controller sees it. PrePullImage and policy writes land in the world's caches at
 /// once; Deployment patches are applied to <see cref="ServerDeployments"/> (the server's truth, which a test can
-/// move ahead of the cache) with real JSON Patch <c>test</c> semantics, then copied into the cache. Event names
+/// move ahead of the cache) with real JSON Patch <c>test</c> semantics, then copied into the cache. StatefulSet and
+/// DaemonSet patches are applied to <see cref="ServerWorkloads"/> by the independent <see cref="Admission.JsonPatchApplier"/>
+/// over the objects' JSON, so a wrong path or a <c>remove</c> of an absent field is refused as by a real server. Event names
 /// are unique like in a real server: a second create of the same name is refused.
 /// </summary>
 internal sealed class FakeHoldApi : IHoldApi
@@ -22,6 +25,12 @@ internal sealed class FakeHoldApi : IHoldApi
     public FakeHoldApi(HoldWorld world) => _world = world;
 
     public Dictionary<string, V1Deployment> ServerDeployments { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>StatefulSets and DaemonSets as the server stores them, by hold-controller key (<see cref="WorkloadKeys"/>).</summary>
+    public Dictionary<string, JsonObject> ServerWorkloads { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Every patch sent, with the kind it was sent to.</summary>
+    public List<(WorkloadKind Kind, IReadOnlyList<JsonPatchOperation> Patch)> KindedPatches { get; } = [];
 
     public List<PrePullImage> Created { get; } = [];
 
@@ -66,7 +75,46 @@ internal sealed class FakeHoldApi : IHoldApi
         return Task.CompletedTask;
     }
 
-    public Task<bool> PatchDeploymentAsync(string namespaceName, string name, IReadOnlyList<JsonPatchOperation> patch, CancellationToken cancellationToken)
+    public Task<bool> PatchWorkloadAsync(WorkloadKind kind, string namespaceName, string name, IReadOnlyList<JsonPatchOperation> patch, CancellationToken cancellationToken)
+    {
+        KindedPatches.Add((kind, patch));
+        return kind == WorkloadKind.Deployment
+            ? PatchDeploymentAsync(namespaceName, name, patch)
+            : Task.FromResult(PatchJson(kind, namespaceName, name, patch));
+    }
+
+    private bool PatchJson(WorkloadKind kind, string namespaceName, string name, IReadOnlyList<JsonPatchOperation> patch)
+    {
+        Patches.Add(patch);
+        var key = WorkloadKeys.For(kind, namespaceName, name);
+        if (!ServerWorkloads.TryGetValue(key, out var current))
+        {
+            RefusedPatches++;
+            return false;
+        }
+
+        JsonObject updated;
+        try
+        {
+            updated = Admission.JsonPatchApplier.Apply(current, JsonNode.Parse(JsonPatchOperation.SerializeToString(patch))!.AsArray()).AsObject();
+        }
+        catch (InvalidOperationException)
+        {
+            // RFC 6902: one failed operation and the whole document is rejected (422), nothing applied.
+            RefusedPatches++;
+            return false;
+        }
+
+        ServerWorkloads[key] = updated;
+        if (!DeploymentWatchLags)
+        {
+            _world.UpsertCached(kind, updated);
+        }
+
+        return true;
+    }
+
+    private Task<bool> PatchDeploymentAsync(string namespaceName, string name, IReadOnlyList<JsonPatchOperation> patch)
     {
         Patches.Add(patch);
         var key = ResourceKeys.For(namespaceName, name);

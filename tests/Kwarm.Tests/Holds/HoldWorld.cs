@@ -14,7 +14,7 @@ namespace Kwarm.Tests.Holds;
 /// A hand-made cluster for the hold controller: the informers' caches, a <see cref="FakeHoldApi"/> that applies
 /// writes to them (as an API server and an up-to-date watch would), a fake clock and the real metrics.
 /// </summary>
-internal sealed class HoldWorld : IDisposable
+internal sealed partial class HoldWorld : IDisposable
 {
     public const string Namespace = "shop";
 
@@ -64,6 +64,10 @@ internal sealed class HoldWorld : IDisposable
 
     public ResourceCache<V1Deployment> Deployments { get; } = new();
 
+    public ResourceCache<V1StatefulSet> StatefulSets { get; } = new();
+
+    public ResourceCache<V1DaemonSet> DaemonSets { get; } = new();
+
     public ResourceCache<PrePullImage> PrePullImages { get; } = new();
 
     public ResourceCache<PrePullPolicy> Policies { get; } = new();
@@ -87,7 +91,7 @@ internal sealed class HoldWorld : IDisposable
 
     /// <summary>A fresh reconciler, as after a restart or a failover: it knows only what the caches show.</summary>
     public HoldReconciler NewReconciler() =>
-        new(new HoldControllerContext(Deployments, PrePullImages, Policies, ServiceAccounts, "kwarm-test"), Api, Metrics, Time, NullLogger<HoldReconciler>.Instance);
+        new(new HoldControllerContext(Deployments, StatefulSets, DaemonSets, PrePullImages, Policies, ServiceAccounts, "kwarm-test"), Api, Metrics, Time, NullLogger<HoldReconciler>.Instance);
 
     public PrePullPolicy AddPolicy(string name, HoldSpec? hold = null, V1LabelSelector? nodeSelector = null, DateTime? created = null)
     {

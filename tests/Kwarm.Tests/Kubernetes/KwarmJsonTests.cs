@@ -136,7 +136,7 @@ public sealed class KwarmJsonTests
             .Where(type => type.IsGenericType && type.GetGenericTypeDefinition() == typeof(ResourceInformer<>))
             .Select(type => type.GetGenericArguments()[0])
             .ToList();
-        Assert.Equal(8, informed.Count);
+        Assert.Equal(10, informed.Count);
         foreach (var type in informed)
         {
             var typeInfo = typeof(KwarmJson).GetMethod(nameof(KwarmJson.TypeInfo))!;

@@ -34,12 +34,12 @@ public sealed class PlumbingWiringTests : IAsyncLifetime
         var informerService = provider.GetServices<IHostedService>().OfType<InformerHostedService>().Single();
 
         var names = provider.GetServices<IResourceInformer>().Select(informer => informer.Name).Order(StringComparer.Ordinal);
-        Assert.Equal(["deployments", "jobs", "namespaces", "nodes", "pods", "prepullimages", "prepullpolicies", "serviceaccounts"], names);
+        Assert.Equal(["daemonsets", "deployments", "jobs", "namespaces", "nodes", "pods", "prepullimages", "prepullpolicies", "serviceaccounts", "statefulsets"], names);
         Assert.Same(provider.GetRequiredService<ResourceInformer<V1Deployment>>().Cache, provider.GetRequiredService<ResourceCache<V1Deployment>>());
         var before = await ReadinessAsync(health);
         Assert.Equal(HealthStatus.Unhealthy, before.Entries[KwarmHealthChecks.CachesCheck].Status);
         Assert.Equal(
-            "caches not synced: deployments, jobs, namespaces, nodes, pods, prepullimages, prepullpolicies, serviceaccounts",
+            "caches not synced: daemonsets, deployments, jobs, namespaces, nodes, pods, prepullimages, prepullpolicies, serviceaccounts, statefulsets",
             before.Entries[KwarmHealthChecks.CachesCheck].Description);
         Assert.False(provider.GetRequiredService<LeaderElection>().Enabled);
 
@@ -61,6 +61,8 @@ public sealed class PlumbingWiringTests : IAsyncLifetime
         Assert.Equal(ManagedObjects.Selector, lists.Single(request => request.Path == "/apis/batch/v1/jobs")["labelSelector"]);
         Assert.Equal(ManagedObjects.Selector, lists.Single(request => request.Path == "/api/v1/pods")["labelSelector"]);
         Assert.Null(lists.Single(request => request.Path == "/apis/apps/v1/deployments")["labelSelector"]);
+        Assert.Null(lists.Single(request => request.Path == "/apis/apps/v1/statefulsets")["labelSelector"]);
+        Assert.Null(lists.Single(request => request.Path == "/apis/apps/v1/daemonsets")["labelSelector"]);
         Assert.Contains(lists, request => request.Path == "/apis/kwarm.io/v1alpha1/prepullimages");
         Assert.Contains(lists, request => request.Path == "/apis/kwarm.io/v1alpha1/prepullpolicies");
         Assert.Contains(lists, request => request.Path == "/api/v1/nodes");
@@ -73,7 +75,7 @@ public sealed class PlumbingWiringTests : IAsyncLifetime
         services.AddKwarmKubernetes();
         await using var provider = services.BuildServiceProvider();
 
-        Assert.Equal(8, provider.GetServices<IResourceInformer>().Count());
+        Assert.Equal(10, provider.GetServices<IResourceInformer>().Count());
         Assert.Single(provider.GetServices<IHostedService>().OfType<InformerHostedService>());
         var readiness = await ReadinessAsync(provider.GetRequiredService<HealthCheckService>());
         Assert.Equal([KwarmHealthChecks.CachesCheck, KwarmHealthChecks.LeaderElectionCheck], readiness.Entries.Keys.Order(StringComparer.Ordinal));

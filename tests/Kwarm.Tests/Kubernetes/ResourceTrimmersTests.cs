@@ -220,4 +220,35 @@ public sealed class ResourceTrimmersTests
         Assert.Same(image.Spec, trimmed.Spec);
         Assert.Same(image.Status, trimmed.Status);
     }
+
+    [Fact]
+    public void A_statefulset_keeps_its_template_strategy_and_rollout_status()
+    {
+        var statefulSet = KubernetesJson.Deserialize<V1StatefulSet>(Kwarm.Tests.Holds.HoldWorld.StatefulSetJson("db", ["registry.local/data/db:2"], System.Text.Json.Nodes.JsonNode.Parse("""{"type":"RollingUpdate","rollingUpdate":{"partition":3,"maxUnavailable":2}}""")).ToJsonString());
+        statefulSet.Metadata.Annotations = new Dictionary<string, string> { [ResourceTrimmers.LastAppliedAnnotation] = "{}", ["kwarm.io/partition"] = "1" };
+        statefulSet.Status.CurrentRevision = "db-1";
+        statefulSet.Status.UpdateRevision = "db-2";
+
+        var trimmed = ResourceTrimmers.StatefulSet(statefulSet);
+
+        Assert.Equal(("RollingUpdate", 3, (IntOrString?)null), (trimmed.Spec.UpdateStrategy.Type, trimmed.Spec.UpdateStrategy.RollingUpdate.Partition, trimmed.Spec.UpdateStrategy.RollingUpdate.MaxUnavailable));
+        Assert.Equal(new Dictionary<string, string> { ["kwarm.io/partition"] = "1" }, trimmed.Metadata.Annotations);
+        Assert.Equal(("registry.local/data/db:2", 3, 3, "db-1", "db-2"), (trimmed.Spec.Template.Spec.Containers[0].Image, trimmed.Spec.Replicas, trimmed.Status.UpdatedReplicas, trimmed.Status.CurrentRevision, trimmed.Status.UpdateRevision));
+        Assert.Null(trimmed.Spec.ServiceName);
+        Assert.Null(trimmed.Spec.Template.Spec.DnsPolicy);
+    }
+
+    [Fact]
+    public void A_daemonset_keeps_its_strategy_host_network_and_scheduled_counts()
+    {
+        var daemonSet = KubernetesJson.Deserialize<V1DaemonSet>(Kwarm.Tests.Holds.HoldWorld.DaemonSetJson("agent", ["registry.local/ops/agent:1"]).ToJsonString());
+        daemonSet.Spec.Template.Spec.HostNetwork = true;
+
+        var trimmed = ResourceTrimmers.DaemonSet(daemonSet);
+
+        Assert.Equal(KubernetesJson.Serialize(daemonSet.Spec.UpdateStrategy), KubernetesJson.Serialize(trimmed.Spec.UpdateStrategy));
+        Assert.True(trimmed.Spec.Template.Spec.HostNetwork);
+        Assert.Equal((4, 4, 4), (trimmed.Status.DesiredNumberScheduled, trimmed.Status.CurrentNumberScheduled, trimmed.Status.UpdatedNumberScheduled));
+        Assert.Null(trimmed.Spec.RevisionHistoryLimit);
+    }
 }

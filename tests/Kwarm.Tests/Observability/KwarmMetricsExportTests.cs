@@ -34,6 +34,7 @@ public sealed partial class KwarmMetricsExportTests
                 ["kwarm_pulls_total"] = "counter",
                 ["kwarm_prepullimages_by_phase"] = "gauge",
                 ["kwarm_watched_deployments"] = "gauge",
+                ["kwarm_watched_workloads"] = "gauge",
                 ["kwarm_holds_active"] = "gauge",
                 ["kwarm_hold_duration_seconds"] = "histogram",
                 ["kwarm_webhook_requests_total"] = "counter",
@@ -52,18 +53,28 @@ public sealed partial class KwarmMetricsExportTests
         metrics.PullFinished(KwarmMetrics.PullResults.Failed, elapsed: null);
         metrics.SetActivePulls(7);
         metrics.SetWatchedDeployments("team-a", 4);
+        metrics.SetWatchedWorkloads("team-a", Kwarm.Resources.WorkloadKind.DaemonSet, 9);
+        metrics.SetHoldsActive(Kwarm.Resources.WorkloadKind.StatefulSet, 3);
         metrics.HoldReleased("Timeout", TimeSpan.FromMinutes(15));
+        metrics.HoldReleased("Warm", Kwarm.Resources.WorkloadKind.DaemonSet, TimeSpan.FromSeconds(30));
+        metrics.WebhookRequest(KwarmMetrics.Decisions.Hold, Kwarm.Resources.WorkloadKind.StatefulSet, TimeSpan.FromMilliseconds(1));
 
         var samples = Samples(await ScrapeAsync(kwarm));
 
-        Assert.Equal(2, samples[("kwarm_webhook_requests_total", "decision=\"allow\"")]);
-        Assert.Equal(0, samples[("kwarm_webhook_requests_total", "decision=\"hold\"")]);
+        Assert.Equal(2, samples[("kwarm_webhook_requests_total", "decision=\"allow\",kind=\"Deployment\"")]);
+        Assert.Equal(0, samples[("kwarm_webhook_requests_total", "decision=\"hold\",kind=\"Deployment\"")]);
         Assert.Equal(1, samples[("kwarm_pulls_total", "result=\"failed\"")]);
         Assert.Equal(7, samples[("kwarm_active_pulls", "")]);
         Assert.Equal(4, samples[("kwarm_watched_deployments", "policy=\"team-a\"")]);
+        Assert.Equal(4, samples[("kwarm_watched_workloads", "kind=\"Deployment\",policy=\"team-a\"")]);
+        Assert.Equal(9, samples[("kwarm_watched_workloads", "kind=\"DaemonSet\",policy=\"team-a\"")]);
+        Assert.Equal(3, samples[("kwarm_holds_active", "kind=\"StatefulSet\"")]);
+        Assert.Equal(0, samples[("kwarm_holds_active", "kind=\"DaemonSet\"")]);
+        Assert.Equal(1, samples[("kwarm_hold_duration_seconds_count", "kind=\"DaemonSet\",reason=\"Warm\"")]);
+        Assert.Equal(1, samples[("kwarm_webhook_requests_total", "decision=\"hold\",kind=\"StatefulSet\"")]);
         Assert.Equal(0, samples[("kwarm_prepullimages_by_phase", "phase=\"Completed\"")]);
-        Assert.Equal(1, samples[("kwarm_hold_duration_seconds_count", "reason=\"Timeout\"")]);
-        Assert.Equal(900, samples[("kwarm_hold_duration_seconds_sum", "reason=\"Timeout\"")]);
+        Assert.Equal(1, samples[("kwarm_hold_duration_seconds_count", "kind=\"Deployment\",reason=\"Timeout\"")]);
+        Assert.Equal(900, samples[("kwarm_hold_duration_seconds_sum", "kind=\"Deployment\",reason=\"Timeout\"")]);
         Assert.Equal(2, samples[("kwarm_webhook_duration_seconds_count", "decision=\"allow\"")]);
     }
 

@@ -8,9 +8,9 @@ namespace Kwarm.Tests.Admission;
 /// The decision's fields read in one forward pass from the raw object, with the leniency and the duplicate-field rule
 /// of a parsed document (the last one counts), and the envelope pass that leaves the objects in the body.
 /// </summary>
-public sealed class DeploymentSnapshotTests
+public sealed class WorkloadSnapshotTests
 {
-    private static DeploymentSnapshot Read(string json) => DeploymentSnapshot.Read(Encoding.UTF8.GetBytes(json));
+    private static WorkloadSnapshot Read(string json) => WorkloadSnapshot.Read(Encoding.UTF8.GetBytes(json));
 
     [Fact]
     public void Reads_labels_kwarm_annotations_paused_replicas_and_the_images_of_both_container_lists()
@@ -47,7 +47,7 @@ public sealed class DeploymentSnapshotTests
         Assert.Null(snapshot.HoldId);
         Assert.Equal(["docker.io/library/second:1"], snapshot.Images);
         using var document = JsonDocument.Parse(json);
-        Assert.Equivalent(DeploymentSnapshot.Read(document.RootElement), snapshot);
+        Assert.Equivalent(WorkloadSnapshot.Read(document.RootElement), snapshot);
     }
 
     [Fact]
@@ -91,8 +91,8 @@ public sealed class DeploymentSnapshotTests
 
         using var whole = JsonDocument.Parse(body);
         var original = whole.RootElement.GetProperty("request");
-        Assert.Equivalent(DeploymentSnapshot.Read(original.GetProperty("object")), envelope.Object);
-        Assert.Equivalent(DeploymentSnapshot.Read(original.GetProperty("oldObject")), envelope.OldObject);
+        Assert.Equivalent(WorkloadSnapshot.Read(original.GetProperty("object")), envelope.Object);
+        Assert.Equivalent(WorkloadSnapshot.Read(original.GetProperty("oldObject")), envelope.OldObject);
         Assert.Contains("registry.local/shop/api:1.1", envelope.Object!.Images);
         Assert.Contains("registry.local/shop/api:1.0", envelope.OldObject!.Images);
     }

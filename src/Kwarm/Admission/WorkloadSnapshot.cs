@@ -7,11 +7,13 @@ using Kwarm.Workloads;
 namespace Kwarm.Admission;
 
 /// <summary>
-/// The few fields of a Deployment the hold decision reads, taken straight from the raw admission JSON.
+/// The few fields of a workload (Deployment, StatefulSet, DaemonSet) the hold decision reads, taken straight from the raw
+/// admission JSON. The snapshot does not know its kind (the review's <c>kind</c> may come after its objects): the decision
+/// reads the fields of its kind (<c>spec.paused</c> of a Deployment, <c>spec.updateStrategy</c> of the others).
 /// Reading is lenient: a field of an unexpected JSON type counts as absent, so an odd object gets a
 /// "no patch" answer (the API server validates it anyway) instead of an error.
 /// </summary>
-public sealed record DeploymentSnapshot
+public sealed record WorkloadSnapshot
 {
     public required IDictionary<string, string> Labels { get; init; }
 
@@ -27,8 +29,11 @@ public sealed record DeploymentSnapshot
     /// <summary>Only a JSON <c>true</c> counts; the API server omits <c>paused: false</c>.</summary>
     public required bool Paused { get; init; }
 
-    /// <summary>Null when absent (the API server defaults it to 1).</summary>
+    /// <summary>Null when absent (the API server defaults it to 1; a DaemonSet has none).</summary>
     public required int? Replicas { get; init; }
+
+    /// <summary><c>spec.updateStrategy</c> (StatefulSet, DaemonSet); null when absent or not an object.</summary>
+    public UpdateStrategySnapshot? UpdateStrategy { get; init; }
 
     /// <summary>
     /// Images of containers and init containers as one identity each (<see cref="ImageIdentity.Canonical"/>:
@@ -49,15 +54,18 @@ public sealed record DeploymentSnapshot
     /// <summary>The hold controller's record of when the hold began (<c>kwarm.io/hold-started</c>), verbatim.</summary>
     public string? HoldStarted => Annotation(KwarmApi.HoldStartedAnnotation);
 
+    /// <summary>The user's value the webhook recorded on a held StatefulSet (<c>kwarm.io/partition</c>) or DaemonSet (<c>kwarm.io/update-strategy</c>).</summary>
+    public string? Recorded(string annotation) => Annotation(annotation);
+
     public bool Skipped => string.Equals(Annotation(KwarmApi.SkipAnnotation), "true", StringComparison.Ordinal);
 
-    /// <summary>A hold Kwarm placed and has not released: paused, with the hold annotation.</summary>
+    /// <summary>A Deployment hold Kwarm placed and has not released: paused, with the hold annotation.</summary>
     public bool HasActiveHold => Paused && HoldId is not null;
 
-    /// <summary>Paused by someone else: Kwarm must neither hold it nor, later, unpause it.</summary>
+    /// <summary>A Deployment paused by someone else: Kwarm must neither hold it nor, later, unpause it.</summary>
     public bool PausedWithoutHold => Paused && HoldId is null;
 
-    public bool HasSameImages(DeploymentSnapshot other)
+    public bool HasSameImages(WorkloadSnapshot other)
     {
         ArgumentNullException.ThrowIfNull(other);
         return Images.SequenceEqual(other.Images, StringComparer.Ordinal);
@@ -66,14 +74,17 @@ public sealed record DeploymentSnapshot
     private string? Annotation(string key) => KwarmAnnotations.TryGetValue(key, out var value) ? value : null;
 
     private static readonly string[] ReadAnnotations =
-        [KwarmApi.HoldAnnotation, KwarmApi.PolicyAnnotation, KwarmApi.ReleasedAnnotation, KwarmApi.SkipAnnotation, KwarmApi.HoldStartedAnnotation];
+        [
+            KwarmApi.HoldAnnotation, KwarmApi.PolicyAnnotation, KwarmApi.ReleasedAnnotation, KwarmApi.SkipAnnotation, KwarmApi.HoldStartedAnnotation,
+            KwarmApi.PartitionAnnotation, KwarmApi.UpdateStrategyAnnotation,
+        ];
 
     private static readonly IDictionary<string, string> Empty = FrozenDictionary<string, string>.Empty;
 
     /// <summary>As deep as the webhook's parse of the whole review allows (<see cref="AdmissionReviewer"/>).</summary>
     private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = AdmissionReviewer.MaxDepth };
 
-    public static DeploymentSnapshot Read(JsonElement deployment) => Read(JsonMarshal.GetRawUtf8Value(deployment));
+    public static WorkloadSnapshot Read(JsonElement deployment) => Read(JsonMarshal.GetRawUtf8Value(deployment));
 
     /// <summary>
     /// Reads the snapshot from the object's JSON in one forward pass: everything else (the pod template's env, a
@@ -81,7 +92,7 @@ public sealed record DeploymentSnapshot
     /// being copied or indexed. A field given twice counts by its last value, as with <see cref="JsonElement"/>.
     /// </summary>
     /// <exception cref="JsonException">The bytes are not one well-formed JSON value.</exception>
-    public static DeploymentSnapshot Read(ReadOnlySpan<byte> deployment)
+    public static WorkloadSnapshot Read(ReadOnlySpan<byte> deployment)
     {
         var reader = new Utf8JsonReader(deployment, ReaderOptions);
         reader.Read();
@@ -93,10 +104,10 @@ public sealed record DeploymentSnapshot
     /// webhook reads <c>object</c> and <c>oldObject</c> in its one pass over the body (<see cref="ReviewEnvelope"/>).
     /// </summary>
     /// <exception cref="JsonException">The value is not well-formed JSON.</exception>
-    public static DeploymentSnapshot Read(ref Utf8JsonReader reader)
+    public static WorkloadSnapshot Read(ref Utf8JsonReader reader)
     {
         var metadata = new MetadataFields(Empty, Empty, HasAnnotationsMap: false);
-        var spec = new SpecFields(Paused: false, Replicas: null, InitImages: [], Images: []);
+        var spec = new SpecFields(Paused: false, Replicas: null, InitImages: [], Images: [], Strategy: null);
         if (reader.TokenType != JsonTokenType.StartObject)
         {
             reader.Skip();
@@ -113,7 +124,7 @@ public sealed record DeploymentSnapshot
                 else if (reader.ValueTextEquals("spec"u8))
                 {
                     reader.Read();
-                    spec = reader.TokenType == JsonTokenType.StartObject ? ReadSpec(ref reader) : new SpecFields(Paused: false, Replicas: null, InitImages: [], Images: []);
+                    spec = reader.TokenType == JsonTokenType.StartObject ? ReadSpec(ref reader) : new SpecFields(Paused: false, Replicas: null, InitImages: [], Images: [], Strategy: null);
                 }
 
                 SkipValue(ref reader);
@@ -122,8 +133,9 @@ public sealed record DeploymentSnapshot
 
         var images = PodTemplateImages.Of(spec.InitImages, spec.Images);
 
-        return new DeploymentSnapshot
+        return new WorkloadSnapshot
         {
+            UpdateStrategy = spec.Strategy,
             Labels = metadata.Labels,
             KwarmAnnotations = metadata.KwarmAnnotations,
             HasAnnotationsMap = metadata.HasAnnotationsMap,
@@ -136,7 +148,7 @@ public sealed record DeploymentSnapshot
 
     private readonly record struct MetadataFields(IDictionary<string, string> Labels, IDictionary<string, string> KwarmAnnotations, bool HasAnnotationsMap);
 
-    private readonly record struct SpecFields(bool Paused, int? Replicas, IReadOnlyList<string> InitImages, IReadOnlyList<string> Images);
+    private readonly record struct SpecFields(bool Paused, int? Replicas, IReadOnlyList<string> InitImages, IReadOnlyList<string> Images, UpdateStrategySnapshot? Strategy);
 
     /// <summary>Moves to the next property name of the current object; false at its end.</summary>
     private static bool NextProperty(ref Utf8JsonReader reader) => reader.Read() && reader.TokenType == JsonTokenType.PropertyName;
@@ -177,7 +189,7 @@ public sealed record DeploymentSnapshot
 
     private static SpecFields ReadSpec(ref Utf8JsonReader reader)
     {
-        var fields = new SpecFields(Paused: false, Replicas: null, InitImages: [], Images: []);
+        var fields = new SpecFields(Paused: false, Replicas: null, InitImages: [], Images: [], Strategy: null);
         while (NextProperty(ref reader))
         {
             if (reader.ValueTextEquals("paused"u8))
@@ -189,6 +201,11 @@ public sealed record DeploymentSnapshot
             {
                 reader.Read();
                 fields = fields with { Replicas = reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var count) ? count : null };
+            }
+            else if (reader.ValueTextEquals("updateStrategy"u8))
+            {
+                reader.Read();
+                fields = fields with { Strategy = reader.TokenType == JsonTokenType.StartObject ? UpdateStrategySnapshot.Read(ref reader) : null };
             }
             else if (reader.ValueTextEquals("template"u8))
             {
