@@ -47,6 +47,20 @@ public sealed class RbacUsageTests
             TimeSpan.FromSeconds(60));
         await kubectl.SucceedAsync("-n", "shop", "rollout", "status", "deployment/web", "--timeout=60s");
 
+        // A StatefulSet and a DaemonSet held and released too: their release is what uses the patch grants.
+        await EndToEndFiles.ApplyAsync(kubectl, HeldKinds("registry.local/shop/web:1"));
+        await kubectl.SucceedAsync("-n", "shop", "rollout", "status", "statefulset/db", "--timeout=60s");
+        await kubectl.SucceedAsync("-n", "shop", "rollout", "status", "daemonset/agent", "--timeout=60s");
+        await kubectl.SucceedAsync("-n", "shop", "set", "image", "statefulset/db", "db=registry.local/shop/web:3");
+        await kubectl.SucceedAsync("-n", "shop", "set", "image", "daemonset/agent", "agent=registry.local/shop/web:3");
+        foreach (var workload in new[] { "statefulset/db", "daemonset/agent" })
+        {
+            await Eventually.WaitUntilAsync(
+                async () => await kubectl.SucceedAsync("-n", "shop", "get", workload, "-o", @"jsonpath={.metadata.annotations.kwarm\.io/released}") == secondHold,
+                "the release of " + workload,
+                TimeSpan.FromSeconds(60));
+        }
+
         var calls = installed.Cluster.Audit.Snapshot().Keys.Where(call => call.User == KwarmTestCluster.OperatorUser).ToList();
         var grants = Grants();
         var missing = calls.Where(call => !grants.Any(grant => grant.Allows(call))).Select(Describe).Distinct().Order().ToList();
@@ -59,6 +73,28 @@ public sealed class RbacUsageTests
         Assert.True(missing.Count == 0, "Kwarm made calls its roles do not grant:\n" + string.Join('\n', missing));
         Assert.True(unused.Count == 0, "Kwarm's roles grant what it never used:\n" + string.Join('\n', unused));
     }
+
+    private static string HeldKinds(string image) => $$$"""
+        apiVersion: apps/v1
+        kind: StatefulSet
+        metadata: {name: db, namespace: shop, labels: {kwarm.io/enabled: "true"}}
+        spec:
+          replicas: 2
+          serviceName: db
+          selector: {matchLabels: {app: db}}
+          template:
+            metadata: {labels: {app: db}}
+            spec: {containers: [{name: db, image: "{{{image}}}"}]}
+        ---
+        apiVersion: apps/v1
+        kind: DaemonSet
+        metadata: {name: agent, namespace: shop, labels: {kwarm.io/enabled: "true"}}
+        spec:
+          selector: {matchLabels: {app: agent}}
+          template:
+            metadata: {labels: {app: agent}}
+            spec: {containers: [{name: agent, image: "{{{image}}}"}]}
+        """;
 
     /// <summary>One resource and its verbs from a rule; a Role's grants hold only in its namespace.</summary>
     private sealed record Grant(string Group, string Resource, IReadOnlyList<string> Verbs, string? Namespace)

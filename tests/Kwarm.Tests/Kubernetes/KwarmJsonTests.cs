@@ -49,6 +49,12 @@ public sealed class KwarmJsonTests
             case V1Deployment.KubeKind:
                 AssertSameAsClient<V1Deployment>(json);
                 break;
+            case V1StatefulSet.KubeKind:
+                AssertSameAsClient<V1StatefulSet>(json);
+                break;
+            case V1DaemonSet.KubeKind:
+                AssertSameAsClient<V1DaemonSet>(json);
+                break;
             case V1Status.KubeKind:
                 // Kwarm only reads a Status (the client's converter cannot write one): compare what it reads.
                 var byClient = KubernetesJson.Deserialize<V1Status>(json);
