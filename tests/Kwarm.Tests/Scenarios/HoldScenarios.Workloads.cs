@@ -96,8 +96,12 @@ public abstract partial class HoldScenarios
     private static string? Annotation(V1ObjectMeta metadata, string key) =>
         metadata.Annotations?.TryGetValue(key, out var value) == true ? value : null;
 
+    /// <summary>The workload's own live pods (not Kwarm's pull pods).</summary>
+    private async Task<IReadOnlyList<V1Pod>> WebPodsAsync() =>
+        [.. (await LivePodsAsync()).Where(pod => pod.Metadata.Labels?.TryGetValue("app", out var app) == true && app == "web")];
+
     private async Task<IReadOnlyDictionary<string, string>> PodImagesByUidAsync() =>
-        (await LivePodsAsync()).Where(pod => pod.Metadata.Labels?["app"] == "web")
+        (await WebPodsAsync())
             .ToDictionary(pod => pod.Metadata.Uid, pod => pod.Spec.Containers[0].Image);
 
     /// <summary>Waits until some node of the hold's PrePullImage has pulled: the hold has lasted at least one real pull.</summary>
@@ -109,8 +113,11 @@ public abstract partial class HoldScenarios
     [Fact]
     public async Task A_DaemonSet_is_held_as_OnDelete_warmed_on_every_node_and_released_to_the_users_strategy_without_a_pull_by_a_new_pod()
     {
+        // One pull at a time in the cluster, each a little slow: once the first node is warm the hold still has two to go,
+        // and the pods are checked while it holds.
+        Cluster.Registry.SetSlow(Image2, 50);
         await ApplyAsync(Policy("10m", "Release"));
-        await Cluster.StartKwarmAsync();
+        await Cluster.StartKwarmAsync("--max-concurrent-pulls", "1");
         await ApplyAsync(RestrictedNamespace + "\n---\n" + WebDaemonSet(Image1));
         await Cluster.Kubectl.SucceedAsync("-n", Shop, "rollout", "status", "daemonset/web", "--timeout=60s");
         var userStrategy = (await WebDaemonSetAsync()).Spec.UpdateStrategy;
@@ -123,9 +130,12 @@ public abstract partial class HoldScenarios
         var held = await WebDaemonSetAsync();
         Assert.Equal(hold, Annotation(held.Metadata, KwarmApi.HoldAnnotation));
         Assert.Equal("OnDelete", held.Spec.UpdateStrategy.Type);
-        Assert.Equal("""{"type":"RollingUpdate","rollingUpdate":{"maxUnavailable":2,"maxSurge":0}}""", Annotation(held.Metadata, "kwarm.io/update-strategy"));
+        Assert.Equal(KubernetesJsonText(userStrategy), KubernetesJsonText(KubernetesJson.Deserialize<V1DaemonSetUpdateStrategy>(Annotation(held.Metadata, "kwarm.io/update-strategy")!)));
+        Assert.Equal(2, int.Parse(userStrategy.RollingUpdate.MaxUnavailable.Value, System.Globalization.CultureInfo.InvariantCulture));
         await WaitForFirstPulledNodeAsync();
-        Assert.Equal(podsBefore, await PodImagesByUidAsync());
+        var podsWhileHeld = await PodImagesByUidAsync();
+        Assert.Equal(hold, Annotation((await WebDaemonSetAsync()).Metadata, KwarmApi.HoldAnnotation));
+        Assert.Equal(podsBefore, podsWhileHeld);
         var image = Assert.Single(await PrePullImagesAsync());
         Assert.Equal("web", image.Metadata.Labels["kwarm.io/daemonset"]);
         Assert.Equal("DaemonSet", Assert.Single(image.Metadata.OwnerReferences).Kind);
@@ -166,6 +176,7 @@ public abstract partial class HoldScenarios
         Assert.Equal(hold, Annotation(held.Metadata, KwarmApi.HoldAnnotation));
         Assert.Equal(int.Parse(MaxPartition, System.Globalization.CultureInfo.InvariantCulture), held.Spec.UpdateStrategy.RollingUpdate.Partition);
         Assert.Equal("1", Annotation(held.Metadata, "kwarm.io/partition"));
+        await Eventually.WaitUntilAsync(async () => (await PrePullImagesAsync()).Count > 0, "the hold's PrePullImage");
         var image = Assert.Single(await PrePullImagesAsync());
         Assert.Equal("web", image.Metadata.Labels["kwarm.io/statefulset"]);
         Assert.Equal("StatefulSet", Assert.Single(image.Metadata.OwnerReferences).Kind);
@@ -173,7 +184,7 @@ public abstract partial class HoldScenarios
         // A scale-up during the hold: the new ordinal starts on the revision that is running, not the held one.
         await Cluster.Kubectl.SucceedAsync("-n", Shop, "scale", "statefulset/web", "--replicas=4");
         await Eventually.WaitUntilAsync(async () => (await WebStatefulSetAsync()).Status?.ReadyReplicas == 4, "web-3 to be Ready");
-        Assert.All(await LivePodsAsync(), pod => Assert.Equal(Image1, pod.Spec.Containers[0].Image));
+        Assert.All(await WebPodsAsync(), pod => Assert.Equal(Image1, pod.Spec.Containers[0].Image));
         var duringHold = await WebStatefulSetAsync();
         Assert.Equal(MaxPartition, duringHold.Spec.UpdateStrategy.RollingUpdate.Partition?.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(hold, Annotation(duringHold.Metadata, KwarmApi.HoldAnnotation));
@@ -189,7 +200,7 @@ public abstract partial class HoldScenarios
         var pullsAtRelease = nodes.ToDictionary(n => n, Cluster.PullCount);
         await Cluster.Kubectl.SucceedAsync("-n", Shop, "rollout", "status", "statefulset/web", "--timeout=60s");
         await Eventually.WaitUntilAsync(async () => (await WebStatefulSetAsync()).Status?.UpdatedReplicas == 3, "ordinals 1 to 3 to be updated");
-        var pods = (await LivePodsAsync()).ToDictionary(pod => pod.Metadata.Name, pod => pod.Spec.Containers[0].Image);
+        var pods = (await WebPodsAsync()).ToDictionary(pod => pod.Metadata.Name, pod => pod.Spec.Containers[0].Image);
         Assert.Equal(Image1, pods["web-0"]);
         Assert.All(["web-1", "web-2", "web-3"], name => Assert.Equal(Image2, pods[name]));
         Assert.Equal(pullsAtRelease, nodes.ToDictionary(n => n, Cluster.PullCount));
