@@ -40,5 +40,3 @@ public sealed record ResourceType(
     /// <summary>How the API server names the resource in error messages ("deployments.apps", "pods").</summary>
     public string QualifiedName => StorageKey;
 }
-
-public sealed record PrinterColumn(string Name, string Type, string JsonPath, string? Description = null, int Priority = 0);

@@ -1,12 +1,5 @@
 namespace Kwarm.Simulator.Api;
 
-public enum WatchEventType
-{
-    Added,
-    Modified,
-    Deleted,
-}
-
 /// <summary>One committed change. <see cref="Previous"/> lets selector-filtered watches turn moves into ADDED/DELETED.</summary>
 public sealed record StoreEvent(WatchEventType Type, StoredObject Object, StoredObject? Previous)
 {

@@ -54,14 +54,3 @@ public interface IKubeletApi
     /// <summary>Records a core/v1 Event about a pod from the kubelet of <c>evt.Node</c>; repeats are counted on one Event.</summary>
     Task RecordEventAsync(JsonObject pod, KubeletEvent evt, CancellationToken cancellationToken);
 }
-
-/// <summary>A pod bound to a node was added or changed (<see cref="Gone"/>: deleted), with what the kubelet sorts on.</summary>
-/// <param name="Deleting">It carries a deletionTimestamp.</param>
-/// <param name="Terminal">Its phase is Succeeded or Failed.</param>
-public sealed record PodChange(string Namespace, string Name, string Uid, bool Gone, bool Deleting, bool Terminal)
-{
-    public string Key => $"{Namespace}/{Name}";
-}
-
-/// <summary>An Event a kubelet records about a pod's container.</summary>
-public sealed record KubeletEvent(string Type, string Reason, string Message, string Node, string? FieldPath);

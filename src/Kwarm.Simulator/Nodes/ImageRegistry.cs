@@ -4,18 +4,6 @@ using System.Text;
 
 namespace Kwarm.Simulator.Nodes;
 
-/// <summary>One image the simulated registry serves.</summary>
-/// <remarks><see cref="ExitCode"/> is what a container of this image exits with when it runs to completion (a crashing job).</remarks>
-public sealed record RegistryImage(string Reference, long SizeBytes, string? Digest = null, bool Private = false, IReadOnlyList<string>? Architectures = null, int ExitCode = 0);
-
-/// <summary>What a pull of one reference on one node comes to.</summary>
-public sealed record PullResult(bool Succeeded, string Reason, string Message, string Repository, string Digest, long SizeBytes, double SlowFactor)
-{
-    public int ExitCode { get; init; }
-
-    public string ImageId => $"{Repository}@{Digest}";
-}
-
 /// <summary>
 /// The simulated container registry: a catalogue (image → size, digest, private, architectures) and fault injection
 /// (missing images, slow registries, flaky pulls). Answers with containerd's own error wording so that callers

@@ -1,0 +1,8 @@
+namespace Kwarm.Simulator.Api;
+
+public enum WatchEventType
+{
+    Added,
+    Modified,
+    Deleted,
+}
