@@ -165,7 +165,9 @@ public sealed partial class HeldWorkloadStatusOnRealApiServerTests(RealControlPl
           selector: {matchLabels: {app: agent}}
           template:
             metadata: {labels: {app: agent}}
-            spec: {containers: [{name: agent, image: "registry.local/infra/agent:2"}]}
+            # No node runs it: the shared control plane may hold nodes of earlier tests whose kubelets are gone, and a
+            # daemon pod on one of them never turns Ready, so rollout status would wait forever.
+            spec: {nodeSelector: {kwarm.io/no-such-node: "true"}, containers: [{name: agent, image: "registry.local/infra/agent:2"}]}
 
         """;
 
