@@ -277,6 +277,25 @@ public sealed class NodeTests
     }
 
     [Fact]
+    public async Task A_pull_under_way_speeds_up_when_the_registry_recovers()
+    {
+        // 5 MB at 1 MB/s, 100 000 times slower: about 5.8 simulated days (1.4 real hours) unless the transfer notices the recovery.
+        await using var cluster = await TestCluster.StartAsync(new SimulatorOptions { TimeFactor = 0.01, NodeBandwidthBytesPerSecond = 1_000_000 });
+        cluster.Cluster.Registry.Add(new RegistryImage("registry.slow/app:1", 5_000_000));
+        cluster.Cluster.Registry.SetSlow("registry.slow/", 100_000);
+        cluster.Cluster.AddNodes([new NodeSpec("a")]);
+        await cluster.CreateNamespaceAsync("shop");
+        await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("slow", null, "registry.slow/app:1"));
+        await Eventually.WaitUntilAsync(
+            () => cluster.List("", "events", "shop").Any(e => e.Str("reason") == "Pulling" && e.Str("involvedObject", "name") == "slow"), "the pull to start");
+
+        cluster.Cluster.Registry.SetSlow("registry.slow/", 1);
+
+        await Eventually.WaitUntilAsync(() => PodReady(cluster.Get("", "pods", "shop", "slow")), "the pod to start once the registry is fast again");
+        Assert.Equal(1, cluster.Cluster.PullCount("a"));
+    }
+
+    [Fact]
     public async Task Node_goes_NotReady_and_a_joining_node_takes_pending_pods()
     {
         await using var cluster = await StartAsync(new SimulatorOptions { Nodes = 1, TimeFactor = 0.01, NodeHeartbeat = TimeSpan.FromMilliseconds(100) });

@@ -46,6 +46,13 @@ public sealed class ImageRegistry
     /// <summary>Pulls of references starting with <paramref name="prefix"/> (after normalisation) take <paramref name="factor"/> times longer.</summary>
     public void SetSlow(string prefix, double factor) => _slow[prefix] = factor;
 
+    /// <summary>How many times longer than its size and the node's bandwidth say a pull of <paramref name="reference"/> takes now (1 when not slowed).</summary>
+    public double SlowFactor(string reference)
+    {
+        var normalized = Normalize(reference);
+        return _slow.Where(s => normalized.StartsWith(s.Key, StringComparison.Ordinal)).Select(s => s.Value).DefaultIfEmpty(1.0).Max();
+    }
+
     /// <summary>The next <paramref name="failures"/> pulls of <paramref name="reference"/> fail with a transient error.</summary>
     public void SetFlaky(string reference, int failures) => _flaky[Normalize(reference)] = failures;
 
@@ -98,7 +105,7 @@ public sealed class ImageRegistry
 
         var normalized = parsed.Normalized;
         var repository = parsed.Repository;
-        var slow = _slow.Where(s => normalized.StartsWith(s.Key, StringComparison.Ordinal)).Select(s => s.Value).DefaultIfEmpty(1.0).Max();
+        var slow = SlowFactor(normalized);
         if (_flaky.TryGetValue(normalized, out var remaining) && remaining > 0)
         {
             _flaky[normalized] = remaining - 1;

@@ -5,6 +5,9 @@ namespace Kwarm.Simulator.Nodes;
 /// <summary>One node's runtime state: readiness, image cache and its one-at-a-time pull queue.</summary>
 internal sealed class NodeRuntime(NodeSpec spec, long bandwidth) : IDisposable
 {
+    /// <summary>How often (simulated time) a transfer looks at the registry's speed again.</summary>
+    private static readonly TimeSpan TransferStep = TimeSpan.FromSeconds(5);
+
     private readonly SemaphoreSlim _pullQueue = new(1, 1);
     private int _pulls;
     private volatile bool _ready = true;
@@ -45,10 +48,15 @@ internal sealed class NodeRuntime(NodeSpec spec, long bandwidth) : IDisposable
 
             // Pulling a digest the node already holds only resolves the manifest.
             var already = Images.Lookup(image);
-            var seconds = already is not null && already.Digest == result.Digest
-                ? 0.1
-                : result.SizeBytes / (double)Math.Max(1, bandwidth) * result.SlowFactor;
-            await Task.Delay(options.Scaled(TimeSpan.FromSeconds(seconds)), options.Time, token).ConfigureAwait(false);
+            if (already is not null && already.Digest == result.Digest)
+            {
+                await Task.Delay(options.Scaled(TimeSpan.FromSeconds(0.1)), options.Time, token).ConfigureAwait(false);
+            }
+            else
+            {
+                await TransferAsync(image, result, registry, options, token).ConfigureAwait(false);
+            }
+
             Images.Remember(image, result);
             Interlocked.Increment(ref _pulls);
             return (result, startedAt);
@@ -56,6 +64,25 @@ internal sealed class NodeRuntime(NodeSpec spec, long bandwidth) : IDisposable
         finally
         {
             _pullQueue.Release();
+        }
+    }
+
+    /// <summary>
+    /// Moves the image's bytes at the node's bandwidth divided by the registry's current slowness, re-read every
+    /// <see cref="TransferStep"/>: a registry that recovers (<see cref="ImageRegistry.SetSlow"/> back to 1) speeds up the
+    /// pulls already under way, as a throttled transfer speeds up when the throttle lifts.
+    /// </summary>
+    private async Task TransferAsync(string image, PullResult result, ImageRegistry registry, SimulatorOptions options, CancellationToken token)
+    {
+        var left = 1.0;
+        var factor = result.SlowFactor;
+        while (left > 0)
+        {
+            var whole = Math.Max(1e-6, result.SizeBytes / (double)Math.Max(1, bandwidth) * factor);
+            var seconds = Math.Min(left * whole, TransferStep.TotalSeconds);
+            await Task.Delay(options.Scaled(TimeSpan.FromSeconds(seconds)), options.Time, token).ConfigureAwait(false);
+            left -= seconds / whole;
+            factor = registry.SlowFactor(image);
         }
     }
 
