@@ -40,4 +40,18 @@ public static class KwarmApi
 
     /// <summary><c>"true"</c>: the release ends the hold but leaves the rollout paused (a person's own pause).</summary>
     public const string KeepPausedAnnotation = "kwarm.io/keep-paused";
+
+    /// <summary>
+    /// The startup taint a joining node carries until Kwarm has put the images its pods will need on it
+    /// (<c>kwarm.io/warming=true:NoSchedule</c>, DESIGN §10). Its provisioner puts it on (or Kwarm's webhook with
+    /// <c>--taint-new-nodes</c>); Kwarm only ever removes it.
+    /// </summary>
+    public const string WarmingTaintKey = "kwarm.io/warming";
+
+    public const string WarmingTaintValue = "true";
+
+    public const string WarmingTaintEffect = "NoSchedule";
+
+    /// <summary>On a PrePullImage Kwarm made to warm joining nodes: <c>"true"</c>. Its pulls go before others on those nodes.</summary>
+    public const string WarmupLabel = "kwarm.io/warmup";
 }

@@ -39,6 +39,10 @@ public sealed record PrePullPolicySpec
     [JsonPropertyName("priorityClassName")]
     public string? PriorityClassName { get; set; }
 
+    /// <summary>Whether nodes joining with the warming taint get this policy's images first (DESIGN §10); null means off.</summary>
+    [JsonPropertyName("nodeWarmup")]
+    public NodeWarmupSpec? NodeWarmup { get; set; }
+
     /// <summary>
     /// The kinds this policy holds: <see cref="Workloads"/> without duplicates, or all three when it is absent. An
     /// empty list (refused by the schema; possible only for an object built in code) holds no kind.
@@ -71,6 +75,10 @@ public sealed record PrePullPolicySpec
     /// <summary>Hold settings with every field set (enabled, not on create, 15 minutes, release on failure unless configured).</summary>
     [JsonIgnore]
     public HoldSpec EffectiveHold => (Hold ?? new HoldSpec()).WithDefaults();
+
+    /// <summary>Node warm-up settings with every field set (off, 10 minutes, no extra image unless configured).</summary>
+    [JsonIgnore]
+    public NodeWarmupSpec EffectiveNodeWarmup => (NodeWarmup ?? new NodeWarmupSpec()).WithDefaults();
 
     /// <summary>
     /// Whether this policy applies to a Deployment. The schema requires a selector; a policy without one (built in
@@ -119,6 +127,7 @@ public sealed record PrePullPolicySpec
         AddIfNotNull(problems, PullDefaults.DescribeInvalidTimeout(Timeout, "spec.timeout"));
         AddIfNotNull(problems, Retry?.Validate("spec.retry"));
         AddIfNotNull(problems, Hold?.Validate("spec.hold"));
+        AddIfNotNull(problems, NodeWarmup?.Validate("spec.nodeWarmup"));
         if (!string.IsNullOrEmpty(PriorityClassName) && KubernetesNames.DescribeInvalidDnsSubdomain(PriorityClassName) is { } badClass)
         {
             problems.Add($"spec.priorityClassName: {badClass}; pull pods get no PriorityClass");

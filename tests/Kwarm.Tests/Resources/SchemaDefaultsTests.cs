@@ -24,6 +24,7 @@ public sealed class SchemaDefaultsTests
             [
                 "spec.hold.enabled", "spec.hold.maxDuration", "spec.hold.onCreate", "spec.hold.onFailure",
                 "spec.imagePullSecrets.inherit",
+                "spec.nodeWarmup.enabled", "spec.nodeWarmup.maxDuration",
                 "spec.resources.limits.cpu", "spec.resources.limits.memory", "spec.resources.requests.cpu", "spec.resources.requests.memory",
                 "spec.retry.backoffSeconds", "spec.retry.maxAttempts",
                 "spec.timeout",
@@ -37,12 +38,16 @@ public sealed class SchemaDefaultsTests
         Assert.Equal(bare.EffectiveTimeout, GoDuration.Parse(server.Timeout!));
         Assert.Equal(Samples.ToJson(bare.EffectiveResources).ToJsonString(), Samples.ToJson(server.Resources).ToJsonString());
         Assert.Equal(bare.EffectiveWorkloads.Order(), server.Workloads!.Order());
+        Assert.Equal(bare.EffectiveNodeWarmup.Enabled, server.NodeWarmup!.Enabled);
+        Assert.Equal(bare.EffectiveNodeWarmup.MaxDuration, server.NodeWarmup.MaxDuration);
 
         // And the server-defaulted object behaves exactly as the bare one.
         Assert.Equal(bare.EffectiveHold, server.EffectiveHold);
         Assert.Equal(bare.EffectiveRetry, server.EffectiveRetry);
         Assert.Equal(bare.EffectiveTimeout, server.EffectiveTimeout);
         Assert.Equal(bare.EffectiveWorkloads.Order(), server.EffectiveWorkloads.Order());
+        Assert.Equal(bare.EffectiveNodeWarmup.EffectiveEnabled, server.EffectiveNodeWarmup.EffectiveEnabled);
+        Assert.Equal(bare.EffectiveNodeWarmup.EffectiveMaxDuration, server.EffectiveNodeWarmup.EffectiveMaxDuration);
     }
 
     [Fact]
@@ -59,6 +64,9 @@ public sealed class SchemaDefaultsTests
         Assert.False(spec.EffectiveHold.EffectiveOnCreate);
         Assert.Equal(TimeSpan.FromMinutes(15), spec.EffectiveHold.EffectiveMaxDuration);
         Assert.Equal(HoldFailureAction.Release, spec.EffectiveHold.EffectiveOnFailure);
+        Assert.False(spec.EffectiveNodeWarmup.EffectiveEnabled);
+        Assert.Equal(TimeSpan.FromMinutes(10), spec.EffectiveNodeWarmup.EffectiveMaxDuration);
+        Assert.Empty(spec.EffectiveNodeWarmup.EffectiveImages);
         Assert.Equal("100m", spec.EffectiveResources.Requests["cpu"].ToString());
         Assert.Equal("64Mi", spec.EffectiveResources.Requests["memory"].ToString());
         Assert.Equal("100m", spec.EffectiveResources.Limits["cpu"].ToString());
