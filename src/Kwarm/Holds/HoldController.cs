@@ -1,7 +1,8 @@
-using k8s.Models;
 using Kwarm.Kubernetes;
 using Kwarm.Resources;
+using Kwarm.Workloads;
 using Microsoft.Extensions.Logging;
+using k8s.Models;
 
 namespace Kwarm.Holds;
 

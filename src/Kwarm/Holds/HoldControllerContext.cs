@@ -1,6 +1,7 @@
-using k8s.Models;
 using Kwarm.Kubernetes;
 using Kwarm.Resources;
+using Kwarm.Workloads;
+using k8s.Models;
 
 namespace Kwarm.Holds;
 

@@ -1,3 +1,4 @@
+using Kwarm.Workloads;
 using k8s.Models;
 
 namespace Kwarm.Holds;

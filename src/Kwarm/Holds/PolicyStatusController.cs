@@ -1,8 +1,9 @@
-using k8s.Models;
 using Kwarm.Kubernetes;
 using Kwarm.Observability;
 using Kwarm.Resources;
+using Kwarm.Workloads;
 using Microsoft.Extensions.Logging;
+using k8s.Models;
 
 namespace Kwarm.Holds;
 

@@ -123,7 +123,8 @@ public sealed class PrePullImageReconciler
         // An attempt whose create is still in flight is not asked for again.
         var wanted = plan.Wanted.Where(attempt => !_scheduler.IsReserved(ResourceKeys.For(image.Metadata.NamespaceProperty, PullObjectNames.JobName(
             image.Metadata.NamespaceProperty ?? "", image.Metadata.Name ?? "", attempt.Node, attempt.Attempt)))).ToList();
-        _scheduler.SetDemand(new PullDemand(key, image.Metadata.CreationTimestamp ?? DateTime.MinValue, wanted));
+        _scheduler.SetDemand(new PullDemand(
+            key, image.Metadata.CreationTimestamp ?? DateTime.MinValue, wanted, image.Metadata.Labels?.TryGetValue(KwarmApi.WarmupLabel, out var warmup) == true && warmup == "true"));
         if (wanted.Count > 0)
         {
             _scheduling.Request();

@@ -2,4 +2,8 @@
 namespace Kwarm.Pulling;
 
 /// <summary>One PrePullImage's attempts that are ready to start, oldest PrePullImage first.</summary>
-public sealed record PullDemand(string Key, DateTime CreatedAt, IReadOnlyList<PullAttempt> Attempts);
+/// <param name="WarmsNodes">
+/// A node warm-up's PrePullImage (label <c>kwarm.io/warmup</c>): its attempts are granted before any other's, since the
+/// nodes they serve take no pods until they are warm.
+/// </param>
+public sealed record PullDemand(string Key, DateTime CreatedAt, IReadOnlyList<PullAttempt> Attempts, bool WarmsNodes = false);

@@ -16,7 +16,8 @@ namespace Kwarm.Pulling;
 /// <para>
 /// Fairness: PrePullImages are ordered by age (then key) and served round-robin, one attempt each per round; the
 /// next pass starts after the last PrePullImage served, so a young PrePullImage is never starved by an old, big one.
-/// Idle nodes are served before a node gets a second pull (see <see cref="Plan"/>).
+/// Idle nodes are served before a node gets a second pull (see <see cref="Plan"/>). A node warm-up's attempts
+/// (<see cref="PullDemand.WarmsNodes"/>) are granted before all others, at each step.
 /// </para>
 /// </summary>
 public sealed class PullScheduler
@@ -110,9 +111,11 @@ public sealed class PullScheduler
             // Only when no attempt fits an idle node does a node get its second (up to --max-pulls-per-node) pull; each
             // round-robin resumes after the PrePullImage served last.
             int[] nodeLimits = MaxPullsPerNode > 1 ? [1, MaxPullsPerNode] : [MaxPullsPerNode];
+            // Node warm-ups first: their nodes take no pods until warm (each class keeps its own round-robin order).
             foreach (var nodeLimit in nodeLimits)
             {
-                GrantRounds(AfterLastServed(byAge), nodeLimit, perNode, existingKeys, build, stillWanted, grants, ref total);
+                GrantRounds(AfterLastServed([.. byAge.Where(demand => demand.WarmsNodes)]), nodeLimit, perNode, existingKeys, build, stillWanted, grants, ref total);
+                GrantRounds(AfterLastServed([.. byAge.Where(demand => !demand.WarmsNodes)]), nodeLimit, perNode, existingKeys, build, stillWanted, grants, ref total);
             }
 
             foreach (var (attempt, _) in grants)

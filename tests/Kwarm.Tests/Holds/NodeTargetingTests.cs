@@ -1,6 +1,7 @@
 using k8s.Models;
 using Kwarm.Holds;
 using Kwarm.Resources;
+using Kwarm.Workloads;
 
 namespace Kwarm.Tests.Holds;
 
@@ -27,13 +28,13 @@ public sealed class NodeTargetingTests
     [Fact]
     public void No_policy_selector_and_no_pod_constraint_targets_every_node()
     {
-        Assert.Null(PrePullImagePlanner.Targets(null, Pod()));
+        Assert.Null(PodPullSettings.Targets(null, Pod()));
     }
 
     [Fact]
     public void Policy_selector_pod_nodeSelector_and_a_single_affinity_term_intersect_in_one_label_selector()
     {
-        var targets = PrePullImagePlanner.Targets(PoolWeb, Pod(Labels("zone=a"), Term("arch", "In", "amd64", "arm64")))!;
+        var targets = PodPullSettings.Targets(PoolWeb, Pod(Labels("zone=a"), Term("arch", "In", "amd64", "arm64")))!;
 
         Assert.Null(targets.NodeAffinity);
         Assert.True(targets.Includes("n1", Labels("pool=web", "zone=a", "arch=arm64")));
@@ -45,7 +46,7 @@ public sealed class NodeTargetingTests
     [Fact]
     public void A_pod_nodeSelector_that_contradicts_the_policy_selects_no_node()
     {
-        var targets = PrePullImagePlanner.Targets(PoolWeb, Pod(Labels("pool=db")))!;
+        var targets = PodPullSettings.Targets(PoolWeb, Pod(Labels("pool=db")))!;
 
         Assert.False(targets.Includes("n1", Labels("pool=web")));
         Assert.False(targets.Includes("n2", Labels("pool=db")));
@@ -54,7 +55,7 @@ public sealed class NodeTargetingTests
     [Fact]
     public void Several_affinity_terms_are_ORed_through_nodeAffinity()
     {
-        var targets = PrePullImagePlanner.Targets(PoolWeb, Pod(null, Term("zone", "In", "a"), Term("gpu", "Gt", "2")))!;
+        var targets = PodPullSettings.Targets(PoolWeb, Pod(null, Term("zone", "In", "a"), Term("gpu", "Gt", "2")))!;
 
         Assert.NotNull(targets.NodeAffinity);
         Assert.True(targets.Includes("n1", Labels("pool=web", "zone=a")));
@@ -68,7 +69,7 @@ public sealed class NodeTargetingTests
     {
         var byName = new V1NodeSelectorTerm { MatchFields = [new V1NodeSelectorRequirement { Key = "metadata.name", OperatorProperty = "In", Values = ["node-7"] }] };
 
-        var targets = PrePullImagePlanner.Targets(null, Pod(null, byName))!;
+        var targets = PodPullSettings.Targets(null, Pod(null, byName))!;
 
         Assert.True(targets.Includes("node-7", Labels()));
         Assert.False(targets.Includes("node-8", Labels()));
@@ -82,10 +83,10 @@ public sealed class NodeTargetingTests
         pod.ImagePullSecrets = [new V1LocalObjectReference { Name = "pod" }];
         var account = new V1ServiceAccount { ImagePullSecrets = [new V1LocalObjectReference { Name = "sa" }, new V1LocalObjectReference { Name = "pod" }] };
 
-        Assert.Equal(["pod", "sa", "extra"], PrePullImagePlanner.PullSecrets(policy, pod, account).Select(s => s.Name));
+        Assert.Equal(["pod", "sa", "extra"], PodPullSettings.PullSecrets(policy, pod, account).Select(s => s.Name));
 
         policy.ImagePullSecrets.Inherit = false;
-        Assert.Equal(["extra", "pod"], PrePullImagePlanner.PullSecrets(policy, pod, account).Select(s => s.Name));
+        Assert.Equal(["extra", "pod"], PodPullSettings.PullSecrets(policy, pod, account).Select(s => s.Name));
     }
 
     [Fact]
@@ -100,9 +101,9 @@ public sealed class NodeTargetingTests
             new V1Container { Name = "d", Image = "plain:1" },
         ];
 
-        Assert.Equal(ImagePullPolicy.Always, PrePullImagePlanner.PullPolicy(pod, "app:1"));
-        Assert.Equal(ImagePullPolicy.Always, PrePullImagePlanner.PullPolicy(pod, "docker.io/library/app:1"));
-        Assert.Equal(ImagePullPolicy.Never, PrePullImagePlanner.PullPolicy(pod, "side:1"));
-        Assert.Null(PrePullImagePlanner.PullPolicy(pod, "plain:1"));
+        Assert.Equal(ImagePullPolicy.Always, PodPullSettings.PullPolicy(pod, "app:1"));
+        Assert.Equal(ImagePullPolicy.Always, PodPullSettings.PullPolicy(pod, "docker.io/library/app:1"));
+        Assert.Equal(ImagePullPolicy.Never, PodPullSettings.PullPolicy(pod, "side:1"));
+        Assert.Null(PodPullSettings.PullPolicy(pod, "plain:1"));
     }
 }

@@ -1,9 +1,10 @@
-using k8s;
-using k8s.Models;
 using Kwarm.Holds;
 using Kwarm.Pulling;
 using Kwarm.Resources;
 using Kwarm.Tests.Holds;
+using Kwarm.Workloads;
+using k8s.Models;
+using k8s;
 using static Kwarm.Tests.Pulling.PullTestObjects;
 
 namespace Kwarm.Tests.Pulling;

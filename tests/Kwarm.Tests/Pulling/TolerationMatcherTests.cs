@@ -1,5 +1,6 @@
-using k8s.Models;
 using Kwarm.Pulling;
+using Kwarm.Resources;
+using k8s.Models;
 
 namespace Kwarm.Tests.Pulling;
 

@@ -1,6 +1,6 @@
 using k8s.Models;
 
-namespace Kwarm.Pulling;
+namespace Kwarm.Resources;
 
 /// <summary>Kubernetes' toleration semantics (<c>k8s.io/api/core/v1.Toleration.ToleratesTaint</c>).</summary>
 public static class TolerationMatcher
