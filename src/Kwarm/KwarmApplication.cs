@@ -3,6 +3,7 @@ using Kwarm.Holds;
 using Kwarm.Hosting;
 using Kwarm.Kubernetes;
 using Kwarm.Pulling;
+using Kwarm.Warmup;
 using Microsoft.AspNetCore.Routing;
 
 namespace Kwarm;
@@ -43,6 +44,7 @@ public static class KwarmApplication
         services.AddPolicyCatalogFeed();
         services.AddKwarmHolds();
         services.AddKwarmPulling();
+        services.AddKwarmWarmup();
     }
 
     /// <summary>

@@ -35,7 +35,18 @@ public sealed class KwarmMetrics
         public const string TimedOut = "timeout";
     }
 
+    /// <summary>Values of the <c>result</c> label of <c>kwarm_node_warmup_duration_seconds</c>.</summary>
+    public static class WarmupResults
+    {
+        public const string Warm = "warm";
+        public const string Failed = "failed";
+        public const string Timeout = "timeout";
+        public const string NotNeeded = "not_needed";
+    }
+
     private readonly Histogram<double> _webhookDuration;
+    private readonly Histogram<double> _nodeWarmupDuration;
+    private long _warmingNodes;
     private readonly Histogram<double> _pullDuration;
     private readonly Histogram<double> _holdDuration;
 
@@ -61,6 +72,9 @@ public sealed class KwarmMetrics
         _holdDuration = meter.CreateHistogram<double>("kwarm_hold_duration_seconds", description: "Time a rollout was held, by release reason and workload kind.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 5, 10, 30, 60, 120, 300, 600, 900, 1800, 3600] });
 
+        _nodeWarmupDuration = meter.CreateHistogram<double>("kwarm_node_warmup_duration_seconds", description: "Time from a node's creation to Kwarm lifting its warming taint, by result.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [5, 10, 30, 60, 120, 300, 600, 900, 1800, 3600] });
+        meter.CreateObservableGauge("kwarm_warming_nodes", () => Interlocked.Read(ref _warmingNodes), description: "Nodes carrying the warming taint now.");
         meter.CreateObservableGauge("kwarm_active_pulls", () => Interlocked.Read(ref _activePulls), description: "Pull Jobs running now.");
         meter.CreateObservableGauge("kwarm_holds_active", () => _holdsActive.Select(pair => new Measurement<long>(pair.Value, Kind(pair.Key))), description: "Workloads held now, by kind.");
         meter.CreateObservableGauge("kwarm_prepullimages_by_phase", () => Observe(_prePullImagesByPhase, "phase"), description: "PrePullImages by phase.");
@@ -112,6 +126,12 @@ public sealed class KwarmMetrics
 
     public void HoldReleased(string reason, WorkloadKind kind, TimeSpan heldFor) =>
         _holdDuration.Record(heldFor.TotalSeconds, new KeyValuePair<string, object?>("reason", reason), Kind(kind));
+
+    /// <summary>A node's warming taint was lifted, <paramref name="sinceCreation"/> after the Node was created; <paramref name="result"/> from <see cref="WarmupResults"/>.</summary>
+    public void NodeWarmupEnded(string result, TimeSpan sinceCreation) =>
+        _nodeWarmupDuration.Record(Math.Max(0, sinceCreation.TotalSeconds), new KeyValuePair<string, object?>("result", result));
+
+    public void SetWarmingNodes(long count) => Interlocked.Exchange(ref _warmingNodes, count);
 
     public void SetActivePulls(long count) => Interlocked.Exchange(ref _activePulls, count);
 

@@ -60,6 +60,7 @@ public sealed class DependencyRulesTests
         { "Kwarm.Admission", Features },
         { "Kwarm.Holds", Features },
         { "Kwarm.Pulling", Features },
+        { "Kwarm.Warmup", Features },
     };
 
     /// <summary>What a feature folder may use: everything below it, never another feature.</summary>
