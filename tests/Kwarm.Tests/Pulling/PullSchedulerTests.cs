@@ -41,6 +41,22 @@ public sealed class PullSchedulerTests
     }
 
     [Fact]
+    public void A_node_warm_ups_attempts_are_granted_before_older_ones_on_the_same_node()
+    {
+        var scheduler = new PullScheduler(maxConcurrentPulls: 2, maxPullsPerNode: 1, new FakeTimeProvider(Epoch));
+        var old = Image("shop", "rollout", new PrePullImageSpec { Image = "r/rollout:1" }, Epoch);
+        var warmup = Image("shop", "kwarm-warmup-1", new PrePullImageSpec { Image = "r/web:1" }, Epoch.AddMinutes(5));
+        scheduler.SetDemand(new PullDemand("shop/rollout", Epoch, [new PullAttempt(old, "new-1", 1), new PullAttempt(old, "b", 1)]));
+        scheduler.SetDemand(new PullDemand("shop/kwarm-warmup-1", Epoch.AddMinutes(5), [new PullAttempt(warmup, "new-1", 1)], WarmsNodes: true));
+
+        var grants = scheduler.Plan([], Template.Build);
+
+        // The older PrePullImage would come first by age; the warming node's pull goes first instead, and the older one
+        // gets the other node.
+        Assert.Equal(["kwarm-warmup-1@new-1", "rollout@b"], grants.Select(grant => $"{grant.Attempt.PrePullImage.Metadata.Name}@{grant.Attempt.Node}"));
+    }
+
+    [Fact]
     public void Reservations_count_until_the_cache_shows_the_job_and_then_count_once()
     {
         var time = new FakeTimeProvider(Epoch);
