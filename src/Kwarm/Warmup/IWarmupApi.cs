@@ -10,9 +10,6 @@ public interface IWarmupApi
     /// <summary>Creates the PrePullImage; one that already exists (same deterministic name) counts as created.</summary>
     Task CreatePrePullImageAsync(PrePullImage image, CancellationToken cancellationToken);
 
-    /// <summary>Replaces it (its <c>metadata.resourceVersion</c> must be the one read); false on a conflict or when it is gone: decide again.</summary>
-    Task<bool> ReplacePrePullImageAsync(PrePullImage image, CancellationToken cancellationToken);
-
     /// <summary>Deletes it (its Jobs go with it); one already gone counts as deleted.</summary>
     Task DeletePrePullImageAsync(string namespaceName, string name, CancellationToken cancellationToken);
 

@@ -25,27 +25,6 @@ public sealed class KubernetesWarmupApi(IKubernetes client, ApiWritePipeline wri
         }
     }
 
-    public async Task<bool> ReplacePrePullImageAsync(PrePullImage image, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(image);
-        try
-        {
-            await writes.ExecuteAsync(
-                token => client.CustomObjects.ReplaceNamespacedCustomObjectAsync(
-                    image, KwarmApi.Group, KwarmApi.Version, image.Metadata.NamespaceProperty, PrePullImage.KubePluralName, image.Metadata.Name, cancellationToken: token),
-                cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (ApiConflictException)
-        {
-            return false;
-        }
-        catch (Exception exception) when (ApiErrors.IsNotFound(exception))
-        {
-            return false;
-        }
-    }
-
     public async Task DeletePrePullImageAsync(string namespaceName, string name, CancellationToken cancellationToken)
     {
         try

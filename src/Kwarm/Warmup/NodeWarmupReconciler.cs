@@ -9,7 +9,7 @@ namespace Kwarm.Warmup;
 
 /// <summary>
 /// One warm-up pass (<see cref="WarmupPass"/>): plans from the caches (<see cref="WarmupPlanner"/>), brings the warm-up
-/// PrePullImages to the plan (create, replace the spec, delete the unneeded), records each node's start, and lifts the
+/// PrePullImages to the plan (create the missing, delete the unneeded and the outdated), records each node's start, and lifts the
 /// taint of every node whose warm-up ended. Stateless apart from which starts it has already recorded (an Event a
 /// restart records again is refused by name), so a restart or failover picks every tainted node up, and one past its
 /// deadline is lifted in the first pass. It asks to run again at the nearest deadline; every other reason to run
@@ -85,12 +85,10 @@ public sealed class NodeWarmupReconciler
             }
             else if (found.Metadata.DeletionTimestamp is null && KwarmJson.Serialize(found.Spec) != KwarmJson.Serialize(image.Spec))
             {
-                image.Metadata.ResourceVersion = found.Metadata.ResourceVersion;
-                image.Metadata.Uid = found.Metadata.Uid;
-                if (await _api.ReplacePrePullImageAsync(image, cancellationToken).ConfigureAwait(false))
-                {
-                    _logger.PrePullImageChanged(image.Metadata.NamespaceProperty ?? "", image.Metadata.Name, "nodes updated", nodes);
-                }
+                // A workload's pull settings changed (secrets, tolerations): the old one goes, and its deletion event
+                // brings the pass that creates the new one. Kwarm never updates a PrePullImage.
+                await _api.DeletePrePullImageAsync(found.Metadata.NamespaceProperty ?? "", found.Metadata.Name, cancellationToken).ConfigureAwait(false);
+                _logger.PrePullImageChanged(found.Metadata.NamespaceProperty ?? "", found.Metadata.Name, "deleted: its pull settings changed", nodes);
             }
         }
 

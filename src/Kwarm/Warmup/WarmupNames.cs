@@ -8,8 +8,8 @@ public static class WarmupNames
 {
     private const string PrePullImagePrefix = "kwarm-warmup-";
 
-    /// <summary>The warm-up PrePullImage of one image in one namespace (<c>kwarm-warmup-</c> and 16 hex digits of its canonical reference).</summary>
-    public static string PrePullImage(string canonicalImage) => PrePullImagePrefix + Hash(canonicalImage);
+    /// <summary>The warm-up PrePullImage of one image for one node (<c>kwarm-warmup-</c> and 16 hex digits of the canonical reference and the node's name).</summary>
+    public static string PrePullImage(string canonicalImage, string node) => PrePullImagePrefix + Hash(canonicalImage + "\n" + node);
 
     /// <summary>An Event about a node: its name (cut to leave room) and a hash of the node's uid and the event's content.</summary>
     public static string Event(string nodeName, string nodeUid, params string[] content)

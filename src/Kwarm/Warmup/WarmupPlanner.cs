@@ -14,9 +14,10 @@ namespace Kwarm.Warmup;
 /// (<see cref="PolicyMatcher"/>: a workload outranked by an older policy follows that one's setting) whose pods could run
 /// on it as if the warming taint were absent (<see cref="WarmupWorkload.CouldRunOn"/>), plus the policy's extra
 /// images; canonical references, each once per namespace.</item>
-/// <item>One PrePullImage per (namespace, image), named from the image, listing by name every warming node that needs
-/// it; labelled <c>kwarm.io/warmup</c> (its pulls go first) and owned by nobody (the warm-up deletes it once no
-/// warming node needs it). It pulls with the union of its workloads' pull secrets and tolerations plus the warming
+/// <item>One PrePullImage per (namespace, image, node), named from the image and the node, naming that node; labelled
+/// <c>kwarm.io/warmup</c> (its pulls go first) and owned by nobody (the warm-up deletes it once its node is no longer
+/// warming). Per node rather than one shared by the nodes warming at once: a PrePullImage's spec then never changes,
+/// so Kwarm needs no right to update PrePullImages (the only right the warm-up adds is <c>patch</c> on nodes). It pulls with the union of its workloads' pull secrets and tolerations plus the warming
 /// taint's; the policy settings (resources, retry, timeout, PriorityClass) are those of the oldest policy involved.
 /// An extra image is pulled in Kwarm's namespace without secrets and tolerates every taint: it is for the node
 /// itself, whatever else the node carries.</item>
@@ -48,7 +49,7 @@ public static class WarmupPlanner
             .ThenBy(pair => pair.Workload.Name, StringComparer.Ordinal)
             .ToList();
 
-        var needs = new Dictionary<(string Namespace, string Image), Need>();
+        var needs = new Dictionary<(string Namespace, string Image, string Node), Need>();
         var perNode = new List<(V1Node Node, DateTimeOffset CreatedAt, DateTimeOffset Deadline, List<(string Namespace, string Image)> Images)>();
         foreach (var node in world.Nodes.Where(WarmingTaint.IsOn).OrderBy(node => node.Metadata?.Name, StringComparer.Ordinal))
         {
@@ -83,20 +84,19 @@ public static class WarmupPlanner
         var existing = world.WarmupImages
             .GroupBy(image => (image.Metadata.NamespaceProperty ?? "", image.Metadata.Name))
             .ToDictionary(group => group.Key, group => group.First());
-        var desired = needs.Select(pair => Build(pair.Key.Namespace, pair.Key.Image, pair.Value, world.ServiceAccount)).ToList();
+        var desired = needs.Select(pair => Build(pair.Key.Namespace, pair.Key.Image, pair.Key.Node, pair.Value, world.ServiceAccount)).ToList();
         var verdicts = perNode.Select(entry => Judge(entry.Node, entry.CreatedAt, entry.Deadline, entry.Images, existing, world.Now)).ToList();
         return new WarmupPlan(desired, verdicts);
     }
 
-    private static Need Add(Dictionary<(string, string), Need> needs, List<(string, string)> nodeImages, (string Namespace, string Image) key, string node)
+    private static Need Add(Dictionary<(string, string, string), Need> needs, List<(string, string)> nodeImages, (string Namespace, string Image) key, string node)
     {
-        if (!needs.TryGetValue(key, out var need))
+        if (!needs.TryGetValue((key.Namespace, key.Image, node), out var need))
         {
             need = new Need();
-            needs[key] = need;
+            needs[(key.Namespace, key.Image, node)] = need;
         }
 
-        need.Nodes.Add(node);
         if (!nodeImages.Contains(key))
         {
             nodeImages.Add(key);
@@ -129,7 +129,7 @@ public static class WarmupPlanner
                 continue;
             }
 
-            var entry = existing.GetValueOrDefault((ns, WarmupNames.PrePullImage(image)))?.Status?.Nodes?.FirstOrDefault(n => n.Node == name);
+            var entry = existing.GetValueOrDefault((ns, WarmupNames.PrePullImage(image, name)))?.Status?.Nodes?.FirstOrDefault(n => n.Node == name);
             switch (entry?.Status)
             {
                 case NodePullState.Completed or NodePullState.Skipped:
@@ -155,7 +155,7 @@ public static class WarmupPlanner
         ImageIdentity.TryParse(image, out var identity, out _)
         && (node.Status?.Images ?? []).Any(listed => listed.Names is { } names && identity.IsListedIn(names));
 
-    private static PrePullImage Build(string ns, string image, Need need, Func<string, string, V1ServiceAccount?> serviceAccount)
+    private static PrePullImage Build(string ns, string image, string node, Need need, Func<string, string, V1ServiceAccount?> serviceAccount)
     {
         var policy = need.Workloads.Select(pair => pair.Policy).Concat(need.ExtraOf).Order(PolicyPrecedence.Instance).First().Spec!;
         var extra = need.ExtraOf.Count > 0;
@@ -173,7 +173,7 @@ public static class WarmupPlanner
         {
             Metadata = new V1ObjectMeta
             {
-                Name = WarmupNames.PrePullImage(image),
+                Name = WarmupNames.PrePullImage(image, node),
                 NamespaceProperty = ns,
                 Labels = new Dictionary<string, string>(StringComparer.Ordinal)
                 {
@@ -184,7 +184,7 @@ public static class WarmupPlanner
             Spec = new PrePullImageSpec
             {
                 Image = image,
-                Nodes = new NodeTargets { Names = [.. need.Nodes] },
+                Nodes = new NodeTargets { Names = [node] },
                 Tolerations = [.. tolerations],
                 ImagePullSecrets = secrets.Count > 0 ? secrets : null,
                 Resources = policy.EffectiveResources,
@@ -199,11 +199,9 @@ public static class WarmupPlanner
     private static string ServiceAccountOf(WarmupWorkload workload) =>
         workload.PodSpec.ServiceAccountName is { Length: > 0 } name ? name : "default";
 
-    /// <summary>What one (namespace, image) is wanted for: the nodes, the workloads (with their policy) and the policies listing it as extra.</summary>
+    /// <summary>What one (namespace, image, node) is wanted for: the workloads (with their policy) and the policies listing it as extra.</summary>
     private sealed class Need
     {
-        public SortedSet<string> Nodes { get; } = new(StringComparer.Ordinal);
-
         public List<(WarmupWorkload Workload, PrePullPolicy Policy)> Workloads { get; } = [];
 
         public List<PrePullPolicy> ExtraOf { get; } = [];

@@ -25,19 +25,6 @@ internal sealed class FakeWarmupApi(ResourceCache<V1Node> nodes, ResourceCache<P
         return Task.CompletedTask;
     }
 
-    public Task<bool> ReplacePrePullImageAsync(PrePullImage image, CancellationToken cancellationToken)
-    {
-        Record($"replace {image.Metadata.NamespaceProperty}/{image.Metadata.Name} nodes={string.Join(",", image.Spec.Nodes?.Names ?? [])}");
-        var current = images.Get(image.Metadata.NamespaceProperty, image.Metadata.Name);
-        if (current is null || current.Metadata.ResourceVersion != image.Metadata.ResourceVersion)
-        {
-            return Task.FromResult(false);
-        }
-
-        images.Upsert(image with { Metadata = Copy(image.Metadata, (int.Parse(current.Metadata.ResourceVersion, System.Globalization.CultureInfo.InvariantCulture) + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)), Status = current.Status });
-        return Task.FromResult(true);
-    }
-
     public Task DeletePrePullImageAsync(string namespaceName, string name, CancellationToken cancellationToken)
     {
         Record($"delete {namespaceName}/{name}");

@@ -37,7 +37,7 @@ public sealed class NodeWarmupReconcilerTests : IDisposable
         _policies.Upsert(Policy("warm", enabled: true));
         _deployments.Upsert(Deployment("web", "registry.local/web:2"));
         _nodes.Upsert(WarmingNode("new-1", taints: [new V1Taint { Key = "example.com/other", Effect = "PreferNoSchedule" }], created: _time.GetUtcNow().AddMinutes(-1)));
-        var name = WarmupNames.PrePullImage("registry.local/web:2");
+        var name = WarmupNames.PrePullImage("registry.local/web:2", "new-1");
 
         var first = await PassAsync();
 
@@ -73,7 +73,7 @@ public sealed class NodeWarmupReconcilerTests : IDisposable
     }
 
     [Fact]
-    public async Task A_second_node_is_added_to_the_shared_PrePullImage_by_name()
+    public async Task A_second_node_gets_a_PrePullImage_of_its_own_and_one_whose_settings_changed_is_replaced_by_delete_and_create()
     {
         _policies.Upsert(Policy("warm", enabled: true));
         _deployments.Upsert(Deployment("web", "registry.local/web:2"));
@@ -84,8 +84,17 @@ public sealed class NodeWarmupReconcilerTests : IDisposable
 
         await PassAsync();
 
-        Assert.Equal([$"replace shop/{WarmupNames.PrePullImage("registry.local/web:2")} nodes=new-1,new-2"], _api.Writes);
-        Assert.Equal(["new-1", "new-2"], Assert.Single(_images.List()).Spec.Nodes!.Names);
+        Assert.Equal([$"create shop/{WarmupNames.PrePullImage("registry.local/web:2", "new-2")}"], _api.Writes);
+
+        // The workload now tolerates a taint: its pull pods must too, and a PrePullImage's spec is never updated.
+        _deployments.Upsert(Deployment("web", "registry.local/web:2", tolerations: [new V1Toleration { Key = "example.com/spot", OperatorProperty = "Exists" }]));
+        _api.Writes.Clear();
+        await PassAsync();
+        Assert.Equal(2, _api.Writes.Count);
+        Assert.All(_api.Writes, write => Assert.StartsWith("delete shop/kwarm-warmup-", write, StringComparison.Ordinal));
+        await PassAsync();
+        Assert.Equal(2, _images.List().Count);
+        Assert.All(_images.List(), image => Assert.Contains(image.Spec.Tolerations!, t => t.Key == "example.com/spot"));
     }
 
     [Fact]

@@ -34,14 +34,15 @@ public sealed class WarmupPlannerTests
     }
 
     [Fact]
-    public void Two_warming_nodes_share_one_PrePullImage_per_image_and_a_node_without_the_taint_is_not_warming()
+    public void Each_warming_node_gets_its_own_PrePullImage_per_image_and_a_node_without_the_taint_is_not_warming()
     {
         var plan = Plan([WarmingNode("new-2"), WarmingNode("new-1"), Node("old")], [Policy("warm", enabled: true)], [Deployment("web", "registry.local/web:2")]);
 
         Assert.Equal(["new-1", "new-2"], plan.Nodes.Select(v => v.Name));
-        var image = Assert.Single(plan.Desired);
-        Assert.Equal(["new-1", "new-2"], image.Spec.Nodes!.Names);
-        Assert.Equal(WarmupNames.PrePullImage("registry.local/web:2"), image.Metadata.Name);
+        Assert.Equal(2, plan.Desired.Count);
+        Assert.All(plan.Desired, image => Assert.Equal(WarmupNames.PrePullImage("registry.local/web:2", Assert.Single(image.Spec.Nodes!.Names!)), image.Metadata.Name));
+        Assert.Equal(["new-1", "new-2"], plan.Desired.Select(image => image.Spec.Nodes!.Names![0]).Order(StringComparer.Ordinal));
+        Assert.NotEqual(plan.Desired[0].Metadata.Name, plan.Desired[1].Metadata.Name);
     }
 
     [Fact]
@@ -213,7 +214,7 @@ public sealed class WarmupPlannerTests
     {
         Metadata = new V1ObjectMeta
         {
-            Name = WarmupNames.PrePullImage(image),
+            Name = WarmupNames.PrePullImage(image, nodes[0].Node),
             NamespaceProperty = ns,
             Labels = new Dictionary<string, string> { [KwarmApi.WarmupLabel] = "true" },
             ResourceVersion = "1",
