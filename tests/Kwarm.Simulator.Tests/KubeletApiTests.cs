@@ -17,7 +17,7 @@ public sealed class KubeletApiTests
     {
         // API server only: the kubelet under test is the one driving node "solo".
         await using var cluster = await TestCluster.StartAsync(new SimulatorOptions { RunControllers = false, TimeFactor = 0.01 });
-        var api = new RecordingKubeletApi(new InProcessKubeletApi(Context(cluster)));
+        var api = new RecordingKubeletApi(new InProcessKubeletApi(Context(cluster), cluster.Cluster.Server));
         await using var kubelet = RunningKubelet(cluster, api, new SimulatorOptions { TimeFactor = 0.01, CommandRunTime = TimeSpan.FromHours(1) });
         await kubelet.Kubelet.AddNodesAsync([new NodeSpec("solo")], Token);
         var commits = new ConcurrentQueue<(bool Gone, long? Grace)>();
@@ -48,7 +48,7 @@ public sealed class KubeletApiTests
     public async Task Without_Leases_a_node_posts_its_Ready_condition_on_every_heartbeat()
     {
         await using var cluster = await TestCluster.StartAsync(new SimulatorOptions { RunControllers = false });
-        var api = new RecordingKubeletApi(new InProcessKubeletApi(Context(cluster)));
+        var api = new RecordingKubeletApi(new InProcessKubeletApi(Context(cluster), cluster.Cluster.Server));
         await using var kubelet = RunningKubelet(cluster, api, new SimulatorOptions { NodeHeartbeat = TimeSpan.FromMilliseconds(50) }, leases: false);
         await kubelet.Kubelet.AddNodesAsync([new NodeSpec("leaseless")], Token);
         string? Heartbeat() => cluster.Get("", "nodes", "", "leaseless")!.Objects("status", "conditions").Single(c => c.Str("type") == "Ready").Str("lastHeartbeatTime");

@@ -13,10 +13,14 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Kwarm.Simulator.Tests;
 
-/// <summary>A tiny HTTPS mutating webhook with its own CA, serving <c>name.namespace.svc</c>, that records what it receives.</summary>
+/// <summary>
+/// A tiny HTTPS mutating webhook with its own CA, serving <c>name.namespace.svc</c> (or 127.0.0.1, for a
+/// <c>clientConfig.url</c>), that records what it receives.
+/// </summary>
 internal sealed class TestWebhook : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private bool _stopped;
 
     private TestWebhook(WebApplication app, string caBundle, IPEndPoint endpoint)
     {
@@ -57,7 +61,15 @@ internal sealed class TestWebhook : IAsyncDisposable
         var names = new SubjectAlternativeNameBuilder();
         foreach (var host in serviceHosts)
         {
-            names.AddDnsName(host);
+            // An IP address is what a webhook reached by clientConfig.url on 127.0.0.1 must present (the real lane's way).
+            if (IPAddress.TryParse(host, out var ip))
+            {
+                names.AddIpAddress(ip);
+            }
+            else
+            {
+                names.AddDnsName(host);
+            }
         }
 
         request.CertificateExtensions.Add(names.Build());
@@ -102,8 +114,15 @@ internal sealed class TestWebhook : IAsyncDisposable
         return webhook;
     }
 
+    /// <summary>Stops the server (a test may do so early to take the webhook down); later calls do nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_stopped)
+        {
+            return;
+        }
+
+        _stopped = true;
         await _app.StopAsync();
         await _app.DisposeAsync();
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Kwarm.Simulator.Admission;
+using Microsoft.AspNetCore.Http;
 
 namespace Kwarm.Simulator.Api;
 
@@ -9,6 +10,21 @@ public sealed partial class ApiServer
     private const int PatchAttempts = 8;
 
     private static readonly ResourceType NamespaceType = ResourceCatalog.BuiltIns[0];
+
+    /// <summary>
+    /// A create that a simulated component makes in-process where on a real cluster it would POST as
+    /// <paramref name="user"/> (the kubelet registering its Node): the same path as a create over HTTP, so defaults,
+    /// the built-in admission plugins, the registered mutating webhooks (with their failurePolicy) and validation all
+    /// apply, and a refusal throws the <see cref="ApiException"/> the client would have got. Not counted in
+    /// <see cref="Audit"/> or <see cref="RequestCount"/>, like the in-process components' other writes.
+    /// </summary>
+    internal async Task<JsonObject> CreateInProcessAsync(ResourceType type, string ns, JsonObject body, UserInfo user, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        var request = new RequestScope(type, type.Version, type.Namespaced ? ns : "", null, null, QueryCollection.Empty, user, cancellationToken);
+        var (_, created) = await CreateAsync(request, body).ConfigureAwait(false);
+        return created;
+    }
 
     internal async Task<(int Code, JsonObject Object)> CreateAsync(RequestScope request, JsonObject body)
     {

@@ -37,7 +37,7 @@ public sealed partial class SimulatedCluster
 
         _context = new SimulationContext(Store, Catalog, Options, Registry) { RecordEvents = Options.RecordEvents };
         var context = _context;
-        _kubelet = new Kubelet(new InProcessKubeletApi(context), new KubeletSettings
+        _kubelet = new Kubelet(new InProcessKubeletApi(context, Server), new KubeletSettings
         {
             Options = Options,
             Registry = Registry,
@@ -85,8 +85,20 @@ public sealed partial class SimulatedCluster
     }
 
     /// <summary>Adds nodes (a node join at run time when the cluster is already running).</summary>
-    /// <remarks>Synchronous: the in-process kubelets' API is the store, whose reads and writes complete before they return.</remarks>
-    public void AddNodes(IEnumerable<NodeSpec> nodes) => Kubelets.AddNodesAsync(nodes, _stopping.Token).GetAwaiter().GetResult();
+    /// <remarks>
+    /// Synchronous: the in-process kubelets' API is the store, whose reads and writes complete before they return, except
+    /// each Node's registration, which passes admission and so waits for any webhook registered for <c>nodes</c> CREATE
+    /// (up to its timeoutSeconds). A registration the API server refuses throws its <see cref="Api.ApiException"/>, where
+    /// a real kubelet would keep retrying; the nodes before it stay registered.
+    /// </remarks>
+    public void AddNodes(IEnumerable<NodeSpec> nodes) => AddNodesAsync(nodes).GetAwaiter().GetResult();
+
+    /// <summary><see cref="AddNodes(IEnumerable{NodeSpec})"/> without blocking a thread while webhooks answer.</summary>
+    public async Task AddNodesAsync(IEnumerable<NodeSpec> nodes, CancellationToken cancellationToken = default)
+    {
+        using var both = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
+        await Kubelets.AddNodesAsync(nodes, both.Token).ConfigureAwait(false);
+    }
 
     /// <summary>Makes a node NotReady (kubelet stops reporting; unreachable taints) or Ready again.</summary>
     public void SetNodeReady(string node, bool ready) => Kubelets.SetNodeReadyAsync(node, ready, _stopping.Token).GetAwaiter().GetResult();

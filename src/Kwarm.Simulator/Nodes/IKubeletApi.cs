@@ -12,8 +12,9 @@ public interface IKubeletApi
 {
     /// <summary>
     /// Registers a Node (status included, as a kubelet's first POST does) and returns the stored object, with the
-    /// API server's admission applied (the <c>node.kubernetes.io/not-ready</c> taint). An implementation may take
-    /// over a Node its own earlier run registered; the object returned then lists the images that node had.
+    /// API server's admission applied: the <c>node.kubernetes.io/not-ready</c> taint, then any mutating webhook
+    /// registered for <c>nodes</c> CREATE (e.g. one adding a startup taint). An implementation may take over a Node
+    /// its own earlier run registered; the object returned then lists the images that node had.
     /// </summary>
     Task<JsonObject> RegisterNodeAsync(JsonObject node, CancellationToken cancellationToken);
 

@@ -6,31 +6,45 @@ using Kwarm.Simulator.Controllers;
 namespace Kwarm.Simulator.Nodes;
 
 /// <summary>
-/// The kubelet's cluster when it is the simulator's own: reads and writes go straight to the in-process
-/// <see cref="ObjectStore"/> (each completes before it returns), and pod changes come from the store's commits.
+/// The kubelet's cluster when it is the simulator's own: pod changes come from the store's commits, and reads and
+/// writes go straight to the in-process <see cref="ObjectStore"/> (each completes before it returns), except the
+/// Node's registration, which goes through the <see cref="ApiServer"/>'s create path as the kubelet's POST does on a
+/// real cluster.
 /// </summary>
+/// <remarks>
+/// Only the registration passes admission: it is the write a mutating webhook for <c>nodes</c> CREATE exists for (a
+/// startup taint such as Kwarm's <c>kwarm.io/warming</c>). The kubelet's later writes (status, heartbeats, the
+/// removal of the not-ready taint that the node lifecycle controller does on a real cluster) go to the store directly,
+/// so webhooks registered for <c>nodes</c> UPDATE do not see them.
+/// </remarks>
 public sealed class InProcessKubeletApi : IKubeletApi
 {
     private readonly SimulationContext _context;
+    private readonly ApiServer _apiServer;
     private readonly ConcurrentDictionary<string, Action<PodChange>> _watchers = new(StringComparer.Ordinal);
 
-    public InProcessKubeletApi(SimulationContext context)
+    public InProcessKubeletApi(SimulationContext context, ApiServer apiServer)
     {
         ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(apiServer);
         _context = context;
+        _apiServer = apiServer;
         context.Store.Subscribe(OnCommit);
     }
 
     private ObjectStore Store => _context.Store;
 
+    /// <summary>
+    /// The kubelet's POST of its Node, as the node's own user (<c>system:node:NAME</c>): defaults, the not-ready taint,
+    /// the mutating webhooks registered for <c>nodes</c> CREATE (their patches applied, their failurePolicy honoured)
+    /// and validation. A refusal (a webhook with <c>failurePolicy: Fail</c> that is down or denies) throws the API
+    /// server's <see cref="ApiException"/>: the node is not registered.
+    /// </summary>
     public Task<JsonObject> RegisterNodeAsync(JsonObject node, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(node);
-
-        // The API server's create path: its defaults and admission (the not-ready taint) apply to a kubelet's POST too.
-        BuiltInDefaults.Apply(_context.Nodes, node);
-        Admission.NodeTaintAdmission.Apply(node);
-        return Task.FromResult(Store.Create(_context.Nodes, node).ToNode());
+        var name = node.Str("metadata", "name") ?? "";
+        return _apiServer.CreateInProcessAsync(_context.Nodes, "", node, Admission.UserInfo.Node(name), cancellationToken);
     }
 
     public Task UpdateNodeAsync(string name, Func<JsonObject, bool> change, CancellationToken cancellationToken)
