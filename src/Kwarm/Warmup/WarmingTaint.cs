@@ -39,12 +39,25 @@ public static class WarmingTaint
         return -1;
     }
 
-    /// <summary>The node's taints without the warming one: what its pods will meet once it is lifted.</summary>
+    /// <summary>
+    /// The taints the node's pods will meet once it is warm and settled: without the warming taint and without the
+    /// startup taints that come off by themselves — the node lifecycle's <c>node.kubernetes.io/*</c> (a joining node is
+    /// <c>not-ready</c> for its first seconds), the cloud provider's <c>node.cloudprovider.kubernetes.io/uninitialized</c>
+    /// and a network agent's <c>…agent-not-ready</c> (Cilium). Judged against them, a workload would seem unable to run
+    /// on every node that joins, and the warm-up would find nothing to do.
+    /// </summary>
     public static IReadOnlyList<V1Taint> OthersOn(V1Node node)
     {
         ArgumentNullException.ThrowIfNull(node);
-        return [.. (node.Spec?.Taints ?? []).Where(taint => !(taint.Key == KwarmApi.WarmingTaintKey && taint.Effect == KwarmApi.WarmingTaintEffect))];
+        return [.. (node.Spec?.Taints ?? []).Where(taint => !(taint.Key == KwarmApi.WarmingTaintKey && taint.Effect == KwarmApi.WarmingTaintEffect) && !IsStartupTaint(taint.Key))];
     }
+
+    /// <summary>Whether a taint key is one of the startup taints <see cref="OthersOn"/> leaves out.</summary>
+    public static bool IsStartupTaint(string? key) =>
+        key is not null
+        && (key.StartsWith("node.kubernetes.io/", StringComparison.Ordinal)
+            || key == "node.cloudprovider.kubernetes.io/uninitialized"
+            || key.EndsWith("agent-not-ready", StringComparison.Ordinal));
 
     /// <summary>
     /// The lift: one JSON Patch that tests that the entry at the taint's index is still the warming taint and removes

@@ -48,14 +48,14 @@ public abstract partial class HoldScenarios
         await Cluster.Kubectl.SucceedAsync("-n", Shop, "scale", "deployment/web", "--replicas=20");
 
         await Eventually.WaitUntilAsync(
-            async () => (await WarmupPrePullImagesAsync()).Count == joining.Count, "a warm-up PrePullImage per joining node");
+            async () => (await WarmupPrePullImagesAsync()).Count == joining.Count, "a warm-up PrePullImage per joining node", diagnostics: KwarmLog);
         Assert.All(await WarmupPrePullImagesAsync(), image => Assert.Equal(Image1, image.Spec.Image));
         Assert.All(await JoiningNodesAsync(joining), node => Assert.True(HasWarmingTaint(node) && !Lists(node, Image1), $"{node.Metadata.Name} is not warming"));
         Assert.DoesNotContain(await LivePodsAsync(), pod => joining.Contains(pod.Spec.NodeName) && pod.Metadata.Name.StartsWith("web-", StringComparison.Ordinal));
 
         Cluster.Registry.SetSlow(Image1, 1);
         await Eventually.WaitUntilAsync(
-            async () => (await JoiningNodesAsync(joining)).All(node => !HasWarmingTaint(node)), "the warming taints to be lifted", TimeSpan.FromSeconds(90));
+            async () => (await JoiningNodesAsync(joining)).All(node => !HasWarmingTaint(node)), "the warming taints to be lifted", TimeSpan.FromSeconds(90), KwarmLog);
         // Counted from here: the pull pods' own tools image and the warm-up's pull of web's image are behind.
         var pullsAtLift = joining.ToDictionary(node => node, Cluster.PullCount);
         Assert.All(await JoiningNodesAsync(joining), node => Assert.True(Lists(node, Image1), $"{node.Metadata.Name} was lifted without {Image1}"));
@@ -88,7 +88,7 @@ public abstract partial class HoldScenarios
 
         await Cluster.AddNodesAsync([new NodeSpec(name) { Taints = [Warming] }]);
 
-        await Eventually.WaitUntilAsync(async () => await WarmupPrePullImagesAsync() is { Count: > 0 }, "the warm-up PrePullImage");
+        await Eventually.WaitUntilAsync(async () => await WarmupPrePullImagesAsync() is { Count: > 0 }, "the warm-up PrePullImage", diagnostics: KwarmLog);
         Assert.True(HasWarmingTaint(Assert.Single(await JoiningNodesAsync([name]))), "lifted before maxDuration");
         await Eventually.WaitUntilAsync(
             async () => !HasWarmingTaint(Assert.Single(await JoiningNodesAsync([name]))), "the taint to be lifted at maxDuration", TimeSpan.FromSeconds(90));
@@ -100,6 +100,9 @@ public abstract partial class HoldScenarios
         Assert.True(timeout.FirstTimestamp >= node.Metadata.CreationTimestamp!.Value.AddSeconds(19), $"lifted at {timeout.FirstTimestamp:O}, node created {node.Metadata.CreationTimestamp:O}");
         Assert.False(Lists(node, Image1), "the image came after all: the test proves nothing");
     }
+
+    /// <summary>The last lines of the first replica's log, for a failure's message.</summary>
+    private string KwarmLog() => string.Join('\n', (Cluster.Replicas[0].StandardOutput + Cluster.Replicas[0].StandardError).Split('\n').TakeLast(40));
 
     private static bool HasWarmingTaint(V1Node node) =>
         (node.Spec?.Taints ?? []).Any(taint => taint.Key == KwarmApi.WarmingTaintKey && taint.Effect == KwarmApi.WarmingTaintEffect);

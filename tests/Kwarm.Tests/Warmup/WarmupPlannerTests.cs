@@ -61,6 +61,22 @@ public sealed class WarmupPlannerTests
     }
 
     [Fact]
+    public void The_startup_taints_of_a_joining_node_do_not_count_against_its_workloads()
+    {
+        var joining = WarmingNode("new-1", taints:
+        [
+            new V1Taint { Key = "node.kubernetes.io/not-ready", Effect = "NoSchedule" },
+            new V1Taint { Key = "node.cloudprovider.kubernetes.io/uninitialized", Value = "true", Effect = "NoSchedule" },
+            new V1Taint { Key = "node.cilium.io/agent-not-ready", Value = "true", Effect = "NoSchedule" },
+        ]);
+
+        var plan = Plan([joining], [Policy("warm", enabled: true)], [Deployment("web", "registry.local/web:2")]);
+
+        Assert.Null(Assert.Single(plan.Nodes).Lift);
+        Assert.Equal(["registry.local/web:2"], plan.Nodes[0].Images);
+    }
+
+    [Fact]
     public void Without_a_policy_that_wants_warm_up_the_taint_is_lifted_at_once()
     {
         var off = Plan([WarmingNode("new-1")], [Policy("holds-only", enabled: false)], [Deployment("web", "registry.local/web:2")]);
