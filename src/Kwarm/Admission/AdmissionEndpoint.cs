@@ -1,19 +1,29 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using Kwarm.Hosting;
 using Kwarm.Observability;
 using Kwarm.Resources;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Kwarm.Admission;
 
 /// <summary>
 /// <c>POST /mutate/deployments</c>, <c>/mutate/statefulsets</c> and <c>/mutate/daemonsets</c> (one handler: the decision
-/// goes by the request's <c>kind</c>, the path only names the kind a request that says none is counted under): reads the body under a size cap into one buffer from the webhook's
+/// goes by the request's <c>kind</c>, the path only names the kind a request that says none is counted under), and
+/// <c>/mutate/nodes</c> (issue #17: the warming taint on new Nodes with <c>--taint-new-nodes</c>, counted under kind
+/// <c>Node</c>): reads the body under a size cap into one buffer from the webhook's
 /// <see cref="AdmissionBodyBudget"/>, answers with the reviewer's response, and turns every bad input into a 4xx with
 /// a plain-text reason. Never lets an exception escape to the server.
 /// </summary>
-public sealed partial class AdmissionEndpoint(AdmissionReviewer reviewer, AdmissionBodyBudget budget, KwarmMetrics metrics, TimeProvider time, ILogger<AdmissionEndpoint> logger)
+public sealed partial class AdmissionEndpoint(
+    AdmissionReviewer reviewer,
+    AdmissionBodyBudget budget,
+    KwarmMetrics metrics,
+    TimeProvider time,
+    IOptions<KwarmOptions> options,
+    ILogger<AdmissionEndpoint> logger)
 {
     /// <summary>The API server's own request limit; an AdmissionReview (object + old object) is never larger.</summary>
     public const long MaxBodyBytes = 3 * 1024 * 1024;
@@ -23,6 +33,12 @@ public sealed partial class AdmissionEndpoint(AdmissionReviewer reviewer, Admiss
     public const string StatefulSetsPath = "/mutate/statefulsets";
 
     public const string DaemonSetsPath = "/mutate/daemonsets";
+
+    /// <summary>Node CREATEs, sent only when the webhook configuration has the nodes entry (installed with <c>--taint-new-nodes</c>).</summary>
+    public const string NodesPath = "/mutate/nodes";
+
+    /// <summary>Read once: flags are fixed for the life of the process.</summary>
+    private readonly bool _taintNewNodes = options.Value.TaintNewNodes;
 
     /// <summary>Every path the webhook serves, and the kind each registers (issue #16: one MutatingWebhook per kind).</summary>
     public static IReadOnlyList<(string Path, WorkloadKind Kind)> Paths { get; } =
@@ -39,7 +55,9 @@ public sealed partial class AdmissionEndpoint(AdmissionReviewer reviewer, Admiss
         ArgumentNullException.ThrowIfNull(context);
         var started = time.GetTimestamp();
         var aborted = context.RequestAborted;
-        var pathKind = KindOfPath(context.Request.Path);
+        var servesNodes = context.Request.Path.Equals(NodesPath, StringComparison.OrdinalIgnoreCase);
+        // The kind label: null stands for Node, which is no workload kind.
+        WorkloadKind? pathKind = servesNodes ? null : KindOfPath(context.Request.Path);
 
         if (context.Request.ContentLength > MaxBodyBytes)
         {
@@ -65,7 +83,8 @@ public sealed partial class AdmissionEndpoint(AdmissionReviewer reviewer, Admiss
             ReviewOutcome outcome;
             try
             {
-                outcome = reviewer.Review(body.Buffer.AsMemory(0, body.Length));
+                var posted = body.Buffer.AsMemory(0, body.Length);
+                outcome = servesNodes ? AdmissionReviewer.ReviewNode(posted, _taintNewNodes) : reviewer.Review(posted);
             }
             finally
             {
@@ -82,24 +101,31 @@ public sealed partial class AdmissionEndpoint(AdmissionReviewer reviewer, Admiss
                 return;
             }
 
-            var decision = outcome.Decision!;
             var request = outcome.Request!;
-            var kind = decision.Kind ?? pathKind;
-            if (decision.Holds)
+            var kind = pathKind;
+            if (outcome.NodeDecision is { } node)
             {
-                var kindName = LogName(kind);
-                LogHold(logger, kindName, request.Namespace, request.Name, decision.Reason, decision.HoldId, decision.PolicyName, request.DryRun == true);
+                LogNode(logger, request.Name, request.Operation, node.Reason, node.Taints);
             }
-            else
+            else if (outcome.Decision is { } decision)
             {
-                LogAllow(logger, request.Namespace, request.Name, request.Operation, decision.Reason);
+                kind = decision.Kind ?? pathKind;
+                if (decision.Holds)
+                {
+                    var kindName = LogName(kind ?? WorkloadKind.Deployment);
+                    LogHold(logger, kindName, request.Namespace, request.Name, decision.Reason, decision.HoldId, decision.PolicyName, request.DryRun == true);
+                }
+                else
+                {
+                    LogAllow(logger, request.Namespace, request.Name, request.Operation, decision.Reason);
+                }
             }
 
             context.Response.StatusCode = StatusCodes.Status200OK;
             context.Response.ContentType = "application/json";
             context.Response.ContentLength = outcome.ResponseBody!.Length;
             await context.Response.Body.WriteAsync(outcome.ResponseBody, aborted).ConfigureAwait(false);
-            metrics.WebhookRequest(outcome.MetricDecision, kind, time.GetElapsedTime(started));
+            Count(outcome.MetricDecision, kind, started);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
@@ -246,14 +272,28 @@ public sealed partial class AdmissionEndpoint(AdmissionReviewer reviewer, Admiss
         return WorkloadKind.Deployment;
     }
 
-    private async Task RejectAsync(HttpContext context, int status, string message, long started, WorkloadKind kind, string decision = KwarmMetrics.Decisions.Invalid)
+    /// <summary>One answered request in <c>kwarm_webhook_requests_total</c>; <paramref name="kind"/> null counts under <c>Node</c>.</summary>
+    private void Count(string decision, WorkloadKind? kind, long started)
+    {
+        var elapsed = time.GetElapsedTime(started);
+        if (kind is { } workload)
+        {
+            metrics.WebhookRequest(decision, workload, elapsed);
+        }
+        else
+        {
+            metrics.NodeWebhookRequest(decision, elapsed);
+        }
+    }
+
+    private async Task RejectAsync(HttpContext context, int status, string message, long started, WorkloadKind? kind, string decision = KwarmMetrics.Decisions.Invalid)
     {
         if (decision == KwarmMetrics.Decisions.Invalid)
         {
             LogRejected(logger, status, message);
         }
 
-        metrics.WebhookRequest(decision, kind, time.GetElapsedTime(started));
+        Count(decision, kind, started);
         if (context.Response.HasStarted)
         {
             return;
@@ -289,4 +329,9 @@ public sealed partial class AdmissionEndpoint(AdmissionReviewer reviewer, Admiss
 
     [LoggerMessage(EventId = 4003, Level = LogLevel.Debug, Message = "Allowed {Operation} of {Namespace}/{Name} unchanged: {Reason}")]
     private static partial void LogAllow(ILogger logger, string? @namespace, string? name, string? operation, HoldReason reason);
+
+    // Debug: with --taint-new-nodes every joining node passes here; the warm-up controller's NodeWarmupStarted event is
+    // the record an operator reads.
+    [LoggerMessage(EventId = 4007, Level = LogLevel.Debug, Message = "Answered {Operation} of Node {Name}: {Reason}, warming taint added {Tainted}")]
+    private static partial void LogNode(ILogger logger, string? name, string? operation, NodeTaintReason reason, bool tainted);
 }

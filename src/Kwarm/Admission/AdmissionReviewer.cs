@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using Kwarm.Workloads;
 
@@ -9,7 +10,7 @@ namespace Kwarm.Admission;
 /// </summary>
 /// <remarks>
 /// A review carries the whole workload twice (<c>object</c> and <c>oldObject</c>), up to 3 MiB in all, of which the
-/// decision reads a few fields. So the body is read in one forward pass (<see cref="ReviewEnvelope"/>) that checks it
+/// decision reads a few fields. So the body is read in one forward pass (<see cref="ReviewEnvelope{TObject}"/>) that checks it
 /// is JSON, copies out the small envelope (everything but the two objects and <c>options</c>) to be read as a document,
 /// and reads those few fields of the two objects on its way (<see cref="WorkloadSnapshot"/>). Nothing proportional
 /// to the objects' size is allocated: no document index of them, no copy.
@@ -23,29 +24,87 @@ public sealed class AdmissionReviewer(IPolicyCatalog catalog, KwarmIdentity iden
 
     public ReviewOutcome Review(ReadOnlyMemory<byte> body)
     {
-        if (body.IsEmpty)
+        if (!TryRead<WorkloadSnapshot>(body, out var request, out var envelope, out var error))
         {
-            return Invalid("the request body is empty; expected an admission.k8s.io/v1 AdmissionReview");
+            return Invalid(error);
         }
 
-        ReviewEnvelope envelope;
+        var decision = Decide(request, envelope);
+        var response = new AdmissionResponse
+        {
+            Uid = request.Uid!, // TryRead refuses a request without one.
+            Allowed = true,
+            PatchType = decision.Holds ? AdmissionResponse.JsonPatchType : null,
+            Patch = decision.Holds ? JsonPatchOperation.Serialize(decision.Patch) : null,
+            Warnings = decision.Holds ? [Warning(decision)] : decision.Warning is { } warning ? [warning] : null,
+        };
+        return new ReviewOutcome { ResponseBody = Serialize(response), Decision = decision, Request = request };
+    }
+
+    /// <summary>
+    /// A review posted to <c>/mutate/nodes</c> (issue #17): the same checks of the envelope as <see cref="Review"/>, then
+    /// <see cref="NodeTaintDecision"/>, which reads only the Node's taints.
+    /// </summary>
+    /// <param name="body">The AdmissionReview as posted.</param>
+    /// <param name="taintNewNodes">Kwarm's <c>--taint-new-nodes</c>; when false every review is answered allowed, unchanged.</param>
+    public static ReviewOutcome ReviewNode(ReadOnlyMemory<byte> body, bool taintNewNodes)
+    {
+        if (!TryRead<NodeSnapshot>(body, out var request, out var envelope, out var error))
+        {
+            return Invalid(error);
+        }
+
+        var decision = NodeTaintDecision.Decide(request, envelope.Object, taintNewNodes);
+        var response = new AdmissionResponse
+        {
+            Uid = request.Uid!, // TryRead refuses a request without one.
+            Allowed = true,
+            PatchType = decision.Taints ? AdmissionResponse.JsonPatchType : null,
+            Patch = decision.Taints ? JsonPatchOperation.Serialize(decision.Patch) : null,
+        };
+        return new ReviewOutcome { ResponseBody = Serialize(response), NodeDecision = decision, Request = request };
+    }
+
+    /// <summary>
+    /// Checks that the body is one admission.k8s.io/v1 AdmissionReview with a request and a uid, and reads its envelope
+    /// and the request's objects as <typeparamref name="TObject"/>; else why not (answered HTTP 400).
+    /// </summary>
+    private static bool TryRead<TObject>(
+        ReadOnlyMemory<byte> body,
+        [NotNullWhen(true)] out AdmissionRequest? request,
+        [NotNullWhen(true)] out ReviewEnvelope<TObject>? envelope,
+        [NotNullWhen(false)] out string? error)
+        where TObject : class, IAdmittedObject<TObject>
+    {
+        (request, envelope) = (null, null);
+        error = Check(body, ref request, ref envelope);
+        return error is null && request is not null && envelope is not null;
+    }
+
+    private static string? Check<TObject>(ReadOnlyMemory<byte> body, ref AdmissionRequest? request, ref ReviewEnvelope<TObject>? envelope)
+        where TObject : class, IAdmittedObject<TObject>
+    {
+        if (body.IsEmpty)
+        {
+            return "the request body is empty; expected an admission.k8s.io/v1 AdmissionReview";
+        }
+
         try
         {
-            envelope = ReviewEnvelope.Read(body.Span);
+            envelope = ReviewEnvelope<TObject>.Read(body.Span);
         }
         catch (JsonException exception)
         {
-            return Invalid($"the request body is not valid JSON: {exception.Message}");
+            return $"the request body is not valid JSON: {exception.Message}";
         }
 
         if (envelope.RootKind != JsonValueKind.Object)
         {
-            return Invalid($"the request body is {AdmissionReviewReader.Describe(envelope.RootKind)} in JSON, not an admission.k8s.io/v1 AdmissionReview object");
+            return $"the request body is {AdmissionReviewReader.Describe(envelope.RootKind)} in JSON, not an admission.k8s.io/v1 AdmissionReview object";
         }
 
         using var document = JsonDocument.Parse(envelope.Json, ParseOptions);
         var root = document.RootElement;
-        AdmissionRequest request;
         try
         {
             var apiVersion = AdmissionReviewReader.ReadString(root, "apiVersion", "$");
@@ -53,47 +112,32 @@ public sealed class AdmissionReviewer(IPolicyCatalog catalog, KwarmIdentity iden
             if (!string.Equals(apiVersion, AdmissionReview.V1ApiVersion, StringComparison.Ordinal)
                 || !string.Equals(kind, AdmissionReview.ReviewKind, StringComparison.Ordinal))
             {
-                return Invalid($"expected apiVersion \"{AdmissionReview.V1ApiVersion}\" and kind \"{AdmissionReview.ReviewKind}\", " +
-                    $"got apiVersion \"{apiVersion}\" and kind \"{kind}\" (register the webhook with admissionReviewVersions: [v1])");
+                return $"expected apiVersion \"{AdmissionReview.V1ApiVersion}\" and kind \"{AdmissionReview.ReviewKind}\", " +
+                    $"got apiVersion \"{apiVersion}\" and kind \"{kind}\" (register the webhook with admissionReviewVersions: [v1])";
             }
 
             if (!root.TryGetProperty("request", out var requestElement) || requestElement.ValueKind == JsonValueKind.Null)
             {
-                return Invalid("the AdmissionReview has no \"request\"");
+                return "the AdmissionReview has no \"request\"";
             }
 
-            // The envelope holds no object, old object or options: those stay in the body, read below.
+            // The envelope holds no object, old object or options: those stay in the body, read as TObject. So the request
+            // keeps no element of the document, which is disposed on return.
             request = AdmissionReviewReader.ReadRequest(requestElement);
         }
         catch (InvalidAdmissionReviewException exception)
         {
-            return Invalid($"the request body is not a valid AdmissionReview: {exception.Message}");
+            return $"the request body is not a valid AdmissionReview: {exception.Message}";
         }
 
-        if (string.IsNullOrEmpty(request.Uid))
-        {
-            return Invalid("the AdmissionReview request has no \"uid\"");
-        }
-
-        var decision = Decide(request, envelope);
-        var response = new AdmissionResponse
-        {
-            Uid = request.Uid,
-            Allowed = true,
-            PatchType = decision.Holds ? AdmissionResponse.JsonPatchType : null,
-            Patch = decision.Holds ? JsonPatchOperation.Serialize(decision.Patch) : null,
-            Warnings = decision.Holds ? [Warning(decision)] : decision.Warning is { } warning ? [warning] : null,
-        };
-        var answer = new AdmissionReview { ApiVersion = AdmissionReview.V1ApiVersion, Kind = AdmissionReview.ReviewKind, Response = response };
-        return new ReviewOutcome
-        {
-            ResponseBody = JsonSerializer.SerializeToUtf8Bytes(answer, AdmissionJsonContext.Default.AdmissionReview),
-            Decision = decision,
-            Request = request,
-        };
+        return string.IsNullOrEmpty(request.Uid) ? "the AdmissionReview request has no \"uid\"" : null;
     }
 
-    private HoldDecision Decide(AdmissionRequest request, ReviewEnvelope envelope)
+    private static byte[] Serialize(AdmissionResponse response) => JsonSerializer.SerializeToUtf8Bytes(
+        new AdmissionReview { ApiVersion = AdmissionReview.V1ApiVersion, Kind = AdmissionReview.ReviewKind, Response = response },
+        AdmissionJsonContext.Default.AdmissionReview);
+
+    private HoldDecision Decide(AdmissionRequest request, ReviewEnvelope<WorkloadSnapshot> envelope)
     {
         // Matching needs the workload's labels; skip that work for what is answered without a policy anyway.
         if (!string.IsNullOrEmpty(request.SubResource) || HoldDecision.KindOf(request) is not { } kind || envelope.Object is not { } updated)

@@ -51,8 +51,10 @@ public static class AdmissionServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Maps <c>POST /mutate/deployments</c>, <c>/mutate/statefulsets</c> and <c>/mutate/daemonsets</c> to the one
-    /// endpoint. Restrict them to the webhook listener with <c>.RequireHost("*:9443")</c>.
+    /// Maps <c>POST /mutate/deployments</c>, <c>/mutate/statefulsets</c>, <c>/mutate/daemonsets</c> and <c>/mutate/nodes</c>
+    /// to the one endpoint. Restrict them to the webhook listener with <c>.RequireHost("*:9443")</c>. The nodes path is
+    /// served whether or not <c>--taint-new-nodes</c> is set: without it a Node is answered allowed, unchanged, so a webhook
+    /// configuration left with the nodes entry never fails a node's registration.
     /// </summary>
     public static IEndpointConventionBuilder MapKwarmAdmission(this IEndpointRouteBuilder endpoints)
     {
@@ -63,6 +65,8 @@ public static class AdmissionServiceCollectionExtensions
         {
             group.MapPost(path, endpoint.HandleAsync).WithDisplayName($"Kwarm admission webhook ({kind})");
         }
+
+        group.MapPost(AdmissionEndpoint.NodesPath, endpoint.HandleAsync).WithDisplayName("Kwarm admission webhook (Node)");
 
         return group;
     }

@@ -7,25 +7,28 @@ namespace Kwarm.Admission;
 /// The one pass over an AdmissionReview body: it proves the body is one well-formed JSON value (as
 /// <see cref="JsonDocument"/> would, with the same messages), copies out the envelope — the review with its
 /// <c>request</c> stripped of <c>object</c>, <c>oldObject</c> and <c>options</c>, a few hundred bytes — and reads the
-/// decision's fields of <c>object</c> and <c>oldObject</c> on the way (<see cref="WorkloadSnapshot"/>). The rest of
-/// the objects is skipped, not indexed or copied: a near-limit review costs no document the size of its Deployments,
+/// decision's fields of <c>object</c> and <c>oldObject</c> on the way (<typeparamref name="TObject"/>: a
+/// <see cref="WorkloadSnapshot"/> for the workload paths, a <see cref="NodeSnapshot"/> for <c>/mutate/nodes</c>). The rest
+/// of the objects is skipped, not indexed or copied: a near-limit review costs no document the size of its Deployments,
 /// and is tokenized once.
 /// </summary>
+/// <typeparam name="TObject">The few fields of the objects the path's decision reads.</typeparam>
 /// <param name="RootKind">What the body is; only an object has an envelope worth reading.</param>
 /// <param name="Json">The envelope as JSON text; the body's own bytes for everything kept, so escapes and duplicate fields read as they would there.</param>
 /// <param name="Object">The snapshot of <c>request.object</c>; null when absent or JSON null.</param>
 /// <param name="OldObject">The snapshot of <c>request.oldObject</c>; null when absent or JSON null.</param>
-internal sealed record ReviewEnvelope(JsonValueKind RootKind, ReadOnlyMemory<byte> Json, WorkloadSnapshot? Object, WorkloadSnapshot? OldObject)
+internal sealed record ReviewEnvelope<TObject>(JsonValueKind RootKind, ReadOnlyMemory<byte> Json, TObject? Object, TObject? OldObject)
+    where TObject : class, IAdmittedObject<TObject>
 {
     /// <exception cref="JsonException">The body is not one well-formed JSON value.</exception>
-    public static ReviewEnvelope Read(ReadOnlySpan<byte> body)
+    public static ReviewEnvelope<TObject> Read(ReadOnlySpan<byte> body)
     {
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = AdmissionReviewer.MaxDepth });
         reader.Read();
         var rootKind = KindOf(reader.TokenType);
         var envelope = new ArrayBufferWriter<byte>(512);
-        WorkloadSnapshot? updated = null;
-        WorkloadSnapshot? previous = null;
+        TObject? updated = null;
+        TObject? previous = null;
         if (reader.TokenType == JsonTokenType.StartObject)
         {
             envelope.Write("{"u8);
@@ -62,14 +65,14 @@ internal sealed record ReviewEnvelope(JsonValueKind RootKind, ReadOnlyMemory<byt
 
         // Past the root value: only whitespace may follow, or the reader throws as the document parser would.
         reader.Read();
-        return new ReviewEnvelope(rootKind, envelope.WrittenMemory, updated, previous);
+        return new ReviewEnvelope<TObject>(rootKind, envelope.WrittenMemory, updated, previous);
     }
 
     /// <summary>Copies the request object without its three large fields, reading the two objects; the reader ends on its closing brace.</summary>
-    private static (WorkloadSnapshot? Object, WorkloadSnapshot? OldObject) CopyRequest(ref Utf8JsonReader reader, ReadOnlySpan<byte> body, ArrayBufferWriter<byte> envelope)
+    private static (TObject? Object, TObject? OldObject) CopyRequest(ref Utf8JsonReader reader, ReadOnlySpan<byte> body, ArrayBufferWriter<byte> envelope)
     {
-        WorkloadSnapshot? updated = null;
-        WorkloadSnapshot? previous = null;
+        TObject? updated = null;
+        TObject? previous = null;
         envelope.Write("{"u8);
         var first = true;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -85,10 +88,10 @@ internal sealed record ReviewEnvelope(JsonValueKind RootKind, ReadOnlyMemory<byt
             {
                 // The last one given counts, as in a document; JSON null is no object.
                 case Field.Object:
-                    updated = isNull ? null : WorkloadSnapshot.Read(ref reader);
+                    updated = isNull ? null : TObject.Read(ref reader);
                     break;
                 case Field.OldObject:
-                    previous = isNull ? null : WorkloadSnapshot.Read(ref reader);
+                    previous = isNull ? null : TObject.Read(ref reader);
                     break;
                 case Field.Options:
                     reader.Skip();

@@ -13,7 +13,7 @@ namespace Kwarm.Admission;
 /// Reading is lenient: a field of an unexpected JSON type counts as absent, so an odd object gets a
 /// "no patch" answer (the API server validates it anyway) instead of an error.
 /// </summary>
-public sealed record WorkloadSnapshot
+public sealed record WorkloadSnapshot : IAdmittedObject<WorkloadSnapshot>
 {
     public required IDictionary<string, string> Labels { get; init; }
 

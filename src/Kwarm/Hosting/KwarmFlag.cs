@@ -141,6 +141,9 @@ internal static partial class KwarmFlags
         new KwarmFlag<KwarmLogFormat>("log-format", nameof(KwarmOptions.LogFormat), "auto, text or json",
             "Log format; auto is JSON inside a cluster and plain text elsewhere.", TryParseLogFormat, _ => true,
             o => o.LogFormat, (o, v) => o.LogFormat = v, v => v.ToString().ToLowerInvariant()),
+        new KwarmFlag<bool>("taint-new-nodes", nameof(KwarmOptions.TaintNewNodes), "true or false",
+            $"The webhook adds the taint {KwarmApi.WarmingTaintKey}={KwarmApi.WarmingTaintValue}:{KwarmApi.WarmingTaintEffect} to each Node when it is created (its webhook configuration must send Node CREATEs).",
+            bool.TryParse, _ => true, o => o.TaintNewNodes, (o, v) => o.TaintNewNodes = v, v => v ? "true" : "false"),
     ];
 
     public static KwarmFlag? Find(string name) =>

@@ -43,4 +43,11 @@ public sealed class KwarmOptions
 
     /// <summary><see cref="KwarmLogFormat.Auto"/> writes JSON inside a cluster and plain text elsewhere.</summary>
     public KwarmLogFormat LogFormat { get; set; } = KwarmLogFormat.Auto;
+
+    /// <summary>
+    /// The webhook adds the warming taint (<c>kwarm.io/warming=true:NoSchedule</c>, DESIGN §10) to every Node at CREATE,
+    /// for clusters whose provisioner cannot put it on. Off by default; the webhook configuration must also send Node
+    /// CREATEs to <c>/mutate/nodes</c>. An existing node is never tainted.
+    /// </summary>
+    public bool TaintNewNodes { get; set; }
 }

@@ -10,7 +10,8 @@ namespace Kwarm.Observability;
 /// known label) from the first scrape, whenever the exporter started listening.
 /// Labels never carry image or node names: their cardinality is unbounded. The <c>kind</c> label (issue #16) is one of
 /// <c>Deployment</c>, <c>StatefulSet</c>, <c>DaemonSet</c>; a webhook request whose kind is none of them (or that could not
-/// be read) counts under the kind its endpoint serves.
+/// be read) counts under the kind its endpoint serves. <c>kwarm_webhook_requests_total</c> also has <c>kind="Node"</c>,
+/// for the reviews of <c>/mutate/nodes</c> (issue #17).
 /// </summary>
 public sealed class KwarmMetrics
 {
@@ -63,7 +64,7 @@ public sealed class KwarmMetrics
         ArgumentNullException.ThrowIfNull(meterFactory);
         var meter = meterFactory.Create(MeterName);
 
-        meter.CreateObservableCounter("kwarm_webhook_requests_total", () => Observe(_webhookRequests, "decision"), description: "Admission requests answered, by decision and workload kind.");
+        meter.CreateObservableCounter("kwarm_webhook_requests_total", () => Observe(_webhookRequests, "decision").Concat(ObserveNodeRequests()), description: "Admission requests answered, by decision and workload kind.");
         _webhookDuration = meter.CreateHistogram<double>("kwarm_webhook_duration_seconds", description: "Time to answer one admission request.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1] });
         _pullDuration = meter.CreateHistogram<double>("kwarm_pull_duration_seconds", description: "Time from a pull Job's start to the image on the node.",
@@ -111,6 +112,24 @@ public sealed class KwarmMetrics
         _webhookRequests.AddOrUpdate((decision, kind), 1, static (_, count) => count + 1);
         _webhookDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("decision", decision));
     }
+
+    /// <summary>The <c>kind</c> of a Node's admission request (<c>/mutate/nodes</c>): no workload kind, so not a <see cref="WorkloadKind"/>.</summary>
+    public const string NodeKind = "Node";
+
+    // A zero per decision from the first scrape, as for the workload kinds.
+    private readonly ConcurrentDictionary<string, long> _nodeWebhookRequests = new(
+        new[] { Decisions.Hold, Decisions.Allow, Decisions.Invalid, Decisions.Overloaded }.Select(decision => new KeyValuePair<string, long>(decision, 0)),
+        StringComparer.Ordinal);
+
+    /// <summary>A review of <c>/mutate/nodes</c>, counted under <c>kind="Node"</c>.</summary>
+    public void NodeWebhookRequest(string decision, TimeSpan elapsed)
+    {
+        _nodeWebhookRequests.AddOrUpdate(decision, 1, static (_, count) => count + 1);
+        _webhookDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("decision", decision));
+    }
+
+    private IEnumerable<Measurement<long>> ObserveNodeRequests() =>
+        _nodeWebhookRequests.Select(pair => new Measurement<long>(pair.Value, new KeyValuePair<string, object?>("decision", pair.Key), new KeyValuePair<string, object?>("kind", NodeKind)));
 
     public void PullFinished(string result, TimeSpan? elapsed)
     {

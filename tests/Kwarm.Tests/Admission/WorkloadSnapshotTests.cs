@@ -77,7 +77,7 @@ public sealed class WorkloadSnapshotTests
     {
         var body = AdmissionFixtures.Bytes(AdmissionFixtures.SetImage);
 
-        var envelope = ReviewEnvelope.Read(body);
+        var envelope = ReviewEnvelope<WorkloadSnapshot>.Read(body);
 
         Assert.Equal(JsonValueKind.Object, envelope.RootKind);
         Assert.True(envelope.Json.Length < 2048, $"envelope of {envelope.Json.Length} bytes");
@@ -104,7 +104,7 @@ public sealed class WorkloadSnapshotTests
     [InlineData("""{"request":{"uid":"1","object":{"metadata":{"labels":{"v":"1"}}},"object":{"metadata":{"labels":{"v":"2"}}}}}""", "2")]
     public void The_last_request_and_object_count(string body, string? label)
     {
-        var updated = ReviewEnvelope.Read(Encoding.UTF8.GetBytes(body)).Object;
+        var updated = ReviewEnvelope<WorkloadSnapshot>.Read(Encoding.UTF8.GetBytes(body)).Object;
 
         Assert.Equal(label, updated?.Labels["v"]);
     }
@@ -117,7 +117,7 @@ public sealed class WorkloadSnapshotTests
     {
         var bytes = Encoding.UTF8.GetBytes(body);
 
-        Assert.ThrowsAny<JsonException>(() => ReviewEnvelope.Read(bytes));
+        Assert.ThrowsAny<JsonException>(() => ReviewEnvelope<WorkloadSnapshot>.Read(bytes));
         Assert.ThrowsAny<JsonException>(() => JsonDocument.Parse(bytes).Dispose());
     }
 }

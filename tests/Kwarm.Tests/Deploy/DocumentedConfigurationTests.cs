@@ -54,7 +54,8 @@ public sealed class DocumentedConfigurationTests
     [Fact]
     public void Chart_deployment_passes_every_flag_with_a_value_the_operator_accepts()
     {
-        var chart = Manifests.RenderChart(new JsonObject { ["flags"] = new JsonObject { ["kubeconfig"] = "/etc/kwarm/kubeconfig" } });
+        // kubeconfig and taintNewNodes are passed only when set; set, every flag is there.
+        var chart = Manifests.RenderChart(new JsonObject { ["flags"] = new JsonObject { ["kubeconfig"] = "/etc/kwarm/kubeconfig", ["taintNewNodes"] = true } });
         var container = chart.Single("Deployment", "kwarm")["spec"]!["template"]!["spec"]!["containers"]![0]!;
         var args = container["args"]!.AsArray().Select(arg => Manifests.Str(arg)!).ToList();
 
@@ -123,6 +124,8 @@ public sealed class DocumentedConfigurationTests
         {
             [("kwarm_controller_reconcile_total", "result")] = Constants(typeof(RuntimeMetrics.ReconcileResults)),
             [("kwarm_informer_restarts_total", "reason")] = Constants(typeof(RuntimeMetrics.RestartReasons)),
+            // The webhook also answers /mutate/nodes (issue #17), counted under a kind that is no workload kind.
+            [("kwarm_webhook_requests_total", "kind")] = [.. Enum.GetNames<WorkloadKind>(), KwarmMetrics.NodeKind],
         };
 
         foreach (var row in rows)

@@ -16,7 +16,8 @@ public sealed class KustomizeDefaultTests
         "kwarm.io|prepullimages/status|update",
         "batch|jobs|create,delete,list,watch",
         "|pods|list,watch",
-        "|nodes|list,watch",
+        // patch: the warm-up controller lifts the warming taint (issue #17); nothing else is ever written to a node.
+        "|nodes|list,watch,patch",
         "|serviceaccounts|list,watch",
         // Not in the issue's list: the Kubernetes plumbing (src/Kwarm/Kubernetes) runs a Namespace informer.
         "|namespaces|list,watch",

@@ -15,19 +15,24 @@ internal static class Manifests
 
     public static string InRepository(params string[] parts) => Path.Combine([Root, .. parts]);
 
-    private static readonly Lazy<Task<IReadOnlyList<JsonObject>>> Kustomized = new(RenderKustomizeDefaultAsync);
+    private static readonly Lazy<Task<IReadOnlyList<JsonObject>>> Kustomized = new(() => RenderKustomizeAsync("deploy/kustomize/default"));
+
+    private static readonly Lazy<Task<IReadOnlyList<JsonObject>>> KustomizedTaintNewNodes = new(() => RenderKustomizeAsync("deploy/kustomize/taint-new-nodes"));
 
     /// <summary><c>kubectl kustomize deploy/kustomize/default</c>, parsed; rendered once per test run.</summary>
     public static Task<IReadOnlyList<JsonObject>> KustomizeDefaultAsync() => Kustomized.Value;
 
-    private static async Task<IReadOnlyList<JsonObject>> RenderKustomizeDefaultAsync()
+    /// <summary><c>kubectl kustomize deploy/kustomize/taint-new-nodes</c> (issue #17), parsed; rendered once per test run.</summary>
+    public static Task<IReadOnlyList<JsonObject>> KustomizeTaintNewNodesAsync() => KustomizedTaintNewNodes.Value;
+
+    private static async Task<IReadOnlyList<JsonObject>> RenderKustomizeAsync(string directory)
     {
         var kubectl = ProcessRun.FindOnPath("kubectl")
-            ?? throw new InvalidOperationException("kubectl is needed on PATH to render deploy/kustomize/default");
-        var run = await ProcessRun.StartAsync(kubectl, ["kustomize", "deploy/kustomize/default"], Root, CancellationToken.None);
+            ?? throw new InvalidOperationException($"kubectl is needed on PATH to render {directory}");
+        var run = await ProcessRun.StartAsync(kubectl, ["kustomize", directory], Root, CancellationToken.None);
         if (run.ExitCode != 0)
         {
-            throw new InvalidOperationException($"kubectl kustomize deploy/kustomize/default failed: {run}");
+            throw new InvalidOperationException($"kubectl kustomize {directory} failed: {run}");
         }
 
         return Parse(run.StandardOutput);

@@ -36,6 +36,36 @@ public sealed partial class MonitoringTests
         Assert.Contains($"kube_lease_renew_time{{lease=\"{new Kwarm.Runtime.LeaderElectionOptions().LeaseName}\"}}", all, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Issue #17: a node still carrying the warming taint past the default maxDuration plus 5 minutes. Read from
+    /// kube-state-metrics alone (no Kwarm series, no scrape of Kwarm), so it fires when Kwarm is gone, which is when a
+    /// tainted node stays tainted; and it tells how to lift the taint by hand.
+    /// </summary>
+    [Fact]
+    public void Node_warming_alert_fires_from_kube_state_metrics_past_the_default_max_duration_plus_five_minutes()
+    {
+        var rule = Manifests.Parse(File.ReadAllText(Monitoring("prometheus-rule.yaml"))).Single();
+        var alert = rule["spec"]!["groups"]!.AsArray().SelectMany(group => group!["rules"]!.AsArray())
+            .Single(item => Manifests.Str(item!["alert"]) == "KwarmNodeWarmingTooLong")!;
+        var expression = Manifests.Str(alert["expr"])!;
+
+        Assert.Contains($"kube_node_spec_taint{{key=\"{Kwarm.Resources.KwarmApi.WarmingTaintKey}\"}}", expression, StringComparison.Ordinal);
+        Assert.Contains("time() - max by (node) (kube_node_created)", expression, StringComparison.Ordinal);
+        Assert.Contains("on (node)", expression, StringComparison.Ordinal);
+        Assert.Empty(KwarmSeries().Matches(expression));
+        Assert.DoesNotContain("up{", expression, StringComparison.Ordinal);
+        Assert.Null(alert["for"]);
+
+        var threshold = Assert.Single(Threshold().Matches(expression));
+        var expected = new Kwarm.Resources.NodeWarmupSpec().EffectiveMaxDuration + TimeSpan.FromMinutes(5);
+        Assert.Equal(expected.TotalSeconds, double.Parse(threshold.Groups["seconds"].Value, System.Globalization.CultureInfo.InvariantCulture));
+
+        var description = Manifests.Str(alert["annotations"]!["description"])!;
+        Assert.Contains($"kubectl taint node NODE {Kwarm.Resources.KwarmApi.WarmingTaintKey}-", description, StringComparison.Ordinal);
+        Assert.Contains("maxDuration", description, StringComparison.Ordinal);
+        Assert.Contains("docs/warm-nodes.md", description, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Alert_scrape_job_is_the_metrics_service_the_service_monitor_selects()
     {
@@ -156,4 +186,8 @@ public sealed partial class MonitoringTests
 
     [GeneratedRegex(@"\bkwarm_[a-z0-9_]+")]
     private static partial Regex KwarmSeries();
+
+    /// <summary>A comparison with a number of seconds (<c>&gt; 900</c>).</summary>
+    [GeneratedRegex(@"> (?<seconds>[0-9]+)\b")]
+    private static partial Regex Threshold();
 }

@@ -16,8 +16,11 @@ public sealed partial class ReadmeTests
 {
     private static readonly string Readme = File.ReadAllText(Manifests.InRepository("README.md"));
 
-    /// <summary>Flags of other tools the documents name in backticks, and Kwarm's own <c>--help</c> and placeholder.</summary>
-    private static readonly string[] OtherFlags = ["help", "name", "timeout", "atomic"];
+    /// <summary>
+    /// Flags of other tools the documents name in backticks, and Kwarm's own <c>--help</c> and placeholder; the last four are
+    /// docs/warm-nodes.md's: the kubelet's, cluster-autoscaler's (two) and the Azure CLI's.
+    /// </summary>
+    private static readonly string[] OtherFlags = ["help", "name", "timeout", "atomic", "register-with-taints", "startup-taint", "ignore-taint", "node-taints"];
 
     /// <summary>The options of the run command (src/Kwarm.Local) and of the cluster simulator, from their usage texts.</summary>
     private static readonly HashSet<string> ToolFlags =

@@ -52,6 +52,34 @@ internal static class WebhookShape
         }
     }
 
+    /// <summary>The entry <c>flags.taintNewNodes</c> and <c>deploy/kustomize/taint-new-nodes</c> add (issue #17).</summary>
+    public const string NodeEntryName = "taint.nodes.kwarm.io";
+
+    /// <summary>
+    /// The nodes entry: Node CREATE only (Kwarm never taints an existing node), to <c>/mutate/nodes</c> on the Service and
+    /// CA of the workload entries, with their timeout; always <c>failurePolicy: Ignore</c> (a node must register while
+    /// Kwarm is down) and no namespace selector (Nodes have no namespace).
+    /// </summary>
+    public static void AssertNodeEntry(JsonObject node, JsonObject workloadEntry)
+    {
+        Assert.Equal(NodeEntryName, Manifests.Str(node["name"]));
+        Assert.Equal("Ignore", Manifests.Str(node["failurePolicy"]));
+        Assert.Equal("None", Manifests.Str(node["sideEffects"]));
+        Assert.Equal(["v1"], node["admissionReviewVersions"]!.AsArray().Select(Manifests.Str));
+        Assert.Equal(workloadEntry["timeoutSeconds"]!.GetValue<int>(), node["timeoutSeconds"]!.GetValue<int>());
+        Assert.Null(node["namespaceSelector"]);
+        Assert.Null(node["objectSelector"]);
+        Assert.Equal(Kwarm.Admission.AdmissionEndpoint.NodesPath, Manifests.Str(node["clientConfig"]!["service"]!["path"]));
+        Assert.True(Manifests.SameTree(WithoutPath(workloadEntry["clientConfig"]!), WithoutPath(node["clientConfig"]!)), "the nodes entry reaches another Service, port or CA");
+
+        var rule = Assert.Single(node["rules"]!.AsArray())!;
+        Assert.Equal([""], rule["apiGroups"]!.AsArray().Select(Manifests.Str));
+        Assert.Equal(["v1"], rule["apiVersions"]!.AsArray().Select(Manifests.Str));
+        Assert.Equal(["nodes"], rule["resources"]!.AsArray().Select(Manifests.Str));
+        Assert.Equal(["CREATE"], rule["operations"]!.AsArray().Select(Manifests.Str));
+        Assert.Equal("Cluster", Manifests.Str(rule["scope"]));
+    }
+
     /// <summary>
     /// The entries differ only in name, Service path and resource: the same safety settings, Service, port and CA for
     /// every kind, whatever values the chart was given.

@@ -21,6 +21,13 @@ public sealed class RbacUsageTests
 
     private static readonly string Deployment = EndToEndFiles.Deployment("registry.local/shop/web:1");
 
+    /// <summary>
+    /// Grants this run cannot use. <c>patch nodes</c> lifts the warming taint of a joining node (issue #17): that needs the
+    /// warm-up controller and a node that joins with the taint, which this hold run does not have. Drop the entry once the
+    /// run adds such a node; it must stay a grant of the ClusterRole, checked below.
+    /// </summary>
+    private static readonly string[] NotExercisedHere = ["patch nodes"];
+
     [Fact]
     public async Task Kwarm_uses_exactly_the_permissions_its_roles_grant()
     {
@@ -67,8 +74,11 @@ public sealed class RbacUsageTests
         var unused = grants.SelectMany(grant => grant.Verbs.Select(verb => (grant, verb)))
             .Where(pair => !calls.Any(call => pair.grant.Allows(call) && call.Verb == pair.verb))
             .Select(pair => $"{pair.verb} {pair.grant.Resource}")
+            .Except(NotExercisedHere)
             .Order()
             .ToList();
+        var granted = grants.SelectMany(grant => grant.Verbs.Select(verb => $"{verb} {grant.Resource}")).ToHashSet(StringComparer.Ordinal);
+        Assert.All(NotExercisedHere, exempt => Assert.Contains(exempt, granted));
 
         Assert.True(missing.Count == 0, "Kwarm made calls its roles do not grant:\n" + string.Join('\n', missing));
         Assert.True(unused.Count == 0, "Kwarm's roles grant what it never used:\n" + string.Join('\n', unused));

@@ -25,6 +25,7 @@ public sealed class KwarmSettingsTests : IDisposable
         { ["--webhook-bind-address", "example.com:9443"], "kwarm: invalid --webhook-bind-address \"example.com:9443\": expected an address of the form [host]:port, such as :8080 or 127.0.0.1:8080" },
         { ["--webhook-cert-dir="], "kwarm: invalid --webhook-cert-dir \"\": expected a non-empty directory path" },
         { ["--leader-elect=maybe"], "kwarm: invalid --leader-elect \"maybe\": expected true or false" },
+        { ["--taint-new-nodes=yes"], "kwarm: invalid --taint-new-nodes \"yes\": expected true or false" },
         { ["--namespace", "Kwarm_System"], "kwarm: invalid --namespace \"Kwarm_System\": expected a namespace name (lower-case letters, digits and '-', at most 63 characters)" },
         { ["--namespace", new string('a', 64)], $"kwarm: invalid --namespace \"{new string('a', 64)}\": expected a namespace name (lower-case letters, digits and '-', at most 63 characters)" },
         { ["--service-account-name", "-kwarm"], "kwarm: invalid --service-account-name \"-kwarm\": expected a service account name (lower-case letters, digits, '-' and '.', at most 253 characters)" },
@@ -136,7 +137,7 @@ public sealed class KwarmSettingsTests : IDisposable
         [
             "--max-concurrent-pulls", "--max-pulls-per-node", "--metrics-bind-address", "--health-probe-bind-address",
             "--webhook-bind-address", "--webhook-cert-dir", "--leader-elect", "--namespace", "--tools-image", "--kubeconfig",
-            "--service-account-name", "--finished-prepullimage-ttl", "--log-format",
+            "--service-account-name", "--finished-prepullimage-ttl", "--log-format", "--taint-new-nodes",
         ];
         foreach (var flag in designFlags)
         {
@@ -159,6 +160,7 @@ public sealed class KwarmSettingsTests : IDisposable
         Assert.False(options.LeaderElect);
         Assert.Equal(TimeSpan.FromHours(1), options.FinishedPrePullImageTtl);
         Assert.Null(options.Kubeconfig);
+        Assert.False(options.TaintNewNodes);
     }
 
     [Fact]
@@ -208,6 +210,8 @@ public sealed class KwarmSettingsTests : IDisposable
         { ["--finished-prepullimage-ttl=45s"], nameof(KwarmOptions.FinishedPrePullImageTtl), "00:00:45" },
         { ["--log-format", "JSON"], nameof(KwarmOptions.LogFormat), "Json" },
         { ["--kubeconfig="], nameof(KwarmOptions.Kubeconfig), "" },
+        { ["--taint-new-nodes"], nameof(KwarmOptions.TaintNewNodes), "True" },
+        { ["--taint-new-nodes=true", "--taint-new-nodes=false"], nameof(KwarmOptions.TaintNewNodes), "False" },
     };
 
     [Theory]
