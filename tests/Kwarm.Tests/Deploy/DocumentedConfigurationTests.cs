@@ -124,6 +124,7 @@ public sealed class DocumentedConfigurationTests
         {
             [("kwarm_controller_reconcile_total", "result")] = Constants(typeof(RuntimeMetrics.ReconcileResults)),
             [("kwarm_informer_restarts_total", "reason")] = Constants(typeof(RuntimeMetrics.RestartReasons)),
+            [("kwarm_node_warmup_duration_seconds", "result")] = Constants(typeof(KwarmMetrics.WarmupResults)),
             // The webhook also answers /mutate/nodes (issue #17), counted under a kind that is no workload kind.
             [("kwarm_webhook_requests_total", "kind")] = [.. Enum.GetNames<WorkloadKind>(), KwarmMetrics.NodeKind],
         };

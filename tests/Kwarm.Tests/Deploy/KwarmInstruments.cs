@@ -76,6 +76,8 @@ internal static class KwarmInstruments
         metrics.SetPrePullImagesByPhase(nameof(PrePullImagePhase.Pending), 1);
         metrics.SetWatchedDeployments("default", 1);
         metrics.SetWatchedWorkloads("default", WorkloadKind.DaemonSet, 1);
+        metrics.NodeWarmupEnded(KwarmMetrics.WarmupResults.Warm, TimeSpan.FromSeconds(1));
+        metrics.SetWarmingNodes(1);
         var runtime = new RuntimeMetrics(services.GetRequiredService<IMeterFactory>(), Kwarm.Kubernetes.KubernetesServiceCollectionExtensions.MetricPrefix);
         runtime.AddQueue("holds");
         runtime.QueueAdded("holds");

@@ -21,6 +21,8 @@ public sealed partial class KwarmMetricsExportTests
         metrics.SetHoldsActive(1);
         metrics.SetPrePullImagesByPhase("InProgress", 2);
         metrics.SetWatchedDeployments("default", 5);
+        metrics.NodeWarmupEnded(KwarmMetrics.WarmupResults.Warm, TimeSpan.FromSeconds(30));
+        metrics.SetWarmingNodes(1);
 
         var body = await ScrapeAsync(kwarm);
 
@@ -37,6 +39,8 @@ public sealed partial class KwarmMetricsExportTests
                 ["kwarm_watched_workloads"] = "gauge",
                 ["kwarm_holds_active"] = "gauge",
                 ["kwarm_hold_duration_seconds"] = "histogram",
+                ["kwarm_warming_nodes"] = "gauge",
+                ["kwarm_node_warmup_duration_seconds"] = "histogram",
                 ["kwarm_webhook_requests_total"] = "counter",
                 ["kwarm_webhook_duration_seconds"] = "histogram",
             }.OrderBy(pair => pair.Key, StringComparer.Ordinal),
