@@ -8,8 +8,4 @@ public sealed class HoldScenariosOnSimulator : HoldScenarios
 {
     protected override async Task<IClusterBackend> StartBackendAsync(int nodes, double timeFactor) =>
         await SimulatorBackend.StartAsync(nodes, timeFactor);
-
-    [Fact]
-    public Task Nodes_that_join_warming_get_the_image_first_and_the_pods_that_land_there_after_the_lift_pull_nothing() =>
-        NodesJoinWarmingAndThePodsThatLandThereAfterTheLiftPullNothingAsync();
 }
