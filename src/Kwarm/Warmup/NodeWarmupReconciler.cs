@@ -48,7 +48,7 @@ public sealed class NodeWarmupReconciler
             _sources.Nodes.List(), _sources.Policies.List(), _sources.Workloads(), existing, _sources.ServiceAccount, _kwarmNamespace, now));
         _metrics.SetWarmingNodes(plan.Nodes.Count);
 
-        await SyncPrePullImagesAsync(plan.Desired, existing, cancellationToken).ConfigureAwait(false);
+        await SyncPrePullImagesAsync(plan.Desired, plan.Stale, existing, cancellationToken).ConfigureAwait(false);
         DateTimeOffset? next = null;
         foreach (var verdict in plan.Nodes)
         {
@@ -71,9 +71,10 @@ public sealed class NodeWarmupReconciler
         return next is { } deadline ? ReconcileResult.After(deadline - now > SoonestRequeue ? deadline - now : SoonestRequeue) : ReconcileResult.Done;
     }
 
-    private async Task SyncPrePullImagesAsync(IReadOnlyList<PrePullImage> desired, IReadOnlyList<PrePullImage> existing, CancellationToken cancellationToken)
+    private async Task SyncPrePullImagesAsync(IReadOnlyList<PrePullImage> desired, IReadOnlyList<PrePullImage> stale, IReadOnlyList<PrePullImage> existing, CancellationToken cancellationToken)
     {
         var current = existing.ToDictionary(image => ResourceKeys.For(image), StringComparer.Ordinal);
+        var restart = stale.Select(image => ResourceKeys.For(image)).ToHashSet(StringComparer.Ordinal);
         foreach (var image in desired)
         {
             var key = ResourceKeys.For(image);
@@ -82,6 +83,12 @@ public sealed class NodeWarmupReconciler
             {
                 await _api.CreatePrePullImageAsync(image, cancellationToken).ConfigureAwait(false);
                 _logger.PrePullImageChanged(image.Metadata.NamespaceProperty ?? "", image.Metadata.Name, "created", nodes);
+            }
+            else if (found.Metadata.DeletionTimestamp is null && restart.Contains(key))
+            {
+                // It finished while its node could not take pulls; its deletion event brings the pass that creates it again.
+                await _api.DeletePrePullImageAsync(found.Metadata.NamespaceProperty ?? "", found.Metadata.Name, cancellationToken).ConfigureAwait(false);
+                _logger.PrePullImageChanged(found.Metadata.NamespaceProperty ?? "", found.Metadata.Name, "deleted: it finished before its node could take pulls", nodes);
             }
             else if (found.Metadata.DeletionTimestamp is null && KwarmJson.Serialize(found.Spec) != KwarmJson.Serialize(image.Spec))
             {

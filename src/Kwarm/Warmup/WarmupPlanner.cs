@@ -21,6 +21,11 @@ namespace Kwarm.Warmup;
 /// taint's; the policy settings (resources, retry, timeout, PriorityClass) are those of the oldest policy involved.
 /// An extra image is pulled in Kwarm's namespace without secrets and tolerates every taint: it is for the node
 /// itself, whatever else the node carries.</item>
+/// <item>A node's PrePullImage is created only once the node can take its pull (<see cref="NodeEligibility"/>: Ready, its
+/// other taints tolerated). A joining node is NotReady and carries <c>node.kubernetes.io/not-ready</c> for a while
+/// (the API server adds it at creation); a PrePullImage created then would finish at once without pulling on it. One
+/// that did finish that way (created before a restart, or the node went NotReady again) is deleted and created anew
+/// once the node can pull (<see cref="WarmupPlan.Stale"/>). Meanwhile the node waits, within its deadline.</item>
 /// <item>A node is done with an image when its <c>status.images</c> lists it or the PrePullImage's entry for it is
 /// <c>Completed</c> or <c>Skipped</c>; it failed when the entry is <c>Failed</c> (retries exhausted). The taint is
 /// lifted when nothing applies or nothing is needed (<see cref="WarmupOutcome.NotNeeded"/>), at the deadline
@@ -84,10 +89,37 @@ public static class WarmupPlanner
         var existing = world.WarmupImages
             .GroupBy(image => (image.Metadata.NamespaceProperty ?? "", image.Metadata.Name))
             .ToDictionary(group => group.Key, group => group.First());
-        var desired = needs.Select(pair => Build(pair.Key.Namespace, pair.Key.Image, pair.Key.Node, pair.Value, world.ServiceAccount)).ToList();
+        var nodesByName = perNode.ToDictionary(entry => entry.Node.Metadata?.Name ?? "", entry => entry.Node, StringComparer.Ordinal);
+        var desired = new List<PrePullImage>();
+        var stale = new List<PrePullImage>();
+        foreach (var ((ns, image, nodeName), need) in needs)
+        {
+            var wanted = Build(ns, image, nodeName, need, world.ServiceAccount);
+            var node = nodesByName[nodeName];
+            var canPull = NodeEligibility.Judge(wanted.Spec, node) == NodeVerdict.Target;
+            if (existing.GetValueOrDefault((ns, wanted.Metadata.Name)) is { } found)
+            {
+                desired.Add(wanted);
+                if (canPull && FinishedWithout(found, nodeName))
+                {
+                    stale.Add(found);
+                }
+            }
+            else if (canPull)
+            {
+                desired.Add(wanted);
+            }
+        }
+
         var verdicts = perNode.Select(entry => Judge(entry.Node, entry.CreatedAt, entry.Deadline, entry.Images, existing, world.Now)).ToList();
-        return new WarmupPlan(desired, verdicts);
+        return new WarmupPlan(desired, verdicts, stale);
     }
+
+    /// <summary>A PrePullImage the pull engine finished without an entry for the node it names: the node was not a target then.</summary>
+    private static bool FinishedWithout(PrePullImage image, string node) =>
+        image.Metadata.DeletionTimestamp is null
+        && image.Status?.Phase is PrePullImagePhase.Completed or PrePullImagePhase.Failed
+        && image.Status.Nodes?.Any(entry => entry.Node == node) != true;
 
     private static Need Add(Dictionary<(string, string, string), Need> needs, List<(string, string)> nodeImages, (string Namespace, string Image) key, string node)
     {

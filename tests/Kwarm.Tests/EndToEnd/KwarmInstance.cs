@@ -33,9 +33,6 @@ public sealed class KwarmInstance : IAsyncDisposable
     /// <summary>What the replica wrote to its standard error (start failures, one line each).</summary>
     public string StandardError => _stderr.ToString();
 
-    /// <summary>Kwarm's log so far, for a failing test's message.</summary>
-    public string StandardOutput => _stdout.ToString();
-
     public bool HasExited => _run.IsCompleted;
 
     /// <summary>Starts a replica and waits until <c>/readyz</c> answers 200 (caches synced, certificate loaded).</summary>

@@ -144,5 +144,33 @@ public sealed class NodeWarmupReconcilerTests : IDisposable
         Assert.Equal(WarmupEvents.Warm, Assert.Single(_api.Events).Reason);
     }
 
+    [Fact]
+    public async Task A_registering_node_gets_its_PrePullImage_once_it_can_pull_and_one_that_finished_too_early_is_created_again()
+    {
+        _policies.Upsert(Policy("warm", enabled: true));
+        _deployments.Upsert(Deployment("web", "registry.local/web:2"));
+        var notReadyTaint = new V1Taint { Key = "node.kubernetes.io/not-ready", Effect = "NoSchedule" };
+        _nodes.Upsert(WarmingNode("new-1", taints: [notReadyTaint], created: _time.GetUtcNow()));
+        var name = WarmupNames.PrePullImage("registry.local/web:2", "new-1");
+
+        await PassAsync();
+        Assert.Empty(_api.Writes);
+        Assert.Equal(WarmupEvents.Started, Assert.Single(_api.Events).Reason);
+
+        // Ready: the PrePullImage comes. Say the pull engine saw the node a moment late and finished without it.
+        _nodes.Upsert(WarmingNode("new-1", created: _time.GetUtcNow()));
+        await PassAsync();
+        Assert.Equal([$"create shop/{name}"], _api.Writes);
+        var early = _images.Get("shop", name)!;
+        _images.Upsert(early with { Status = new PrePullImageStatus { Phase = PrePullImagePhase.Completed, Nodes = [] } });
+
+        _api.Writes.Clear();
+        await PassAsync();
+        await PassAsync();
+        Assert.Equal([$"delete shop/{name}", $"create shop/{name}"], _api.Writes);
+        Assert.True(WarmingTaint.IsOn(_nodes.Get(null, "new-1")!));
+        Assert.Null(_images.Get("shop", name)!.Status);
+    }
+
     private Task<ReconcileResult> PassAsync() => _reconciler.RunPassAsync(WarmupPass.Due, TestContext.Current.CancellationToken);
 }

@@ -77,6 +77,46 @@ public sealed class WarmupPlannerTests
     }
 
     [Fact]
+    public void A_node_that_cannot_take_pulls_yet_waits_for_its_PrePullImage_and_gets_it_once_it_can()
+    {
+        var notReadyTaint = new V1Taint { Key = "node.kubernetes.io/not-ready", Effect = "NoSchedule" };
+        var registering = WarmingNode("new-1", taints: [notReadyTaint]);
+        var notReady = WarmingNode("new-2");
+        notReady.Status.Conditions = [new V1NodeCondition { Type = "Ready", Status = "False" }];
+        var web = Deployment("web", "registry.local/web:2");
+
+        var waiting = Plan([registering, notReady], [Policy("warm", enabled: true)], [web]);
+        var ready = Plan([WarmingNode("new-1"), WarmingNode("new-2")], [Policy("warm", enabled: true)], [web]);
+
+        Assert.Empty(waiting.Desired);
+        Assert.All(waiting.Nodes, verdict => Assert.Equal((null, 1), (verdict.Lift, verdict.Pending)));
+        Assert.Equal(["new-1", "new-2"], ready.Desired.Select(image => image.Spec.Nodes!.Names![0]).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void A_PrePullImage_that_finished_without_its_node_is_kept_while_the_node_cannot_pull_and_restarted_once_it_can()
+    {
+        var finishedEmpty = WarmupImage("shop", "registry.local/web:2", ("new-1", NodePullState.Pending, null));
+        finishedEmpty.Status!.Nodes = [];
+        finishedEmpty.Status.Phase = PrePullImagePhase.Completed;
+        var running = WarmupImage("shop", "registry.local/web:2", ("new-1", NodePullState.Pulling, null));
+        running.Status!.Phase = PrePullImagePhase.InProgress;
+        var web = Deployment("web", "registry.local/web:2");
+        var stillRegistering = WarmingNode("new-1", taints: [new V1Taint { Key = "node.kubernetes.io/not-ready", Effect = "NoSchedule" }]);
+
+        var canPull = Plan([WarmingNode("new-1")], [Policy("warm", enabled: true)], [web], [finishedEmpty]);
+        var cannotPull = Plan([stillRegistering], [Policy("warm", enabled: true)], [web], [finishedEmpty]);
+        var underWay = Plan([WarmingNode("new-1")], [Policy("warm", enabled: true)], [web], [running]);
+
+        Assert.Same(finishedEmpty, Assert.Single(canPull.Stale));
+        Assert.Null(Assert.Single(canPull.Nodes).Lift);
+        Assert.Empty(cannotPull.Stale);
+        Assert.Equal(finishedEmpty.Metadata.Name, Assert.Single(cannotPull.Desired).Metadata.Name);
+        Assert.Empty(underWay.Stale);
+        Assert.Single(underWay.Desired);
+    }
+
+    [Fact]
     public void Without_a_policy_that_wants_warm_up_the_taint_is_lifted_at_once()
     {
         var off = Plan([WarmingNode("new-1")], [Policy("holds-only", enabled: false)], [Deployment("web", "registry.local/web:2")]);

@@ -1,7 +1,6 @@
 using k8s.Models;
-using Kwarm.Resources;
 
-namespace Kwarm.Pulling;
+namespace Kwarm.Resources;
 
 public static class NodeEligibility
 {

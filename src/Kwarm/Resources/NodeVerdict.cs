@@ -1,6 +1,4 @@
-using Kwarm.Resources;
-
-namespace Kwarm.Pulling;
+namespace Kwarm.Resources;
 
 /// <summary>Why a node is or is not a target of a PrePullImage (DESIGN §5, "target nodes").</summary>
 public enum NodeVerdict

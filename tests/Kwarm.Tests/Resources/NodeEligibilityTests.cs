@@ -1,9 +1,8 @@
 using k8s.Models;
-using Kwarm.Pulling;
 using Kwarm.Resources;
 using static Kwarm.Tests.Pulling.PullTestObjects;
 
-namespace Kwarm.Tests.Pulling;
+namespace Kwarm.Tests.Resources;
 
 public sealed class NodeEligibilityTests
 {
