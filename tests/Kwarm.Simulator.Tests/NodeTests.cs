@@ -239,6 +239,27 @@ public sealed class NodeTests
     }
 
     [Fact]
+    public async Task A_node_whose_network_starts_late_registers_NotReady_with_the_not_ready_taint_and_takes_pods_once_Ready()
+    {
+        await using var cluster = await StartAsync(new SimulatorOptions { Nodes = 0, TimeFactor = 0.01 });
+        await cluster.CreateAsync("/api/v1/namespaces/shop/pods", ControllerTests.Pod("waiting", null));
+
+        // 100 simulated seconds are one real second at this time factor.
+        cluster.Cluster.AddNodes([new NodeSpec("late") { NetworkReadyAfter = TimeSpan.FromSeconds(100) }]);
+        var registered = cluster.Get("", "nodes", "", "late")!;
+        var ready = registered.Objects("status", "conditions").Single(c => c.Str("type") == "Ready");
+        Assert.Equal(("False", "KubeletNotReady"), (ready.Str("status"), ready.Str("reason")));
+        Assert.Contains("cni plugin not initialized", ready.Str("message"), StringComparison.Ordinal);
+        Assert.Contains(registered.Objects("spec", "taints"), t => t.Str("key") == "node.kubernetes.io/not-ready" && t.Str("effect") == "NoSchedule");
+        Assert.Null(cluster.Get("", "pods", "shop", "waiting")!.Str("spec", "nodeName"));
+
+        await Eventually.WaitUntilAsync(() => PodReady(cluster.Get("", "pods", "shop", "waiting")), "the pod running once the node is Ready");
+        var node = cluster.Get("", "nodes", "", "late")!;
+        Assert.Equal("True", node.Objects("status", "conditions").Single(c => c.Str("type") == "Ready").Str("status"));
+        Assert.Null(node.At("spec", "taints"));
+    }
+
+    [Fact]
     public async Task Pulls_on_one_node_are_serialised_and_take_size_over_bandwidth()
     {
         // 5 MB at 1 MB/s is 5 simulated seconds each; at a time factor of 0.04 that is 200 ms of real time.

@@ -94,7 +94,17 @@ public sealed partial class Kubelet : IDisposable
                 var registered = await _api.RegisterNodeAsync(node, cancellationToken).ConfigureAwait(false);
                 runtime.Uid = registered.Str("metadata", "uid") ?? "";
                 KnowListedImages(runtime, registered.Objects("status", "images"));
-                await _api.UpdateNodeAsync(spec.Name, RemoveNotReadyTaint, cancellationToken).ConfigureAwait(false);
+                if (spec.NetworkReadyAfter > TimeSpan.Zero)
+                {
+                    // Registered NotReady with the not-ready taint; both go when the network comes up.
+                    runtime.Ready = false;
+                    runtime.NetworkReady = Time.CreateTimer(_ => _ = BecomeReadyAsync(runtime), null, Options.Scaled(spec.NetworkReadyAfter), Timeout.InfiniteTimeSpan);
+                }
+                else
+                {
+                    await _api.UpdateNodeAsync(spec.Name, RemoveNotReadyTaint, cancellationToken).ConfigureAwait(false);
+                }
+
                 await PublishImagesAsync(runtime, cancellationToken).ConfigureAwait(false);
                 await HeartbeatAsync(runtime, cancellationToken).ConfigureAwait(false);
             }
@@ -111,6 +121,26 @@ public sealed partial class Kubelet : IDisposable
         }
 
         _heartbeat ??= Time.CreateTimer(_ => _ = HeartbeatAllAsync(), null, Options.NodeHeartbeat, Options.NodeHeartbeat);
+    }
+
+    /// <summary>A node registered with <see cref="NodeSpec.NetworkReadyAfter"/>: reports Ready, then its not-ready taint goes.</summary>
+    private async Task BecomeReadyAsync(NodeRuntime runtime)
+    {
+        try
+        {
+            await SetNodeReadyAsync(runtime.Name, true, _stopping.Token).ConfigureAwait(false);
+            await _api.UpdateNodeAsync(runtime.Name, RemoveNotReadyTaint, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+#pragma warning disable CA1031 // A timer callback has no caller to throw to; the error is reported like a pod's.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            _settings.ReportError(runtime.Name, e);
+        }
     }
 
     /// <summary>Marks a node NotReady (the kubelet stops posting status; unreachable taints) or Ready again.</summary>

@@ -32,6 +32,9 @@ internal sealed class NodeRuntime(NodeSpec spec, long bandwidth) : IDisposable
     /// <summary>Stops the pod watch of this node (set once it is registered).</summary>
     public IAsyncDisposable? PodWatch { get; set; }
 
+    /// <summary>The timer that makes a node registered NotReady Ready (<see cref="NodeSpec.NetworkReadyAfter"/>).</summary>
+    public ITimer? NetworkReady { get; set; }
+
     /// <returns>The outcome and when the node's pull queue let this pull start.</returns>
     public async Task<(PullResult Result, DateTimeOffset StartedAt)> PullAsync(string image, IReadOnlySet<string> credentials, ImageRegistry registry, SimulatorOptions options, CancellationToken token)
     {
@@ -86,5 +89,9 @@ internal sealed class NodeRuntime(NodeSpec spec, long bandwidth) : IDisposable
         }
     }
 
-    public void Dispose() => _pullQueue.Dispose();
+    public void Dispose()
+    {
+        NetworkReady?.Dispose();
+        _pullQueue.Dispose();
+    }
 }

@@ -28,6 +28,16 @@ public sealed record NodeSpec(string Name)
 
     public bool Unschedulable { get; init; }
 
+    /// <summary>
+    /// How long (simulated) the node reports NotReady after it registers, as a real node does while its CNI plugin
+    /// starts: until then it keeps the <c>node.kubernetes.io/not-ready</c> taint and runs no pods. Zero: Ready at once.
+    /// </summary>
+    public TimeSpan NetworkReadyAfter { get; init; }
+
+    /// <summary>The kubelet's Ready condition message while the network plugin has not started, as containerd reports it.</summary>
+    internal const string NetworkNotReadyMessage =
+        "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized";
+
     internal JsonObject ToNode(string now)
     {
         var labels = new JsonObject
@@ -79,7 +89,9 @@ public sealed record NodeSpec(string Name)
                     Condition("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available", now),
                     Condition("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure", now),
                     Condition("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available", now),
-                    Condition("Ready", "True", "KubeletReady", "kubelet is posting ready status", now)),
+                    NetworkReadyAfter > TimeSpan.Zero
+                        ? Condition("Ready", "False", "KubeletNotReady", NetworkNotReadyMessage, now)
+                        : Condition("Ready", "True", "KubeletReady", "kubelet is posting ready status", now)),
                 ["addresses"] = new JsonArray(
                     new JsonObject { ["type"] = "InternalIP", ["address"] = "192.0.2.1" },
                     new JsonObject { ["type"] = "Hostname", ["address"] = Name }),

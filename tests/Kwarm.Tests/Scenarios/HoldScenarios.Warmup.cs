@@ -34,8 +34,8 @@ public abstract partial class HoldScenarios
     {
         var id = Guid.NewGuid().ToString("N")[..6];
         var pool = new Dictionary<string, string>(StringComparer.Ordinal) { ["pool"] = "web-" + id };
-        // Two nodes of five pods each: ten replicas fill them, so the next ten can only go to the joining nodes.
-        await Cluster.AddNodesAsync([new NodeSpec($"base-{id}-1") { Labels = pool, MaxPods = 5 }, new NodeSpec($"base-{id}-2") { Labels = pool, MaxPods = 5 }]);
+        // Five nodes of two pods each: ten replicas fill them, so the next ten can only go to the joining nodes.
+        await Cluster.AddNodesAsync([.. Enumerable.Range(1, 5).Select(i => new NodeSpec($"base-{id}-{i}") { Labels = pool, MaxPods = 2 })]);
         await ApplyAsync(WarmupPolicy("10m"));
         await Cluster.StartKwarmAsync();
         await ApplyAsync(WebDeployment(Image1, replicas: 10, podSpec: $"nodeSelector:\n  pool: web-{id}"));
@@ -44,18 +44,20 @@ public abstract partial class HoldScenarios
         Cluster.Registry.SetSlow(Image1, 1_000);
 
         var joining = Enumerable.Range(1, 3).Select(i => $"new-{id}-{i}").ToList();
-        await Cluster.AddNodesAsync([.. joining.Select(name => new NodeSpec(name) { Labels = pool, Taints = [Warming] })]);
+        // Like real nodes, they report NotReady for a while (two real seconds here) and carry the not-ready taint:
+        // nothing can be pulled there until they are Ready.
+        await Cluster.AddNodesAsync([.. joining.Select(name => new NodeSpec(name) { Labels = pool, Taints = [Warming], NetworkReadyAfter = TimeSpan.FromSeconds(200) })]);
         await Cluster.Kubectl.SucceedAsync("-n", Shop, "scale", "deployment/web", "--replicas=20");
 
         await Eventually.WaitUntilAsync(
-            async () => (await WarmupPrePullImagesAsync()).Count == joining.Count, "a warm-up PrePullImage per joining node", diagnostics: KwarmLog);
+            async () => (await WarmupPrePullImagesAsync()).Count == joining.Count, "a warm-up PrePullImage per joining node", diagnostics: () => WarmupSnapshot(joining));
         Assert.All(await WarmupPrePullImagesAsync(), image => Assert.Equal(Image1, image.Spec.Image));
         Assert.All(await JoiningNodesAsync(joining), node => Assert.True(HasWarmingTaint(node) && !Lists(node, Image1), $"{node.Metadata.Name} is not warming"));
         Assert.DoesNotContain(await LivePodsAsync(), pod => joining.Contains(pod.Spec.NodeName) && pod.Metadata.Name.StartsWith("web-", StringComparison.Ordinal));
 
         Cluster.Registry.SetSlow(Image1, 1);
         await Eventually.WaitUntilAsync(
-            async () => (await JoiningNodesAsync(joining)).All(node => !HasWarmingTaint(node)), "the warming taints to be lifted", TimeSpan.FromSeconds(90), KwarmLog);
+            async () => (await JoiningNodesAsync(joining)).All(node => !HasWarmingTaint(node)), "the warming taints to be lifted", TimeSpan.FromSeconds(90), () => WarmupSnapshot(joining));
         // Counted from here: the pull pods' own tools image and the warm-up's pull of web's image are behind.
         var pullsAtLift = joining.ToDictionary(node => node, Cluster.PullCount);
         Assert.All(await JoiningNodesAsync(joining), node => Assert.True(Lists(node, Image1), $"{node.Metadata.Name} was lifted without {Image1}"));
@@ -88,10 +90,10 @@ public abstract partial class HoldScenarios
 
         await Cluster.AddNodesAsync([new NodeSpec(name) { Taints = [Warming] }]);
 
-        await Eventually.WaitUntilAsync(async () => await WarmupPrePullImagesAsync() is { Count: > 0 }, "the warm-up PrePullImage", diagnostics: KwarmLog);
+        await Eventually.WaitUntilAsync(async () => await WarmupPrePullImagesAsync() is { Count: > 0 }, "the warm-up PrePullImage", diagnostics: () => WarmupSnapshot([name]));
         Assert.True(HasWarmingTaint(Assert.Single(await JoiningNodesAsync([name]))), "lifted before maxDuration");
         await Eventually.WaitUntilAsync(
-            async () => !HasWarmingTaint(Assert.Single(await JoiningNodesAsync([name]))), "the taint to be lifted at maxDuration", TimeSpan.FromSeconds(90));
+            async () => !HasWarmingTaint(Assert.Single(await JoiningNodesAsync([name]))), "the taint to be lifted at maxDuration", TimeSpan.FromSeconds(90), () => WarmupSnapshot([name]));
         var node = Assert.Single(await JoiningNodesAsync([name]));
         await Eventually.WaitUntilAsync(async () => (await NodeEventsAsync(name)).Any(e => e.Reason == "NodeWarmupTimeout"), "the NodeWarmupTimeout event");
         var timeout = (await NodeEventsAsync(name)).Single(e => e.Reason == "NodeWarmupTimeout");
@@ -101,8 +103,36 @@ public abstract partial class HoldScenarios
         Assert.False(Lists(node, Image1), "the image came after all: the test proves nothing");
     }
 
-    /// <summary>The last lines of the first replica's log, for a failure's message.</summary>
-    private string KwarmLog() => string.Join('\n', (Cluster.Replicas[0].StandardOutput + Cluster.Replicas[0].StandardError).Split('\n').TakeLast(40));
+    /// <summary>
+    /// What the warm-up looked like from outside, for a failure's message: the joining nodes, the warm-up
+    /// PrePullImages' per-node status, the pods bound to or waiting for those nodes, and Kwarm's Node events.
+    /// </summary>
+    private string WarmupSnapshot(IReadOnlyList<string> joining)
+    {
+        var cancellation = TestContext.Current.CancellationToken;
+        var lines = new List<string> { "-- nodes --" };
+        // Diagnostics run once, after the wait has already failed: blocking here costs nothing.
+        var nodes = JoiningNodesAsync(joining).GetAwaiter().GetResult();
+        lines.AddRange(nodes.Select(node =>
+            $"{node.Metadata.Name}: taints [{string.Join(", ", (node.Spec?.Taints ?? []).Select(t => $"{t.Key}:{t.Effect}"))}], lists {Image1}: {Lists(node, Image1)}"));
+        lines.Add("-- warm-up PrePullImages --");
+        lines.AddRange(WarmupPrePullImagesAsync().GetAwaiter().GetResult().Select(image =>
+            $"{image.Metadata.Name}: nodes [{string.Join(", ", image.Spec.Nodes?.Names ?? [])}], phase {image.Status?.Phase}, " +
+            $"status [{string.Join(", ", (image.Status?.Nodes ?? []).Select(n => $"{n.Node}={n.Status} {n.JobName} {n.Error}"))}]"));
+        lines.Add("-- pods not in the workload's namespace, or on joining nodes --");
+        var pods = Cluster.Client.CoreV1.ListPodForAllNamespacesAsync(cancellationToken: cancellation).GetAwaiter().GetResult().Items;
+        lines.AddRange(pods
+            .Where(pod => pod.Metadata.NamespaceProperty != Shop || joining.Contains(pod.Spec.NodeName))
+            .Select(pod => $"{pod.Metadata.NamespaceProperty}/{pod.Metadata.Name} on '{pod.Spec.NodeName}' {pod.Status?.Phase}: " +
+                string.Join("; ", (pod.Status?.Conditions ?? []).Where(c => c.Status != "True").Select(c => $"{c.Type} {c.Reason} {c.Message}"))));
+        lines.Add("-- kwarm's node events --");
+        foreach (var node in joining)
+        {
+            lines.AddRange(NodeEventsAsync(node).GetAwaiter().GetResult().Select(e => $"{node}: {e.Reason} {e.Message}"));
+        }
+
+        return string.Join('\n', lines);
+    }
 
     private static bool HasWarmingTaint(V1Node node) =>
         (node.Spec?.Taints ?? []).Any(taint => taint.Key == KwarmApi.WarmingTaintKey && taint.Effect == KwarmApi.WarmingTaintEffect);
