@@ -12,43 +12,19 @@ public sealed class KubernetesHoldApi : IHoldApi
 {
     private readonly IKubernetes _client;
     private readonly ApiWritePipeline _writes;
+    private readonly KwarmObjectWrites _objects;
 
     public KubernetesHoldApi(IKubernetes client, ApiWritePipeline writes)
     {
         _client = client;
         _writes = writes;
+        _objects = new KwarmObjectWrites(client, writes);
     }
 
-    public async Task CreatePrePullImageAsync(PrePullImage image, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(image);
-        try
-        {
-            await _writes.ExecuteAsync(
-                token => _client.CustomObjects.CreateNamespacedCustomObjectAsync(
-                    image, KwarmApi.Group, KwarmApi.Version, image.Metadata.NamespaceProperty, PrePullImage.KubePluralName, cancellationToken: token),
-                cancellationToken).ConfigureAwait(false);
-        }
-        catch (ApiConflictException conflict) when (conflict.Reason == "AlreadyExists")
-        {
-            // Created by an earlier reconcile whose result the cache has not shown yet: the name is deterministic.
-        }
-    }
+    public Task CreatePrePullImageAsync(PrePullImage image, CancellationToken cancellationToken) => _objects.CreatePrePullImageAsync(image, cancellationToken);
 
-    public async Task DeletePrePullImageAsync(string namespaceName, string name, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await _writes.ExecuteAsync(
-                token => _client.CustomObjects.DeleteNamespacedCustomObjectAsync(
-                    KwarmApi.Group, KwarmApi.Version, namespaceName, PrePullImage.KubePluralName, name,
-                    propagationPolicy: "Background", cancellationToken: token),
-                cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception exception) when (ApiErrors.IsNotFound(exception))
-        {
-        }
-    }
+    public Task DeletePrePullImageAsync(string namespaceName, string name, CancellationToken cancellationToken) =>
+        _objects.DeletePrePullImageAsync(namespaceName, name, cancellationToken);
 
     /// <summary>A Deployment's patch (<see cref="PatchWorkloadAsync"/>).</summary>
     public Task<bool> PatchDeploymentAsync(string namespaceName, string name, IReadOnlyList<JsonPatchOperation> patch, CancellationToken cancellationToken) =>
@@ -75,21 +51,7 @@ public sealed class KubernetesHoldApi : IHoldApi
         }
     }
 
-    public async Task<bool> CreateEventAsync(Corev1Event hookEvent, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(hookEvent);
-        try
-        {
-            await _writes.ExecuteAsync(
-                token => _client.CoreV1.CreateNamespacedEventAsync(hookEvent, hookEvent.Metadata.NamespaceProperty, cancellationToken: token),
-                cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (ApiConflictException conflict) when (conflict.Reason == "AlreadyExists")
-        {
-            return false;
-        }
-    }
+    public Task<bool> CreateEventAsync(Corev1Event hookEvent, CancellationToken cancellationToken) => _objects.CreateEventAsync(hookEvent, cancellationToken);
 
     public async Task PatchPolicyStatusAsync(string name, PrePullPolicyStatus status, CancellationToken cancellationToken)
     {

@@ -10,34 +10,12 @@ namespace Kwarm.Warmup;
 /// <summary><see cref="IWarmupApi"/> over the Kubernetes client, every write through the <see cref="ApiWritePipeline"/>.</summary>
 public sealed class KubernetesWarmupApi(IKubernetes client, ApiWritePipeline writes) : IWarmupApi
 {
-    public async Task CreatePrePullImageAsync(PrePullImage image, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(image);
-        try
-        {
-            await writes.ExecuteAsync(
-                token => client.CustomObjects.CreateNamespacedCustomObjectAsync(
-                    image, KwarmApi.Group, KwarmApi.Version, image.Metadata.NamespaceProperty, PrePullImage.KubePluralName, cancellationToken: token),
-                cancellationToken).ConfigureAwait(false);
-        }
-        catch (ApiConflictException conflict) when (conflict.Reason == "AlreadyExists")
-        {
-        }
-    }
+    private readonly KwarmObjectWrites _objects = new(client, writes);
 
-    public async Task DeletePrePullImageAsync(string namespaceName, string name, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await writes.ExecuteAsync(
-                token => client.CustomObjects.DeleteNamespacedCustomObjectAsync(
-                    KwarmApi.Group, KwarmApi.Version, namespaceName, PrePullImage.KubePluralName, name, propagationPolicy: "Background", cancellationToken: token),
-                cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception exception) when (ApiErrors.IsNotFound(exception))
-        {
-        }
-    }
+    public Task CreatePrePullImageAsync(PrePullImage image, CancellationToken cancellationToken) => _objects.CreatePrePullImageAsync(image, cancellationToken);
+
+    public Task DeletePrePullImageAsync(string namespaceName, string name, CancellationToken cancellationToken) =>
+        _objects.DeletePrePullImageAsync(namespaceName, name, cancellationToken);
 
     public async Task<bool> PatchNodeAsync(string name, IReadOnlyList<JsonPatchOperation> patch, CancellationToken cancellationToken)
     {
@@ -53,19 +31,5 @@ public sealed class KubernetesWarmupApi(IKubernetes client, ApiWritePipeline wri
         }
     }
 
-    public async Task<bool> CreateEventAsync(Corev1Event nodeEvent, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(nodeEvent);
-        try
-        {
-            await writes.ExecuteAsync(
-                token => client.CoreV1.CreateNamespacedEventAsync(nodeEvent, nodeEvent.Metadata.NamespaceProperty, cancellationToken: token),
-                cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (ApiConflictException conflict) when (conflict.Reason == "AlreadyExists")
-        {
-            return false;
-        }
-    }
+    public Task<bool> CreateEventAsync(Corev1Event nodeEvent, CancellationToken cancellationToken) => _objects.CreateEventAsync(nodeEvent, cancellationToken);
 }
