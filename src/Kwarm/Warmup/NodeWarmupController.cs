@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using k8s.Models;
 using Kwarm.Kubernetes;
 using Kwarm.Resources;
@@ -56,18 +57,28 @@ public sealed class NodeWarmupController : ILeaderOnlyWorker
                 // The first pass runs at once: tainted nodes (some perhaps past their deadline) may have waited
                 // through a restart or failover.
                 queue.Add(WarmupPass.Due);
+
+                // Which nodes warm, kept from the node events (the subscription replays the cache first), so that a
+                // workload event costs a lookup rather than a scan of every node.
+                var warming = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
                 return
                 [
                     _nodes.Subscribe(change =>
                     {
-                        if (WarmingTaint.IsOn(change.Resource) || (change.Previous is { } previous && WarmingTaint.IsOn(previous)))
+                        var name = change.Resource.Metadata?.Name ?? "";
+                        if (change.Type != ResourceEventType.Deleted && WarmingTaint.IsOn(change.Resource))
+                        {
+                            warming[name] = 0;
+                            queue.Add(WarmupPass.Due);
+                        }
+                        else if (warming.TryRemove(name, out _) || (change.Previous is { } previous && WarmingTaint.IsOn(previous)))
                         {
                             queue.Add(WarmupPass.Due);
                         }
                     }),
-                    _deployments.Subscribe(change => WhileWarming(queue, change.Previous?.Spec?.Template, change.Resource.Spec?.Template, change.Type)),
-                    _statefulSets.Subscribe(change => WhileWarming(queue, change.Previous?.Spec?.Template, change.Resource.Spec?.Template, change.Type)),
-                    _daemonSets.Subscribe(change => WhileWarming(queue, change.Previous?.Spec?.Template, change.Resource.Spec?.Template, change.Type)),
+                    _deployments.Subscribe(change => WhileWarming(queue, warming, change.Previous?.Metadata, change.Resource.Metadata, change.Type)),
+                    _statefulSets.Subscribe(change => WhileWarming(queue, warming, change.Previous?.Metadata, change.Resource.Metadata, change.Type)),
+                    _daemonSets.Subscribe(change => WhileWarming(queue, warming, change.Previous?.Metadata, change.Resource.Metadata, change.Type)),
                     _images.Subscribe(change =>
                     {
                         if (WarmupSources.IsWarmupImage(change.Resource))
@@ -86,17 +97,26 @@ public sealed class NodeWarmupController : ILeaderOnlyWorker
             _runtimeMetrics,
             leadership);
 
-    /// <summary>A workload change matters only while some node warms, and only when its pods or its existence changed.</summary>
-    private void WhileWarming(WorkQueue<WarmupPass> queue, V1PodTemplateSpec? before, V1PodTemplateSpec? after, ResourceEventType type)
+    /// <summary>
+    /// A workload change matters only while some node warms, and only when it came or went, its spec changed (its
+    /// generation moved: the pod template is in the spec; a status update leaves the generation alone) or its labels,
+    /// which decide the policy it follows, changed.
+    /// </summary>
+    private static void WhileWarming(
+        WorkQueue<WarmupPass> queue, ConcurrentDictionary<string, byte> warming, V1ObjectMeta? before, V1ObjectMeta? after, ResourceEventType type)
     {
-        if (!_nodes.Cache.List().Any(WarmingTaint.IsOn))
+        if (warming.IsEmpty)
         {
             return;
         }
 
-        if (type != ResourceEventType.Updated || !ReferenceEquals(before, after) && KwarmJson.Serialize(before) != KwarmJson.Serialize(after))
+        if (type != ResourceEventType.Updated || before?.Generation != after?.Generation || !SameLabels(before?.Labels, after?.Labels))
         {
             queue.Add(WarmupPass.Due);
         }
     }
+
+    private static bool SameLabels(IDictionary<string, string>? before, IDictionary<string, string>? after) =>
+        (before?.Count ?? 0) == (after?.Count ?? 0)
+        && (before ?? new Dictionary<string, string>()).All(label => after is not null && after.TryGetValue(label.Key, out var value) && value == label.Value);
 }
