@@ -1,5 +1,6 @@
-using Kwarm.Workloads;
 using k8s.Models;
+using Kwarm.Kubernetes;
+using Kwarm.Workloads;
 
 namespace Kwarm.Holds;
 
@@ -12,7 +13,7 @@ namespace Kwarm.Holds;
 /// </summary>
 public static class HoldEvents
 {
-    public const string Component = "kwarm";
+    public const string Component = KwarmEvent.Component;
     public const string HoldStarted = "HoldStarted";
     public const string HoldReleased = "HoldReleased";
     public const string PullFailed = "PullFailed";
@@ -63,14 +64,10 @@ public static class HoldEvents
     {
         ArgumentNullException.ThrowIfNull(workload);
         var metadata = workload.Metadata;
-        return new Corev1Event
-        {
-            Metadata = new V1ObjectMeta
-            {
-                Name = HoldNames.Event(workload.Kind, metadata.Name, [reason, .. identity]),
-                NamespaceProperty = metadata.NamespaceProperty,
-            },
-            InvolvedObject = new V1ObjectReference
+        return KwarmEvent.Create(
+            HoldNames.Event(workload.Kind, metadata.Name, [reason, .. identity]),
+            metadata.NamespaceProperty,
+            new V1ObjectReference
             {
                 ApiVersion = "apps/v1",
                 Kind = workload.Kind.ToString(),
@@ -79,15 +76,10 @@ public static class HoldEvents
                 Uid = metadata.Uid,
                 ResourceVersion = metadata.ResourceVersion,
             },
-            Reason = reason,
-            Message = message.Length > 1024 ? message[..1021] + "..." : message,
-            Type = type,
-            Source = new V1EventSource { Component = Component },
-            ReportingComponent = Component,
-            ReportingInstance = instance,
-            FirstTimestamp = now,
-            LastTimestamp = now,
-            Count = 1,
-        };
+            reason,
+            type,
+            message,
+            now,
+            instance);
     }
 }

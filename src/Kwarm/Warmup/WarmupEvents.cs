@@ -1,5 +1,6 @@
 using System.Globalization;
 using k8s.Models;
+using Kwarm.Kubernetes;
 using Kwarm.Resources;
 
 namespace Kwarm.Warmup;
@@ -11,7 +12,7 @@ namespace Kwarm.Warmup;
 /// </summary>
 public static class WarmupEvents
 {
-    public const string Component = "kwarm";
+    public const string Component = KwarmEvent.Component;
     public const string Namespace = "default";
     public const string Started = "NodeWarmupStarted";
     public const string Warm = "NodeWarm";
@@ -56,28 +57,14 @@ public static class WarmupEvents
 
     private static string Stamp(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
-    private static Corev1Event Create(NodeWarmupVerdict verdict, string reason, string type, string message, DateTime now, string instance, params string[] identity) => new()
-    {
-        Metadata = new V1ObjectMeta
-        {
-            Name = WarmupNames.Event(verdict.Name, verdict.Uid, [reason, .. identity]),
-            NamespaceProperty = Namespace,
-        },
-        InvolvedObject = new V1ObjectReference
-        {
-            ApiVersion = "v1",
-            Kind = V1Node.KubeKind,
-            Name = verdict.Name,
-            Uid = verdict.Uid,
-        },
-        Reason = reason,
-        Message = message.Length > 1024 ? message[..1021] + "..." : message,
-        Type = type,
-        Source = new V1EventSource { Component = Component },
-        ReportingComponent = Component,
-        ReportingInstance = instance,
-        FirstTimestamp = now,
-        LastTimestamp = now,
-        Count = 1,
-    };
+    private static Corev1Event Create(NodeWarmupVerdict verdict, string reason, string type, string message, DateTime now, string instance, params string[] identity) =>
+        KwarmEvent.Create(
+            WarmupNames.Event(verdict.Name, verdict.Uid, [reason, .. identity]),
+            Namespace,
+            new V1ObjectReference { ApiVersion = "v1", Kind = V1Node.KubeKind, Name = verdict.Name, Uid = verdict.Uid },
+            reason,
+            type,
+            message,
+            now,
+            instance);
 }
