@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
@@ -18,8 +19,9 @@ namespace Kwarm.Benchmarks;
 /// <param name="LastNodeReady">Until the last joining node was Ready (its network started).</param>
 /// <param name="LastWarmingLifted">Until Kwarm lifted the last warming taint; null without warm-up.</param>
 /// <param name="NewPodsOnJoiningNodes">New pods bound to a joining node (all of them, since the old nodes are full).</param>
+/// <param name="MaxConcurrentPulls">Kwarm's <c>--max-concurrent-pulls</c>; null without Kwarm (and warm-up).</param>
 internal sealed record ScaleOutSample(
-    bool Warmup,
+    int? MaxConcurrentPulls,
     TimeSpan AllReady,
     IReadOnlyList<TimeSpan> NewPodCreatedToReady,
     int NewPodPulls,
@@ -32,7 +34,8 @@ internal sealed record ScaleOutSample(
     TimeSpan? LastWarmingLifted,
     int NewPodsOnJoiningNodes);
 
-internal sealed record ScaleOutResult(ScaleOutSample Plain, ScaleOutSample Warmup, string Machine);
+/// <param name="WarmupUncapped">With warm-up and <c>--max-concurrent-pulls</c> raised to the number of joining nodes, so they all pull at once.</param>
+internal sealed record ScaleOutResult(ScaleOutSample Plain, ScaleOutSample Warmup, ScaleOutSample WarmupUncapped, string Machine);
 
 /// <summary>
 /// Issue #17's measurement: nodes join while a Deployment whose image is large scales onto them, once with the nodes
@@ -51,6 +54,9 @@ internal static class ScaleOutBenchmark
     public const string JoiningNodeCpu = "4";
     public const string PodCpu = "1500m";
     public const string WarmupMaxDuration = "10m";
+
+    /// <summary>Kwarm's own default of <c>--max-concurrent-pulls</c> (DESIGN §5); the run with it passes no flag.</summary>
+    public const int DefaultMaxConcurrentPulls = 10;
     private const long MiB = 1024 * 1024;
     private const string Image = "registry.local/bench/web:1.0";
     private const string JoiningPrefix = "new-";
@@ -60,12 +66,13 @@ internal static class ScaleOutBenchmark
     {
         var work = Directory.CreateTempSubdirectory("kwarm-bench-scale-out-").FullName;
         var machine = MachineDescription.Describe();
-        var plain = await MeasureAsync(options, Path.Combine(work, "plain"), warmup: false, output, cancellationToken).ConfigureAwait(false);
-        var warmup = await MeasureAsync(options, Path.Combine(work, "warmup"), warmup: true, output, cancellationToken).ConfigureAwait(false);
-        return new ScaleOutResult(plain, warmup, machine + $"; load average after the run: {MachineDescription.LoadAverage()}");
+        var plain = await MeasureAsync(options, Path.Combine(work, "plain"), maxConcurrentPulls: null, output, cancellationToken).ConfigureAwait(false);
+        var warmup = await MeasureAsync(options, Path.Combine(work, "warmup"), DefaultMaxConcurrentPulls, output, cancellationToken).ConfigureAwait(false);
+        var uncapped = await MeasureAsync(options, Path.Combine(work, "warmup-uncapped"), Math.Max(DefaultMaxConcurrentPulls, options.JoiningNodes), output, cancellationToken).ConfigureAwait(false);
+        return new ScaleOutResult(plain, warmup, uncapped, machine + $"; load average after the run: {MachineDescription.LoadAverage()}");
     }
 
-    /// <summary>The basic sample policy with warm-up enabled, as docs/warm-nodes.md shows it.</summary>
+    /// <summary>The basic sample policy with warm-up enabled: docs/warm-nodes.md's example without its extra images.</summary>
     public static PrePullPolicy WarmupPolicy()
     {
         var policy = SimulatedKwarmInstall.Manifest<PrePullPolicy>("prepullpolicy-basic.yaml");
@@ -73,16 +80,20 @@ internal static class ScaleOutBenchmark
         return policy;
     }
 
-    private static async Task<ScaleOutSample> MeasureAsync(ScaleOutOptions options, string work, bool warmup, TextWriter output, CancellationToken cancellationToken)
+    private static async Task<ScaleOutSample> MeasureAsync(ScaleOutOptions options, string work, int? maxConcurrentPulls, TextWriter output, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(work);
+        var warmup = maxConcurrentPulls is not null;
+        var kwarm = maxConcurrentPulls is { } cap && cap != DefaultMaxConcurrentPulls
+            ? KwarmCommand.Built with { LeadingArguments = [.. KwarmCommand.Built.LeadingArguments, "--max-concurrent-pulls", cap.ToString(CultureInfo.InvariantCulture)] }
+            : KwarmCommand.Built;
         var simulator = new SimulatorOptions
         {
             TimeFactor = options.TimeFactor,
             KubeconfigPath = Path.Combine(work, "kubeconfig"),
             RecordEvents = false,
         };
-        await using var cluster = await BenchmarkCluster.StartAsync(simulator, work, warmup ? WarmupPolicy() : null, cancellationToken).ConfigureAwait(false);
+        await using var cluster = await BenchmarkCluster.StartAsync(simulator, work, warmup ? WarmupPolicy() : null, kwarm, cancellationToken).ConfigureAwait(false);
         cluster.Simulator.Registry.Add(new RegistryImage(Image, options.ImageMiB * MiB));
         await cluster.Simulator.AddNodesAsync(
             Enumerable.Range(1, options.Nodes).Select(i => new NodeSpec($"base-{i:000}") { Cpu = ExistingNodeCpu, PreloadedImages = [Image] }),
@@ -145,7 +156,7 @@ internal static class ScaleOutBenchmark
         var nodes = recorder.Nodes;
         var lifted = nodes.Where(n => n.WarmingLifted is not null).Select(n => n.WarmingLifted!.Value - start).ToList();
         var sample = new ScaleOutSample(
-            warmup,
+            maxConcurrentPulls,
             pods.Max(p => p.ReadyAt!.Value) - start,
             [.. newPods.Select(p => p.ReadyAt!.Value - p.CreatedAt)],
             byNewPods.Count,
@@ -158,7 +169,7 @@ internal static class ScaleOutBenchmark
             lifted.Count == 0 ? null : lifted.Max(),
             newPods.Count(p => p.Node?.StartsWith(JoiningPrefix, StringComparison.Ordinal) == true));
         await output.WriteLineAsync(FormattableString.Invariant(
-            $"Scale-out {(warmup ? "with" : "without")} warm-up: {options.ReplicasAfter} Ready after {sample.AllReady.TotalMilliseconds:0} ms; {sample.NewPodPulls} pulls by new pods; {sample.PrePulls} pre-pulls; last taint lifted {sample.LastWarmingLifted?.TotalMilliseconds:0} ms")).ConfigureAwait(false);
+            $"Scale-out {(warmup ? $"with warm-up (--max-concurrent-pulls {maxConcurrentPulls})" : "without warm-up")}: {options.ReplicasAfter} Ready after {sample.AllReady.TotalMilliseconds:0} ms; {sample.NewPodPulls} pulls by new pods; {sample.PrePulls} pre-pulls; last taint lifted {sample.LastWarmingLifted?.TotalMilliseconds:0} ms")).ConfigureAwait(false);
         return sample;
     }
 
