@@ -28,16 +28,23 @@ internal sealed class BenchmarkCluster : IAsyncDisposable
 
     public KwarmProcess? Kwarm { get; private set; }
 
-    public static async Task<BenchmarkCluster> StartAsync(SimulatorOptions options, string workDirectory, bool withKwarm, CancellationToken cancellationToken)
+    public static Task<BenchmarkCluster> StartAsync(SimulatorOptions options, string workDirectory, bool withKwarm, CancellationToken cancellationToken) =>
+        StartAsync(options, workDirectory, withKwarm ? SimulatedKwarmInstall.Manifest<PrePullPolicy>("prepullpolicy-basic.yaml") : null, KwarmCommand.Built, cancellationToken);
+
+    /// <summary>
+    /// Starts the cluster; with a <paramref name="policy"/>, installs Kwarm (started as <paramref name="kwarm"/>, e.g. with
+    /// extra flags) and applies that policy in place of the basic sample.
+    /// </summary>
+    public static async Task<BenchmarkCluster> StartAsync(SimulatorOptions options, string workDirectory, PrePullPolicy? policy, KwarmCommand kwarm, CancellationToken cancellationToken)
     {
         var simulator = await SimulatedCluster.StartAsync(options, cancellationToken).ConfigureAwait(false);
         var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(simulator.KubeconfigPath));
         var cluster = new BenchmarkCluster(simulator, client, new RolloutRecorder(simulator, BenchmarkDeployment.Namespace, BenchmarkDeployment.Name));
         try
         {
-            if (withKwarm)
+            if (policy is not null)
             {
-                await cluster.InstallKwarmAsync(workDirectory, cancellationToken).ConfigureAwait(false);
+                await cluster.InstallKwarmAsync(workDirectory, policy, kwarm, cancellationToken).ConfigureAwait(false);
             }
 
             return cluster;
@@ -49,10 +56,9 @@ internal sealed class BenchmarkCluster : IAsyncDisposable
         }
     }
 
-    private async Task InstallKwarmAsync(string workDirectory, CancellationToken cancellationToken)
+    private async Task InstallKwarmAsync(string workDirectory, PrePullPolicy policy, KwarmCommand kwarm, CancellationToken cancellationToken)
     {
-        Kwarm = await SimulatedKwarmInstall.InstallAsync(Simulator, Client, KwarmCommand.Built, workDirectory, Simulator.KubeconfigPath, cancellationToken).ConfigureAwait(false);
-        var policy = SimulatedKwarmInstall.Manifest<PrePullPolicy>("prepullpolicy-basic.yaml");
+        Kwarm = await SimulatedKwarmInstall.InstallAsync(Simulator, Client, kwarm, workDirectory, Simulator.KubeconfigPath, cancellationToken).ConfigureAwait(false);
         await Client.CustomObjects.CreateClusterCustomObjectAsync(policy, KwarmApi.Group, KwarmApi.Version, PrePullPolicy.KubePluralName, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 

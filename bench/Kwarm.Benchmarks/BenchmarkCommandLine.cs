@@ -16,7 +16,7 @@ internal static class BenchmarkCommandLine
           --report PATH   markdown file whose "## Webhook" section is rewritten (default docs/benchmarks.md)
           --http2         use HTTP/2 instead of HTTP/1.1
 
-        The other benchmarks: holds, daemonset, scale and webhook-memory (each takes --help).
+        The other benchmarks: holds, daemonset, scale-out, scale and webhook-memory (each takes --help).
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, CancellationToken cancellationToken)
@@ -29,6 +29,11 @@ internal static class BenchmarkCommandLine
         if (args is ["daemonset", .. var daemonSetArguments])
         {
             return await DaemonSetRolloutCommand.RunAsync(daemonSetArguments, output, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (args is ["scale-out", .. var scaleOutArguments])
+        {
+            return await ScaleOutCommand.RunAsync(scaleOutArguments, output, cancellationToken).ConfigureAwait(false);
         }
 
         if (args is ["load", .. var loadArguments])

@@ -12,7 +12,8 @@ internal static class BenchmarkDeployment
     public const string Name = "web";
     public const string AppLabel = "app.kubernetes.io/name";
 
-    public static V1Deployment Create(int replicas, string image) => new()
+    /// <param name="cpu">The container's CPU request: the scale-out benchmark sizes it so that a node holds a set number of pods.</param>
+    public static V1Deployment Create(int replicas, string image, string cpu = "10m") => new()
     {
         Metadata = new V1ObjectMeta
         {
@@ -38,7 +39,7 @@ internal static class BenchmarkDeployment
                             ImagePullPolicy = "IfNotPresent",
                             Resources = new V1ResourceRequirements
                             {
-                                Requests = new Dictionary<string, ResourceQuantity> { ["cpu"] = new("10m"), ["memory"] = new("16Mi") },
+                                Requests = new Dictionary<string, ResourceQuantity> { ["cpu"] = new(cpu), ["memory"] = new("16Mi") },
                             },
                         },
                     ],
