@@ -42,8 +42,18 @@ internal sealed class TestCluster : IAsyncDisposable
         return created!.AsObject();
     }
 
-    public async Task CreateNamespaceAsync(string name) =>
+    /// <summary>
+    /// Creates the namespace and, when the cluster runs its controllers, waits for its <c>default</c> ServiceAccount:
+    /// pods are refused until the service-account controller has made it, as on a real cluster.
+    /// </summary>
+    public async Task CreateNamespaceAsync(string name)
+    {
         await CreateAsync("/api/v1/namespaces", new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Namespace", ["metadata"] = new JsonObject { ["name"] = name } });
+        if (Cluster.Options.RunControllers)
+        {
+            await Eventually.WaitUntilAsync(() => Get("", "serviceaccounts", name, "default") is not null, $"service account {name}/default");
+        }
+    }
 
     public static JsonObject Deployment(string name, string ns, string image, int replicas = 2) => new()
     {

@@ -61,7 +61,8 @@ public abstract partial class HoldScenarios
         // leader that took over after it had passed, never one maxDuration after any of the disturbances above.
         var due = deadline > newLeaderAt ? deadline : newLeaderAt;
         Assert.True(released.FirstTimestamp!.Value >= deadline.AddSeconds(-1), $"released at {released.FirstTimestamp:O}, before the deadline {deadline:O}");
-        Assert.True(released.FirstTimestamp.Value <= due.AddSeconds(3), $"released at {released.FirstTimestamp:O}, after the deadline {due:O}");
+        // A release one maxDuration late (30 s) is what this guards against; 10 s leaves room for a loaded machine.
+        Assert.True(released.FirstTimestamp.Value <= due.AddSeconds(10), $"released at {released.FirstTimestamp:O}, after the deadline {due:O}");
         Assert.Single(await KwarmEventsAsync("HoldStarted"));
         Assert.Single(await KwarmEventsAsync("PullFailed"));
 

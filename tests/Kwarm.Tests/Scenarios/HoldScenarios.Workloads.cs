@@ -113,9 +113,9 @@ public abstract partial class HoldScenarios
     [Fact]
     public async Task A_DaemonSet_is_held_as_OnDelete_warmed_on_every_node_and_released_to_the_users_strategy_without_a_pull_by_a_new_pod()
     {
-        // One pull at a time in the cluster, each a little slow: once the first node is warm the hold still has two to go,
-        // and the pods are checked while it holds.
-        Cluster.Registry.SetSlow(Image2, 50);
+        // One pull at a time in the cluster, each a few seconds long: once the first node is warm the hold still has two
+        // to go (seconds, even on a stalled machine), and the pods are checked while it holds.
+        Cluster.Registry.SetSlow(Image2, 600);
         await ApplyAsync(Policy("10m", "Release"));
         await Cluster.StartKwarmAsync("--max-concurrent-pulls", "1");
         await ApplyAsync(RestrictedNamespace + "\n---\n" + WebDaemonSet(Image1));
@@ -133,15 +133,15 @@ public abstract partial class HoldScenarios
         Assert.Equal(KubernetesJsonText(userStrategy), KubernetesJsonText(KubernetesJson.Deserialize<V1DaemonSetUpdateStrategy>(Annotation(held.Metadata, "kwarm.io/update-strategy")!)));
         Assert.Equal(2, int.Parse(userStrategy.RollingUpdate.MaxUnavailable.Value, System.Globalization.CultureInfo.InvariantCulture));
         await WaitForFirstPulledNodeAsync();
-        var podsWhileHeld = await PodImagesByUidAsync();
         Assert.Equal(hold, Annotation((await WebDaemonSetAsync()).Metadata, KwarmApi.HoldAnnotation));
+        var podsWhileHeld = await PodImagesByUidAsync();
         Assert.Equal(podsBefore, podsWhileHeld);
         var image = Assert.Single(await PrePullImagesAsync());
         Assert.Equal("web", image.Metadata.Labels["kwarm.io/daemonset"]);
         Assert.Equal("DaemonSet", Assert.Single(image.Metadata.OwnerReferences).Kind);
 
         await Eventually.WaitUntilAsync(
-            async () => Annotation((await WebDaemonSetAsync()).Metadata, KwarmApi.ReleasedAnnotation) == hold, "the release of hold " + hold);
+            async () => Annotation((await WebDaemonSetAsync()).Metadata, KwarmApi.ReleasedAnnotation) == hold, "the release of hold " + hold, TimeSpan.FromSeconds(60));
         Assert.Equal("Warm", (await ReleasedEventAsync()).Action);
         var released = await WebDaemonSetAsync();
         Assert.Equal(KubernetesJsonText(userStrategy), KubernetesJsonText(released.Spec.UpdateStrategy));
