@@ -228,8 +228,11 @@ public abstract class KubectlScenarios : IAsyncLifetime
 
         await Ok("rollout", "pause", "deployment/web", "-n", Shop);
         await Ok("set", "image", "deployment/web", "-n", Shop, "web=registry.local/shop/web:1.3");
-        var held = await _kubectl.RunAsync(TimeSpan.FromSeconds(3), "rollout", "status", "deployment/web", "-n", Shop);
-        Assert.Contains("Waiting for deployment \"web\" rollout to finish: 0 out of 3 new replicas have been updated...", held.Out);
+        // Once the controller has seen the paused change, one look (no watch, so no real-time limit to race) says it waits.
+        await Eventually(async () => await Deployment() is var paused
+            && paused["metadata"]!["generation"]!.GetValue<long>() == paused["status"]?["observedGeneration"]?.GetValue<long>());
+        var held = await Ok("rollout", "status", "deployment/web", "-n", Shop, "--watch=false");
+        Assert.Contains("Waiting for deployment \"web\" rollout to finish: 0 out of 3 new replicas have been updated...", held);
         Assert.Equal(2, JsonNode.Parse(await Ok("get", "replicasets", "-n", Shop, "-o", "json"))!["items"]!.AsArray().Count);
 
         await Ok("rollout", "resume", "deployment/web", "-n", Shop);
