@@ -54,6 +54,23 @@ public abstract partial class HoldScenarios
         await Eventually.WaitUntilAsync(async () => await LeaderAsync() is { } holder && holder != firstLeader, "a new leader", TimeSpan.FromSeconds(40));
         var newLeaderAt = DateTime.UtcNow;
 
+        // The audit as it stood while the hold still held: read before the Deployment, so a snapshot kept is one taken
+        // entirely before the release. After the release the finished PrePullImage's 1 s TTL deletes it, as designed.
+        IReadOnlyDictionary<Kwarm.Simulator.Api.AuditedRequest, long>? whileHeld = null;
+        await Eventually.WaitUntilAsync(
+            async () =>
+            {
+                var snapshot = Cluster.Audit?.Snapshot();
+                if ((await WebAsync()).Metadata.Annotations?.ContainsKey(KwarmApi.HoldAnnotation) == true)
+                {
+                    whileHeld = snapshot;
+                    return false;
+                }
+
+                return true;
+            },
+            "the hold to end",
+            TimeSpan.FromSeconds(DeadlineSeconds + 20));
         await WaitForReleaseAsync([Image2], seconds: DeadlineSeconds + 20);
         var released = await ReleasedEventAsync();
         Assert.Equal("Timeout", released.Action);
@@ -66,14 +83,15 @@ public abstract partial class HoldScenarios
         Assert.Single(await KwarmEventsAsync("HoldStarted"));
         Assert.Single(await KwarmEventsAsync("PullFailed"));
 
-        // Kwarm itself never deleted the active hold's PrePullImages; it created them twice: at the start and after the
-        // person's deletion (a create refused as a duplicate by a replica whose cache lagged would be a third).
+        // While the hold lasted, Kwarm itself never deleted its PrePullImages; it created them twice: at the start and
+        // after the person's deletion (a create refused as a duplicate by a replica whose cache lagged would be a third).
         if (Cluster.Audit is null)
         {
             return;
         }
 
-        var kwarmRequests = Cluster.Audit.Snapshot()
+        Assert.NotNull(whileHeld);
+        var kwarmRequests = whileHeld
             .Where(entry => entry.Key.User.StartsWith("system:serviceaccount:kwarm-system:", StringComparison.Ordinal) && entry.Key.Resource == "prepullimages")
             .ToList();
         Assert.DoesNotContain(kwarmRequests, entry => entry.Key.Verb == "delete");
