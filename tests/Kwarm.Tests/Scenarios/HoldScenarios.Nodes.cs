@@ -16,6 +16,19 @@ public abstract partial class HoldScenarios
     private async Task<IReadOnlyList<V1Pod>> PodsAsync() =>
         (await Cluster.Client.CoreV1.ListNamespacedPodAsync(Shop, cancellationToken: TestContext.Current.CancellationToken)).Items.ToList();
 
+    /// <summary>What is left in the workload namespace, for a failure's message (run once, after the wait failed).</summary>
+    private string LeftoversOfShop()
+    {
+        var token = TestContext.Current.CancellationToken;
+        var images = PrePullImagesAsync().GetAwaiter().GetResult()
+            .Select(image => $"prepullimage {image.Metadata.Name} phase {image.Status?.Phase} deleting {image.Metadata.DeletionTimestamp is not null}");
+        var jobs = Cluster.Client.BatchV1.ListNamespacedJobAsync(Shop, cancellationToken: token).GetAwaiter().GetResult().Items
+            .Select(job => $"job {job.Metadata.Name} active {job.Status?.Active} deleting {job.Metadata.DeletionTimestamp is not null} finalizers [{string.Join(",", job.Metadata.Finalizers ?? [])}]");
+        var pods = PodsAsync().GetAwaiter().GetResult()
+            .Select(pod => $"pod {pod.Metadata.Name} on '{pod.Spec.NodeName}' {pod.Status?.Phase} deleting {pod.Metadata.DeletionTimestamp is not null} finalizers [{string.Join(",", pod.Metadata.Finalizers ?? [])}]");
+        return string.Join('\n', images.Concat(jobs).Concat(pods));
+    }
+
     /// <summary>The pods not being deleted: <c>rollout status</c> returns while the old ones still terminate.</summary>
     private async Task<IReadOnlyList<V1Pod>> LivePodsAsync() => [.. (await PodsAsync()).Where(pod => pod.Metadata.DeletionTimestamp is null)];
 
@@ -179,7 +192,8 @@ public abstract partial class HoldScenarios
                 && (await Cluster.Client.BatchV1.ListNamespacedJobAsync(Shop, cancellationToken: TestContext.Current.CancellationToken)).Items.Count == 0
                 && (await PodsAsync()).Count == 0,
             "the hold's PrePullImages, the pull Jobs and every pod to be gone",
-            TimeSpan.FromSeconds(60));
+            TimeSpan.FromSeconds(60),
+            LeftoversOfShop);
         await Eventually.WaitUntilAsync(async () => await PolicyStatusAsync() is { ActiveHolds: 0, WatchedDeployments: 0 }, "the policy status to forget web");
     }
 }
