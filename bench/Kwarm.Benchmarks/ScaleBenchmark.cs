@@ -35,6 +35,31 @@ internal sealed record ScaleOptions
 
     public int Seed { get; init; } = 8;
 
+    /// <summary>The storm of issue #18: mixed target sizes, the image changes spread over <see cref="Arrival"/>, sizes scaled with the nodes (see <see cref="WorkloadAt"/>).</summary>
+    public bool Storm { get; init; }
+
+    /// <summary>Kwarm's <c>--max-concurrent-pulls</c> (its default, 10, passes no flag).</summary>
+    public int MaxConcurrentPulls { get; init; } = 10;
+
+    /// <summary>Kwarm's <c>--max-pulls-per-node</c>: its default.</summary>
+    public int MaxPullsPerNode { get; init; } = 2;
+
+    /// <summary>The image changes are spread evenly over this long (zero: as fast as 20 clients can send them).</summary>
+    public TimeSpan Arrival { get; init; }
+
+    /// <summary>
+    /// The workload at one node count. The scale run keeps its Deployments, holds and pools at every size (more nodes
+    /// per pool); the storm scales them with the nodes (5 Deployments, 0.2 holds and 0.2 pools of 5 nodes per node),
+    /// so every size is the same cluster shape and the growth table's fits separate the cost of each.
+    /// </summary>
+    public ScaleWorkload WorkloadAt(int nodes) => Storm
+        ? new ScaleWorkload(nodes, nodes * DeploymentsPerNode, Math.Max(1, nodes / NodesPerHold), Math.Max(1, nodes / NodesPerPool), Seed, storm: true)
+        : new ScaleWorkload(nodes, Deployments, Held, Pools, Seed);
+
+    public const int DeploymentsPerNode = 5;
+    public const int NodesPerHold = 5;
+    public const int NodesPerPool = 5;
+
     /// <summary>Which Kwarm runs: <c>dotnet Kwarm.dll</c> unless <c>--kwarm</c> names the native binary the image ships.</summary>
     public KwarmCommand Kwarm { get; init; } = KwarmCommand.Built;
 
@@ -65,6 +90,15 @@ internal sealed record RequestCounts(IReadOnlyDictionary<string, long> ByVerbAnd
     }
 }
 
+/// <summary>One hold of the run: when its image change was held and released (store commit times), and its own ideal time (its pulls alone under the caps).</summary>
+internal sealed record HoldOutcome(HeldDeployment Held, int TargetNodes, DateTimeOffset HeldAt, DateTimeOffset ReleasedAt, TimeSpan Ideal)
+{
+    public TimeSpan Actual => ReleasedAt - HeldAt;
+
+    /// <summary>Actual ÷ ideal: 1 is the hold finishing as fast as if it had the cluster to itself.</summary>
+    public double Ratio => Ideal > TimeSpan.Zero ? Actual / Ideal : double.NaN;
+}
+
 /// <summary>One successful pull: the node, the normalised reference, when the kubelet was asked for it (waiting behind another pull on the node included) and when it ended.</summary>
 internal sealed record FinishedPull(string Node, string Image, DateTimeOffset StartedAt, DateTimeOffset FinishedAt);
 
@@ -93,6 +127,20 @@ internal sealed record ScaleResult
     public required bool Settled { get; init; }
 
     public required ProcessStats Cached { get; init; }
+
+    /// <summary>Kwarm with the nodes cached and no Deployment yet: the per-node part of the growth fit.</summary>
+    public required ProcessStats NodesCached { get; init; }
+
+    /// <summary>Every hold with its times, in arrival order.</summary>
+    public required IReadOnlyList<HoldOutcome> Holds { get; init; }
+
+    /// <summary>A second Kwarm started against the full cluster after the run: process start to ready (caches synced).</summary>
+    public required TimeSpan ColdStart { get; init; }
+
+    /// <summary>That second Kwarm once ready: memory of the caches alone, nothing else done yet.</summary>
+    public required ProcessStats ColdStartStats { get; init; }
+
+    public required int MaxConcurrentPulls { get; init; }
 
     public required ProcessStats AfterHolds { get; init; }
 
@@ -144,7 +192,7 @@ internal static class ScaleBenchmark
 
     public static async Task<ScaleResult> RunAsync(ScaleOptions options, int nodes, TextWriter output, CancellationToken cancellationToken)
     {
-        var workload = new ScaleWorkload(nodes, options.Deployments, options.Held, options.Pools, options.Seed);
+        var workload = options.WorkloadAt(nodes);
         var work = Directory.CreateTempSubdirectory("kwarm-scale-").FullName;
         var clock = Stopwatch.StartNew();
         void Say(string text) => output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{nodes} nodes {clock.Elapsed.TotalSeconds,6:0.0}s] {text}"));
@@ -180,9 +228,14 @@ internal static class ScaleBenchmark
 
             using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(cluster.KubeconfigPath));
             var kwarmKubeconfig = await cluster.CreateKubeconfigAsync(UserInfo.ServiceAccount(SimulatedKwarmInstall.Namespace, "kwarm"), Path.Combine(work, "kwarm.kubeconfig"), cancellationToken).ConfigureAwait(false);
-            await using var kwarm = await SimulatedKwarmInstall.InstallAsync(cluster, client, options.Kwarm, work, kwarmKubeconfig, cancellationToken).ConfigureAwait(false);
+            var command = options.MaxConcurrentPulls == 10
+                ? options.Kwarm
+                : options.Kwarm with { LeadingArguments = [.. options.Kwarm.LeadingArguments, "--max-concurrent-pulls", options.MaxConcurrentPulls.ToString(CultureInfo.InvariantCulture)] };
+            await using var kwarm = await SimulatedKwarmInstall.InstallAsync(cluster, client, command, work, kwarmKubeconfig, cancellationToken).ConfigureAwait(false);
             await client.CustomObjects.CreateClusterCustomObjectAsync(Policy(), KwarmApi.Group, KwarmApi.Version, PrePullPolicy.KubePluralName, cancellationToken: cancellationToken).ConfigureAwait(false);
-            Say($"Kwarm running as pid {kwarm.ProcessId} (log {kwarm.LogPath}); CRDs, webhook and policy installed");
+            await WaitForQuietAsync(cluster, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
+            var nodesCached = ProcessStats.Read(kwarm.ProcessId);
+            Say($"Kwarm running as pid {kwarm.ProcessId} (log {kwarm.LogPath}); CRDs, webhook and policy installed; {nodes} nodes cached: RSS {ProcessStats.Mib(nodesCached.RssBytes)} MiB");
 
             for (var index = 0; index < ScaleWorkload.Namespaces; index++)
             {
@@ -203,11 +256,21 @@ internal static class ScaleBenchmark
             var handlingBefore = await WebhookHandlingHistogram.ScrapeAsync(metricsClient, kwarm.MetricsUri, cancellationToken).ConfigureAwait(false);
             Say($"{workload.Deployments} pods running, Kwarm caught up: RSS {ProcessStats.Mib(cached.RssBytes)} MiB, {cached.Cpu.TotalSeconds:0.0} CPU s so far");
 
-            // The image changes, as fast as 20 clients can send them: the holds overlap as in a big release.
+            // The image changes, as fast as 20 clients can send them (or spread evenly over --arrival): the holds
+            // overlap as in a big release.
             var holdsSentAt = DateTimeOffset.UtcNow;
+            var spacing = workload.Held > 0 ? options.Arrival / workload.Held : TimeSpan.Zero;
             await Parallel.ForEachAsync(workload.HeldDeployments, new ParallelOptions { MaxDegreeOfParallelism = 20, CancellationToken = cancellationToken }, async (held, token) =>
-                await client.AppsV1.PatchNamespacedDeploymentAsync(ImagePatch(held), held.Name, held.Namespace, cancellationToken: token).ConfigureAwait(false)).ConfigureAwait(false);
-            Say($"{workload.Held} image changes sent");
+            {
+                var due = holdsSentAt + spacing * held.Index - DateTimeOffset.UtcNow;
+                if (due > TimeSpan.Zero)
+                {
+                    await Task.Delay(due, token).ConfigureAwait(false);
+                }
+
+                await client.AppsV1.PatchNamespacedDeploymentAsync(ImagePatch(held), held.Name, held.Namespace, cancellationToken: token).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+            Say($"{workload.Held} image changes sent in {(DateTimeOffset.UtcNow - holdsSentAt).TotalSeconds:0.0} s");
 
             var pullsExpected = workload.Pulls().Count();
             var heldImages = workload.HeldDeployments.SelectMany(held => held.NewImages).Select(image => ImageRegistry.Normalize(image.Reference)).ToHashSet(StringComparer.Ordinal);
@@ -237,6 +300,19 @@ internal static class ScaleBenchmark
             var end = ProcessStats.Read(kwarm.ProcessId);
             Say($"settled{(settled ? "" : " (not fully: Jobs or rollouts left after 120 s)")}; {options.Quiet.TotalSeconds:0} s quiet period observed");
 
+            // A restart against the full cluster: how long a new Kwarm takes to list and watch everything and be
+            // ready, and what its caches alone weigh. It stays a follower (the first one holds the Lease).
+            var coldStartedAt = Stopwatch.StartNew();
+            ProcessStats coldStats;
+            TimeSpan coldStart;
+            await using (var second = await KwarmProcess.StartAsync(command, kwarmKubeconfig, Path.Combine(work, "serving-certs"), Path.Combine(work, "kwarm-cold.log"), cancellationToken).ConfigureAwait(false))
+            {
+                coldStart = coldStartedAt.Elapsed;
+                coldStats = ProcessStats.Read(second.ProcessId);
+            }
+
+            Say($"a second Kwarm was ready {coldStart.TotalSeconds:0.0} s after its start, RSS {ProcessStats.Mib(coldStats.RssBytes)} MiB");
+
             var pulls = FinishedPulls(cluster).Where(pull => heldImages.Contains(pull.Image)).ToList();
             var latencies = new List<TimeSpan>();
             var pullsAfterRelease = 0;
@@ -257,10 +333,17 @@ internal static class ScaleBenchmark
             var calls = cluster.Webhooks.CallLog.Snapshot();
             var imageChanges = calls.Where(call => call.Operation == "UPDATE" && call.SentAt >= holdsSentAt && observer.IsHeld($"{call.Namespace}/{call.Name}")).ToList();
             var firstHold = observer.FirstHeldAt;
+            IdealSchedule IdealOf(IEnumerable<(string Node, RegistryImage Image)> work) =>
+                IdealSchedule.Compute(work, options.MaxConcurrentPulls, options.MaxPullsPerNode, InitRun, simulatorOptions.NodeBandwidthBytesPerSecond, options.TimeFactor);
             return new ScaleResult
             {
                 Workload = workload,
-                Ideal = IdealSchedule.Compute(workload.Pulls(), 10, 2, InitRun, simulatorOptions.NodeBandwidthBytesPerSecond, options.TimeFactor),
+                Ideal = IdealOf(workload.Pulls()),
+                NodesCached = nodesCached,
+                Holds = [.. workload.HeldDeployments.Select(held => new HoldOutcome(held, workload.NodesOf(held.Target).Count, observer.HeldAt(held.Key), observer.ReleasedAt(held.Key), IdealOf(workload.PullsOf(held)).Value))],
+                ColdStart = coldStart,
+                ColdStartStats = coldStats,
+                MaxConcurrentPulls = options.MaxConcurrentPulls,
                 Setup = setup,
                 HoldSpread = observer.LastHeldAt - firstHold,
                 PrePullWall = (pulls.Count == 0 ? firstHold : pulls.Max(pull => pull.FinishedAt)) - firstHold,
@@ -332,7 +415,7 @@ internal static class ScaleBenchmark
                     Metadata = new V1ObjectMeta { Labels = labels },
                     Spec = new V1PodSpec
                     {
-                        NodeSelector = new Dictionary<string, string> { [ScaleWorkload.PoolLabel] = ScaleWorkload.PoolName(index % workload.Pools) },
+                        NodeSelector = workload.TargetOf(index).NodeSelector is { } selector ? new Dictionary<string, string>(selector) : null,
                         Containers = [.. Enumerable.Range(1, ScaleWorkload.ContainersOf(index)).Select(container => new V1Container
                         {
                             Name = $"c{container}",
@@ -423,6 +506,8 @@ internal static class ScaleBenchmark
         public DateTimeOffset LastHeldAt => _heldAt.Values.DefaultIfEmpty().Max();
 
         public bool IsHeld(string key) => _held.Contains(key);
+
+        public DateTimeOffset HeldAt(string key) => _heldAt.TryGetValue(key, out var at) ? at : DateTimeOffset.MinValue;
 
         public DateTimeOffset ReleasedAt(string key) => _releasedAt.TryGetValue(key, out var at) ? at : DateTimeOffset.MaxValue;
 
