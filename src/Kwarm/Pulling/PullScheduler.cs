@@ -18,10 +18,11 @@ namespace Kwarm.Pulling;
 /// that has started the fewest attempts so far (<see cref="PullDemand.Started"/>, counted from its status so a restart
 /// keeps it, plus this scheduler's grants since); ties go to the older, then to the lower key, and since each grant
 /// raises the count, equals take turns. A PrePullImage arriving behind a 5,000-node one (or behind a storm of others)
-/// takes the free slots until it has caught up with them, so a small one finishes almost as fast as alone (DESIGN §9:
-/// within 2x its ideal time), while a big one still gets every slot that no PrePullImage with less service can use:
-/// no slot idles while an attempt could start. Round-robin (the order before) gave a 5-node PrePullImage among 1,000
-/// others one slot per rotation: five rotations of the whole storm.
+/// takes the free slots until it has started as many attempts as the least served of them, so a small one behind
+/// PrePullImages that started more than its size starts all its attempts at once (the aim is DESIGN §9: within 2x its
+/// ideal time), while a big one still gets every slot that no PrePullImage with less service can use: no slot idles
+/// while an attempt could start. Round-robin (the order before) gave a 5-node PrePullImage among 1,000 others one slot
+/// per rotation: five rotations of the whole storm.
 /// Idle nodes are served before a node gets a second pull (see <see cref="Plan"/>). A node warm-up's attempts
 /// (<see cref="PullDemand.WarmsNodes"/>) are granted before all others, at each step, in the same order among them.
 /// </para>
