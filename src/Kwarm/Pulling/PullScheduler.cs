@@ -14,10 +14,17 @@ namespace Kwarm.Pulling;
 /// attempt is reserved before its Job is created, so concurrent reconciles never race past a cap either.
 /// </para>
 /// <para>
-/// Fairness: PrePullImages are ordered by age (then key) and served round-robin, one attempt each per round; the
-/// next pass starts after the last PrePullImage served, so a young PrePullImage is never starved by an old, big one.
+/// Fairness: least attained service first (max-min fairness on attempts started). Each grant goes to the PrePullImage
+/// that has started the fewest attempts so far (<see cref="PullDemand.Started"/>, counted from its status so a restart
+/// keeps it, plus this scheduler's grants since); ties go to the older, then to the lower key, and since each grant
+/// raises the count, equals take turns. A PrePullImage arriving behind a 5,000-node one (or behind a storm of others)
+/// takes the free slots until it has started as many attempts as the least served of them, so a small one behind
+/// PrePullImages that started more than its size starts all its attempts at once (the aim is DESIGN §9: within 2x its
+/// ideal time), while a big one still gets every slot that no PrePullImage with less service can use: no slot idles
+/// while an attempt could start. Round-robin (the order before) gave a 5-node PrePullImage among 1,000 others one slot
+/// per rotation: five rotations of the whole storm.
 /// Idle nodes are served before a node gets a second pull (see <see cref="Plan"/>). A node warm-up's attempts
-/// (<see cref="PullDemand.WarmsNodes"/>) are granted before all others, at each step.
+/// (<see cref="PullDemand.WarmsNodes"/>) are granted before all others, at each step, in the same order among them.
 /// </para>
 /// </summary>
 public sealed class PullScheduler
@@ -30,7 +37,6 @@ public sealed class PullScheduler
     private readonly Dictionary<string, Reservation> _reserved = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (int Failures, DateTimeOffset Until)> _createBackoff = new(StringComparer.Ordinal);
     private readonly TimeProvider _timeProvider;
-    private (DateTime CreatedAt, string Key)? _lastServed;
 
     public PullScheduler(int maxConcurrentPulls, int maxPullsPerNode, TimeProvider timeProvider)
     {
@@ -104,48 +110,38 @@ public sealed class PullScheduler
                 return grants;
             }
 
-            var byAge = _demands.Values.OrderBy(demand => demand.CreatedAt).ThenBy(demand => demand.Key, StringComparer.Ordinal).ToList();
+            var contenders = _demands.Values.Select(demand => new Contender(demand)).ToList();
 
             // Idle nodes first: a kubelet pulls one image at a time (serializeImagePulls, the default), so a second pull
             // on a busy node waits behind the first and holds a cluster-wide slot for nothing while another node idles.
-            // Only when no attempt fits an idle node does a node get its second (up to --max-pulls-per-node) pull; each
-            // round-robin resumes after the PrePullImage served last.
+            // Only when no attempt fits an idle node does a node get its second (up to --max-pulls-per-node) pull.
             int[] nodeLimits = MaxPullsPerNode > 1 ? [1, MaxPullsPerNode] : [MaxPullsPerNode];
-            // Node warm-ups first: their nodes take no pods until warm (each class keeps its own round-robin order).
+            // Node warm-ups first: their nodes take no pods until warm (each class in its own least-served order).
             foreach (var nodeLimit in nodeLimits)
             {
-                GrantRounds(AfterLastServed([.. byAge.Where(demand => demand.WarmsNodes)]), nodeLimit, perNode, existingKeys, build, stillWanted, grants, ref total);
-                GrantRounds(AfterLastServed([.. byAge.Where(demand => !demand.WarmsNodes)]), nodeLimit, perNode, existingKeys, build, stillWanted, grants, ref total);
+                GrantLeastServedFirst([.. contenders.Where(contender => contender.Demand.WarmsNodes)], nodeLimit, perNode, existingKeys, build, stillWanted, grants, ref total);
+                GrantLeastServedFirst([.. contenders.Where(contender => !contender.Demand.WarmsNodes)], nodeLimit, perNode, existingKeys, build, stillWanted, grants, ref total);
             }
 
-            foreach (var (attempt, _) in grants)
+            // Until the next reconcile replaces a demand, it remembers what was granted here: those attempts are no
+            // longer waiting, and they count as service, so the next pass does not serve the same PrePullImage again.
+            foreach (var contender in contenders.Where(contender => contender.GrantedNodes.Count > 0))
             {
-                if (_demands.TryGetValue(ResourceKeys.For(attempt.PrePullImage), out var demand))
-                {
-                    var remaining = demand.Attempts.Where(other => other.Node != attempt.Node).ToList();
-                    SetDemandLocked(demand with { Attempts = remaining });
-                }
+                var remaining = contender.Demand.Attempts.Where(attempt => !contender.GrantedNodes.Contains(attempt.Node)).ToList();
+                SetDemandLocked(contender.Demand with { Attempts = remaining, Started = contender.Started });
             }
 
             return grants;
         }
     }
 
-    private List<PullDemand> AfterLastServed(List<PullDemand> byAge)
-    {
-        if (_lastServed is not { } last)
-        {
-            return byAge;
-        }
-
-        var next = byAge.FindIndex(demand => demand.CreatedAt > last.CreatedAt
-            || (demand.CreatedAt == last.CreatedAt && string.CompareOrdinal(demand.Key, last.Key) > 0));
-        return next > 0 ? [.. byAge.Skip(next), .. byAge.Take(next)] : byAge;
-    }
-
-    /// <summary>Round-robin over the demands, one attempt each per round, on nodes running fewer than <paramref name="nodeLimit"/> pulls.</summary>
-    private void GrantRounds(
-        List<PullDemand> ordered,
+    /// <summary>
+    /// Grants one attempt at a time to the demand that has started the fewest (then the oldest, then the lowest key),
+    /// on nodes running fewer than <paramref name="nodeLimit"/> pulls, until the cluster cap is reached or no demand
+    /// has an attempt that may start. A demand with nothing left to start in this pass leaves the queue.
+    /// </summary>
+    private void GrantLeastServedFirst(
+        List<Contender> contenders,
         int nodeLimit,
         Dictionary<string, int> perNode,
         HashSet<string> existingKeys,
@@ -154,41 +150,65 @@ public sealed class PullScheduler
         List<(PullAttempt, V1Job)> grants,
         ref int total)
     {
-        var cursors = new int[ordered.Count];
-        var progress = true;
-        while (progress && total < MaxConcurrentPulls)
+        var queue = new PriorityQueue<Contender, ServiceRank>(contenders.Count);
+        foreach (var contender in contenders)
         {
-            progress = false;
-            for (var i = 0; i < ordered.Count && total < MaxConcurrentPulls; i++)
-            {
-                // This PrePullImage's next attempt that may start: on a node below the limit, not started already,
-                // not backing off after a refused create, and still wanted.
-                var attempts = ordered[i].Attempts;
-                while (cursors[i] < attempts.Count)
-                {
-                    var attempt = attempts[cursors[i]++];
-                    if (perNode.GetValueOrDefault(attempt.Node) >= nodeLimit)
-                    {
-                        continue;
-                    }
-
-                    var job = build(attempt);
-                    var key = ResourceKeys.For(job);
-                    if (_reserved.ContainsKey(key) || existingKeys.Contains(key) || InCreateBackoff(key) || stillWanted?.Invoke(attempt) == false)
-                    {
-                        continue;
-                    }
-
-                    _reserved[key] = new Reservation(job, attempt.Node, _timeProvider.GetUtcNow());
-                    perNode[attempt.Node] = perNode.GetValueOrDefault(attempt.Node) + 1;
-                    total++;
-                    grants.Add((attempt, job));
-                    _lastServed = (ordered[i].CreatedAt, ordered[i].Key);
-                    progress = true;
-                    break;
-                }
-            }
+            // Within one pass an attempt passed over stays unfit (node counts only grow), so each demand's attempts are
+            // looked at once per node limit.
+            contender.Next = 0;
+            queue.Enqueue(contender, contender.Rank);
         }
+
+        while (total < MaxConcurrentPulls && queue.TryDequeue(out var contender, out _))
+        {
+            if (NextGrantable(contender, nodeLimit, perNode, existingKeys, build, stillWanted) is not { } grant)
+            {
+                continue;
+            }
+
+            var (attempt, job) = grant;
+            _reserved[ResourceKeys.For(job)] = new Reservation(job, attempt.Node, _timeProvider.GetUtcNow());
+            perNode[attempt.Node] = perNode.GetValueOrDefault(attempt.Node) + 1;
+            total++;
+            grants.Add(grant);
+            contender.Started++;
+            contender.GrantedNodes.Add(attempt.Node);
+            queue.Enqueue(contender, contender.Rank);
+        }
+    }
+
+    /// <summary>
+    /// The demand's next attempt that may start: on a node below the limit, not started already, not backing off after
+    /// a refused create, and still wanted.
+    /// </summary>
+    private (PullAttempt Attempt, V1Job Job)? NextGrantable(
+        Contender contender,
+        int nodeLimit,
+        Dictionary<string, int> perNode,
+        HashSet<string> existingKeys,
+        Func<PullAttempt, V1Job> build,
+        Func<PullAttempt, bool>? stillWanted)
+    {
+        var attempts = contender.Demand.Attempts;
+        while (contender.Next < attempts.Count)
+        {
+            var attempt = attempts[contender.Next++];
+            if (perNode.GetValueOrDefault(attempt.Node) >= nodeLimit)
+            {
+                continue;
+            }
+
+            var job = build(attempt);
+            var key = ResourceKeys.For(job);
+            if (_reserved.ContainsKey(key) || existingKeys.Contains(key) || InCreateBackoff(key) || stillWanted?.Invoke(attempt) == false)
+            {
+                continue;
+            }
+
+            return (attempt, job);
+        }
+
+        return null;
     }
 
     /// <summary>
@@ -409,4 +429,35 @@ public sealed class PullScheduler
     }
 
     private sealed record Reservation(V1Job Job, string Node, DateTimeOffset At, V1Job? Created = null);
+
+    /// <summary>A demand during one scheduling pass: its service so far, where its scan stands, what it was granted.</summary>
+    private sealed class Contender(PullDemand demand)
+    {
+        public PullDemand Demand { get; } = demand;
+
+        public int Started { get; set; } = demand.Started;
+
+        /// <summary>The index of the next attempt to look at, in the current node-limit round.</summary>
+        public int Next { get; set; }
+
+        public HashSet<string> GrantedNodes { get; } = new(StringComparer.Ordinal);
+
+        public ServiceRank Rank => new(Started, Demand.CreatedAt, Demand.Key);
+    }
+
+    /// <summary>Fewest attempts started first, then the oldest, then the lowest key (so the order is total).</summary>
+    private readonly record struct ServiceRank(int Started, DateTime CreatedAt, string Key) : IComparable<ServiceRank>
+    {
+        public int CompareTo(ServiceRank other)
+        {
+            var byStarted = Started.CompareTo(other.Started);
+            if (byStarted != 0)
+            {
+                return byStarted;
+            }
+
+            var byAge = CreatedAt.CompareTo(other.CreatedAt);
+            return byAge != 0 ? byAge : string.CompareOrdinal(Key, other.Key);
+        }
+    }
 }

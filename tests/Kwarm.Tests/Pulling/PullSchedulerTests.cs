@@ -26,8 +26,9 @@ public sealed class PullSchedulerTests
 
         var first = scheduler.Plan([existing], Template.Build);
 
-        // 1 running + 4 granted = the cluster cap. Idle nodes b and c first (img-0, img-1); then second pulls, resuming
-        // the round-robin at img-2: node a (its cap, with the running one), then node c for img-0.
+        // 1 running + 4 granted = the cluster cap. Idle nodes b and c first (img-0, img-1); then second pulls, img-2 (no
+        // attempt started yet, so the least served) first: node a (its cap, with the running one), then node c for img-0.
+        // (Round-robin, the order before least-served-first, gave the same grants here.)
         Assert.Equal(4, first.Count);
         Assert.Equal(1, first.Count(grant => grant.Attempt.Node == "a"));
         Assert.Equal(1, first.Count(grant => grant.Attempt.Node == "b"));
@@ -102,7 +103,7 @@ public sealed class PullSchedulerTests
     }
 
     [Fact]
-    public void One_free_slot_at_a_time_goes_round_robin_so_a_young_image_is_not_starved()
+    public void One_free_slot_at_a_time_alternates_between_images_of_equal_service_so_a_young_image_is_not_starved()
     {
         var time = new FakeTimeProvider(Epoch);
         var scheduler = new PullScheduler(maxConcurrentPulls: 1, maxPullsPerNode: 1, time);
@@ -119,7 +120,113 @@ public sealed class PullSchedulerTests
             scheduler.Release(Kwarm.Runtime.ResourceKeys.For(grant.Job));
         }
 
+        // Each grant raises the served image's count: equals take turns, the older first.
         Assert.Equal(["old", "young", "old", "young", "old", "young"], served);
+    }
+
+    [Fact]
+    public void Images_with_equal_started_attempts_from_their_status_alternate_regardless_of_age()
+    {
+        var scheduler = new PullScheduler(maxConcurrentPulls: 1, maxPullsPerNode: 1, new FakeTimeProvider(Epoch));
+        var young = Image("shop", "young", new PrePullImageSpec { Image = "r/young:1" }, Epoch.AddHours(1));
+        var old = Image("shop", "old", new PrePullImageSpec { Image = "r/old:1" }, Epoch);
+        scheduler.SetDemand(new PullDemand("shop/young", Epoch.AddHours(1), [.. Enumerable.Range(0, 20).Select(i => new PullAttempt(young, $"n{i}", 1))], Started: 7));
+        scheduler.SetDemand(new PullDemand("shop/old", Epoch, [.. Enumerable.Range(0, 20).Select(i => new PullAttempt(old, $"n{i}", 1))], Started: 7));
+
+        Assert.Equal(["old", "young", "old", "young", "old", "young", "old", "young"], GrantOneAtATime(scheduler, 8));
+    }
+
+    [Fact]
+    public void An_image_that_started_many_attempts_before_a_restart_yields_to_one_that_started_none()
+    {
+        // A fresh scheduler (after a restart or a failover) knows the service only from the status: the old image's
+        // demand says 40 attempts started, the young one's none. Round-robin by age would have served the old one first.
+        var scheduler = new PullScheduler(maxConcurrentPulls: 1, maxPullsPerNode: 1, new FakeTimeProvider(Epoch));
+        var old = Image("shop", "old", new PrePullImageSpec { Image = "r/old:1" }, Epoch);
+        var young = Image("shop", "young", new PrePullImageSpec { Image = "r/young:1" }, Epoch.AddHours(1));
+        scheduler.SetDemand(new PullDemand("shop/old", Epoch, [.. Enumerable.Range(40, 60).Select(i => new PullAttempt(old, $"n{i}", 1))], Started: 40));
+        scheduler.SetDemand(new PullDemand("shop/young", Epoch.AddHours(1), [.. Enumerable.Range(0, 100).Select(i => new PullAttempt(young, $"n{i}", 1))]));
+
+        var served = GrantOneAtATime(scheduler, 44);
+
+        // The young one catches up (40 grants), then the two take turns, the older first.
+        Assert.Equal([.. Enumerable.Repeat("young", 40), "old", "young", "old", "young"], served);
+    }
+
+    [Fact]
+    public void A_small_image_after_a_5000_node_one_and_300_others_gets_all_its_idle_nodes_in_the_first_pass()
+    {
+        const int Cap = 2000;
+        var scheduler = new PullScheduler(maxConcurrentPulls: Cap, maxPullsPerNode: 2, new FakeTimeProvider(Epoch));
+        var nodes = Enumerable.Range(0, 5000).Select(i => $"n{i:D4}").ToList();
+
+        // The big rollout came first and started 200 attempts; 300 others came next and started 5 attempts each, 5
+        // more nodes waiting; a node warm-up has had far more service than anyone.
+        var big = Image("shop", "big", new PrePullImageSpec { Image = "r/big:1" }, Epoch);
+        scheduler.SetDemand(new PullDemand("shop/big", Epoch, [.. nodes.Skip(200).Select(node => new PullAttempt(big, node, 1))], Started: 200));
+        for (var i = 0; i < 300; i++)
+        {
+            var other = Image("shop", $"other-{i:D3}", new PrePullImageSpec { Image = $"r/other-{i}:1" }, Epoch.AddSeconds(1 + (i / 100.0)));
+            scheduler.SetDemand(new PullDemand(
+                $"shop/other-{i:D3}", other.Metadata.CreationTimestamp!.Value, [.. nodes.Skip(i * 10).Take(5).Select(node => new PullAttempt(other, node, 1))], Started: 5));
+        }
+
+        var warmup = Image("shop", "kwarm-warmup-1", new PrePullImageSpec { Image = "r/warm:1" }, Epoch.AddSeconds(5));
+        scheduler.SetDemand(new PullDemand("shop/kwarm-warmup-1", Epoch.AddSeconds(5), [new PullAttempt(warmup, "n4990", 1)], WarmsNodes: true, Started: 1000));
+
+        // Arrives last, wanting 5 nodes the big one also wants (one of them the warm-up's).
+        var small = Image("shop", "small", new PrePullImageSpec { Image = "r/small:1" }, Epoch.AddSeconds(10));
+        string[] smallNodes = ["n4990", "n4991", "n4992", "n4993", "n4994"];
+        scheduler.SetDemand(new PullDemand("shop/small", Epoch.AddSeconds(10), [.. smallNodes.Select(node => new PullAttempt(small, node, 1))]));
+
+        var grants = scheduler.Plan([], Template.Build);
+        var named = grants.Select(grant => $"{grant.Attempt.PrePullImage.Metadata.Name}@{grant.Attempt.Node}").ToList();
+
+        // The warm-up first (its own class), then every idle node the small one wants. n4990 is the warm-up's now, and
+        // a second pull there waits while other nodes idle. Round-robin by age served the small one last, once per round.
+        Assert.Equal(["kwarm-warmup-1@n4990", "small@n4991", "small@n4992", "small@n4993", "small@n4994"], named.Take(5));
+        Assert.Equal(4, named.Count(name => name.StartsWith("small@", StringComparison.Ordinal)));
+
+        // Then the others (less served than the big one), all 1,500 of their attempts; and the big one still gets every
+        // slot left (work-conserving), within both caps.
+        Assert.All(named.Skip(5).Take(1500), name => Assert.StartsWith("other-", name, StringComparison.Ordinal));
+        Assert.Equal(Cap - 1505, named.Skip(1505).Count(name => name.StartsWith("big@", StringComparison.Ordinal)));
+        Assert.Equal(Cap, grants.Count);
+        Assert.Equal(grants.Count, grants.Select(grant => grant.Attempt.Node).Distinct().Count());
+        Assert.Empty(scheduler.Plan([], Template.Build));
+    }
+
+    [Fact]
+    public void A_small_image_behind_others_with_fewer_started_attempts_than_it_needs_catches_up_then_takes_turns()
+    {
+        var scheduler = new PullScheduler(maxConcurrentPulls: 4, maxPullsPerNode: 1, new FakeTimeProvider(Epoch));
+        var others = Enumerable.Range(0, 3).Select(i => Image("shop", $"other-{i}", new PrePullImageSpec { Image = $"r/o{i}:1" }, Epoch.AddSeconds(i))).ToList();
+        foreach (var other in others)
+        {
+            scheduler.SetDemand(new PullDemand(
+                $"shop/{other.Metadata.Name}", other.Metadata.CreationTimestamp!.Value, [.. Enumerable.Range(0, 20).Select(n => new PullAttempt(other, $"{other.Metadata.Name}-n{n}", 1))], Started: 3));
+        }
+
+        var small = Image("shop", "small", new PrePullImageSpec { Image = "r/small:1" }, Epoch.AddMinutes(1));
+        scheduler.SetDemand(new PullDemand("shop/small", Epoch.AddMinutes(1), [.. Enumerable.Range(0, 5).Select(n => new PullAttempt(small, $"small-n{n}", 1))]));
+
+        // Max-min fair on attempts started: the small one gets 3 at once (catching up), then the older ones at 3 come
+        // first; the 4th slot goes to other-0.
+        var grants = scheduler.Plan([], Template.Build);
+        Assert.Equal(["small", "small", "small", "other-0"], grants.Select(grant => grant.Attempt.PrePullImage.Metadata.Name));
+    }
+
+    private static List<string> GrantOneAtATime(PullScheduler scheduler, int count)
+    {
+        var served = new List<string>();
+        for (var i = 0; i < count; i++)
+        {
+            var grant = Assert.Single(scheduler.Plan([], Template.Build));
+            served.Add(grant.Attempt.PrePullImage.Metadata.Name);
+            scheduler.Release(Kwarm.Runtime.ResourceKeys.For(grant.Job));
+        }
+
+        return served;
     }
 
     [Fact]
@@ -159,8 +266,8 @@ public sealed class PullSchedulerTests
 
         var grants = scheduler.Plan([], Template.Build);
 
-        // Round-robin alone would give web→a, api→a, db→c, then web→b: node a pulling two images one after the other
-        // while node d idles. Spread, every node pulls one.
+        // Least-served order alone would give web→a, api→a, db→c, then web→b: node a pulling two images one after the
+        // other while node d idles. Spread, every node pulls one.
         Assert.Equal(["a", "b", "c", "d"], grants.Select(grant => grant.Attempt.Node).Order(StringComparer.Ordinal));
 
         // With every node busy, a second pull per node is still granted once slots free up elsewhere.
