@@ -12,4 +12,7 @@ public sealed class KubernetesPlumbingOptions
     public LeaderElectionOptions LeaderElection { get; set; } = new();
 
     public ApiWriteOptions ApiWrites { get; set; } = new();
+
+    /// <summary>Where the container's cgroup is mounted, read once at start by <see cref="CacheMemoryCheck"/>.</summary>
+    public string CgroupRoot { get; set; } = CgroupMemoryLimit.DefaultRoot;
 }

@@ -25,7 +25,8 @@ public static class KubernetesServiceCollectionExtensions
     /// Namespaces, PrePullPolicies, PrePullImages), the <see cref="ApiWritePipeline"/>, <see cref="LeaderElection"/>
     /// (a Lease in <see cref="KwarmOptions.Namespace"/> when <see cref="KwarmOptions.LeaderElect"/>), and two hosted
     /// services: <see cref="InformerHostedService"/> (every replica) and <see cref="LeaderElectionHostedService"/>
-    /// (runs the registered <see cref="ILeaderOnlyWorker"/>s on the leader), and two readiness checks (tagged
+    /// (runs the registered <see cref="ILeaderOnlyWorker"/>s on the leader), <see cref="CacheMemoryCheck"/> (every replica:
+    /// logs the memory the first lists project against the cgroup's limit), and two readiness checks (tagged
     /// <see cref="KwarmHealthChecks.ReadyTag"/>): every informer's cache synced, and the leader election loop running.
     /// Expects <see cref="KwarmOptions"/> to be bound by the host; adds <see cref="TimeProvider.System"/> if absent.
     /// </summary>
@@ -77,6 +78,13 @@ public static class KubernetesServiceCollectionExtensions
 
         services.AddHostedService<InformerHostedService>();
         services.AddHostedService<LeaderElectionHostedService>();
+        services.AddHostedService(provider => new CacheMemoryCheck(
+            provider.GetRequiredService<ResourceInformer<V1Node>>(),
+            provider.GetRequiredService<ResourceInformer<V1Deployment>>(),
+            provider.GetRequiredService<ResourceInformer<V1StatefulSet>>(),
+            provider.GetRequiredService<ResourceInformer<V1DaemonSet>>(),
+            plumbing.CgroupRoot,
+            provider.GetRequiredService<ILogger<CacheMemoryCheck>>()));
         services.AddHealthChecks()
             .AddCheck<InformersSyncedHealthCheck>(KwarmHealthChecks.CachesCheck, tags: [KwarmHealthChecks.ReadyTag])
             .AddCheck<LeaderElectionHealthCheck>(KwarmHealthChecks.LeaderElectionCheck, tags: [KwarmHealthChecks.ReadyTag]);
