@@ -98,8 +98,7 @@ public sealed class PrePullImageReconciler
             .DistinctBy(ResourceKeys.For, StringComparer.Ordinal)
             .ToList();
         var now = _time.GetUtcNow().UtcDateTime;
-        var starting = _scheduler.StartingFor(uid);
-        var plan = PullPlanner.Plan(new PullWorld(image, _nodes.List(), jobs, PodOf, now, _known.Remembered(uid), starting, _kubeletErrors.Of));
+        var plan = PullPlanner.Plan(new PullWorld(image, _nodes.List(), jobs, PodOf, now, _known.Remembered(uid), _scheduler.StartingFor(uid), _kubeletErrors.Of));
 
         var budgeted = StatusBudget.Fit(plan.Status);
         if (!SameStatus(image.Status, budgeted.Status))
@@ -124,14 +123,8 @@ public sealed class PrePullImageReconciler
         // An attempt whose create is still in flight is not asked for again.
         var wanted = plan.Wanted.Where(attempt => !_scheduler.IsReserved(ResourceKeys.For(image.Metadata.NamespaceProperty, PullObjectNames.JobName(
             image.Metadata.NamespaceProperty ?? "", image.Metadata.Name ?? "", attempt.Node, attempt.Attempt)))).ToList();
-        // Attempts started, for the scheduler's fairness: from the full status (not the compacted one), plus the
-        // granted Jobs whose create has not answered yet (their nodes are still Pending in the status).
         _scheduler.SetDemand(new PullDemand(
-            key,
-            image.Metadata.CreationTimestamp ?? DateTime.MinValue,
-            wanted,
-            image.Metadata.Labels?.TryGetValue(KwarmApi.WarmupLabel, out var warmup) == true && warmup == "true",
-            PullPlanner.AttemptsStarted(plan.Status) + starting.Count));
+            key, image.Metadata.CreationTimestamp ?? DateTime.MinValue, wanted, image.Metadata.Labels?.TryGetValue(KwarmApi.WarmupLabel, out var warmup) == true && warmup == "true"));
         if (wanted.Count > 0)
         {
             _scheduling.Request();

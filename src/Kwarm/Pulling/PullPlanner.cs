@@ -234,25 +234,6 @@ public static class PullPlanner
     }
 
     /// <summary>
-    /// The attempts a status says were started: one per node pulling or pulled, plus the failed attempts before them
-    /// (<c>retryCount</c>), and every failed attempt of a node failed for good or waiting for its retry. A skipped node
-    /// and a node whose first attempt has not started count nothing. A compacted entry that lost its
-    /// <c>retryCount</c> (<see cref="StatusBudget"/>) counts one attempt: the scheduler's fairness needs the order of
-    /// magnitude, not the exact number.
-    /// </summary>
-    public static int AttemptsStarted(PrePullImageStatus status)
-    {
-        ArgumentNullException.ThrowIfNull(status);
-        return status.Nodes?.Sum(entry => entry.Status switch
-        {
-            NodePullState.Pulling or NodePullState.Completed => (entry.RetryCount ?? 0) + 1,
-            NodePullState.Failed => Math.Max(entry.RetryCount ?? 1, 1),
-            NodePullState.Pending => entry.RetryCount ?? 0,
-            _ => 0,
-        }) ?? 0;
-    }
-
-    /// <summary>
     /// Whether attempt <paramref name="attempt"/> is still to be judged: the entry is not final and has not yet
     /// recorded that attempt's failure (<c>retryCount</c> of a Pending node counts failed attempts).
     /// </summary>

@@ -14,15 +14,16 @@ namespace Kwarm.Pulling;
 /// attempt is reserved before its Job is created, so concurrent reconciles never race past a cap either.
 /// </para>
 /// <para>
-/// Fairness: least attained service first (max-min fairness on attempts started). Each grant goes to the PrePullImage
-/// that has started the fewest attempts so far (<see cref="PullDemand.Started"/>, counted from its status so a restart
-/// keeps it, plus this scheduler's grants since); ties go to the older, then to the lower key, and since each grant
-/// raises the count, equals take turns. A PrePullImage arriving behind a 5,000-node one (or behind a storm of others)
-/// takes the free slots until it has started as many attempts as the least served of them, so a small one behind
-/// PrePullImages that started more than its size starts all its attempts at once (the aim is DESIGN §9: within 2x its
-/// ideal time), while a big one still gets every slot that no PrePullImage with less service can use: no slot idles
-/// while an attempt could start. Round-robin (the order before) gave a 5-node PrePullImage among 1,000 others one slot
-/// per rotation: five rotations of the whole storm.
+/// Fairness to small holds: shortest remaining first. Each grant goes to the PrePullImage with the fewest attempts
+/// left to start (its demand, which the reconciler computes from the status, so a restart or a failover keeps the
+/// order), ties to the older, then to the lower key. A hold that needs a few pulls is never queued behind one that needs
+/// thousands: a 5-node PrePullImage arriving behind a 5,000-node one, or in a storm of a thousand image changes, takes
+/// the next free slots on its nodes and finishes close to its own ideal time (DESIGN §9), while the big one gets every
+/// slot that no smaller one can use (no slot idles while an attempt could start). Among equals it is first come, first
+/// served: the earlier hold finishes first instead of all of them finishing late together. What this gives up: under an
+/// endless stream of smaller holds a big one only gets the slots they leave; its <c>hold.maxDuration</c> still ends it.
+/// (Round-robin by age, the order before, gave a 5-node PrePullImage one slot per rotation through every other one;
+/// least-attained-service made a storm's small holds share the slots and finish together, at 3–5× their ideal.)
 /// Idle nodes are served before a node gets a second pull (see <see cref="Plan"/>). A node warm-up's attempts
 /// (<see cref="PullDemand.WarmsNodes"/>) are granted before all others, at each step, in the same order among them.
 /// </para>
@@ -116,19 +117,19 @@ public sealed class PullScheduler
             // on a busy node waits behind the first and holds a cluster-wide slot for nothing while another node idles.
             // Only when no attempt fits an idle node does a node get its second (up to --max-pulls-per-node) pull.
             int[] nodeLimits = MaxPullsPerNode > 1 ? [1, MaxPullsPerNode] : [MaxPullsPerNode];
-            // Node warm-ups first: their nodes take no pods until warm (each class in its own least-served order).
+            // Node warm-ups first: their nodes take no pods until warm (each class in its own shortest-first order).
             foreach (var nodeLimit in nodeLimits)
             {
-                GrantLeastServedFirst([.. contenders.Where(contender => contender.Demand.WarmsNodes)], nodeLimit, perNode, existingKeys, build, stillWanted, grants, ref total);
-                GrantLeastServedFirst([.. contenders.Where(contender => !contender.Demand.WarmsNodes)], nodeLimit, perNode, existingKeys, build, stillWanted, grants, ref total);
+                GrantShortestFirst([.. contenders.Where(contender => contender.Demand.WarmsNodes)], nodeLimit, perNode, existingKeys, build, stillWanted, grants, ref total);
+                GrantShortestFirst([.. contenders.Where(contender => !contender.Demand.WarmsNodes)], nodeLimit, perNode, existingKeys, build, stillWanted, grants, ref total);
             }
 
             // Until the next reconcile replaces a demand, it remembers what was granted here: those attempts are no
-            // longer waiting, and they count as service, so the next pass does not serve the same PrePullImage again.
+            // longer waiting, and no longer count as work left.
             foreach (var contender in contenders.Where(contender => contender.GrantedNodes.Count > 0))
             {
                 var remaining = contender.Demand.Attempts.Where(attempt => !contender.GrantedNodes.Contains(attempt.Node)).ToList();
-                SetDemandLocked(contender.Demand with { Attempts = remaining, Started = contender.Started });
+                SetDemandLocked(contender.Demand with { Attempts = remaining });
             }
 
             return grants;
@@ -136,11 +137,11 @@ public sealed class PullScheduler
     }
 
     /// <summary>
-    /// Grants one attempt at a time to the demand that has started the fewest (then the oldest, then the lowest key),
+    /// Grants one attempt at a time to the demand with the fewest attempts left to start (then the oldest, then the lowest key),
     /// on nodes running fewer than <paramref name="nodeLimit"/> pulls, until the cluster cap is reached or no demand
     /// has an attempt that may start. A demand with nothing left to start in this pass leaves the queue.
     /// </summary>
-    private void GrantLeastServedFirst(
+    private void GrantShortestFirst(
         List<Contender> contenders,
         int nodeLimit,
         Dictionary<string, int> perNode,
@@ -171,7 +172,6 @@ public sealed class PullScheduler
             perNode[attempt.Node] = perNode.GetValueOrDefault(attempt.Node) + 1;
             total++;
             grants.Add(grant);
-            contender.Started++;
             contender.GrantedNodes.Add(attempt.Node);
             queue.Enqueue(contender, contender.Rank);
         }
@@ -435,25 +435,23 @@ public sealed class PullScheduler
     {
         public PullDemand Demand { get; } = demand;
 
-        public int Started { get; set; } = demand.Started;
-
         /// <summary>The index of the next attempt to look at, in the current node-limit round.</summary>
         public int Next { get; set; }
 
         public HashSet<string> GrantedNodes { get; } = new(StringComparer.Ordinal);
 
-        public ServiceRank Rank => new(Started, Demand.CreatedAt, Demand.Key);
+        public ServiceRank Rank => new(Demand.Attempts.Count - GrantedNodes.Count, Demand.CreatedAt, Demand.Key);
     }
 
-    /// <summary>Fewest attempts started first, then the oldest, then the lowest key (so the order is total).</summary>
-    private readonly record struct ServiceRank(int Started, DateTime CreatedAt, string Key) : IComparable<ServiceRank>
+    /// <summary>Fewest attempts left to start first, then the oldest, then the lowest key (so the order is total).</summary>
+    private readonly record struct ServiceRank(int Left, DateTime CreatedAt, string Key) : IComparable<ServiceRank>
     {
         public int CompareTo(ServiceRank other)
         {
-            var byStarted = Started.CompareTo(other.Started);
-            if (byStarted != 0)
+            var byLeft = Left.CompareTo(other.Left);
+            if (byLeft != 0)
             {
-                return byStarted;
+                return byLeft;
             }
 
             var byAge = CreatedAt.CompareTo(other.CreatedAt);

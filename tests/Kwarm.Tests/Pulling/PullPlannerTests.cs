@@ -10,30 +10,6 @@ public sealed class PullPlannerTests
     private static readonly PullJobTemplate Template = new("tools.local/kwarm:1");
 
     [Fact]
-    public void Attempts_started_count_every_attempt_made_but_none_for_skipped_nodes_or_first_attempts_not_started()
-    {
-        var status = new PrePullImageStatus
-        {
-            Nodes =
-            [
-                new NodePullStatus { Node = "waiting", Status = NodePullState.Pending },
-                new NodePullStatus { Node = "skipped", Status = NodePullState.Skipped },
-                new NodePullStatus { Node = "pulling", Status = NodePullState.Pulling, RetryCount = 0 },
-                new NodePullStatus { Node = "pulling-third", Status = NodePullState.Pulling, RetryCount = 2 },
-                new NodePullStatus { Node = "pulled", Status = NodePullState.Completed },
-                new NodePullStatus { Node = "pulled-second", Status = NodePullState.Completed, RetryCount = 1 },
-                new NodePullStatus { Node = "retrying", Status = NodePullState.Pending, RetryCount = 2 },
-                new NodePullStatus { Node = "failed", Status = NodePullState.Failed, RetryCount = 3 },
-                new NodePullStatus { Node = "failed-compact", Status = NodePullState.Failed },
-            ],
-        };
-
-        // 0 + 0 + 1 + 3 + 1 + 2 + 2 + 3 + 1.
-        Assert.Equal(13, PullPlanner.AttemptsStarted(status));
-        Assert.Equal(0, PullPlanner.AttemptsStarted(new PrePullImageStatus()));
-    }
-
-    [Fact]
     public void A_pulled_attempt_is_recorded_once_even_while_its_deleted_job_lingers_in_the_cache()
     {
         var image = Image("shop", "web", new PrePullImageSpec { Image = "r/web:1" });

@@ -26,15 +26,14 @@ public sealed class PullSchedulerTests
 
         var first = scheduler.Plan([existing], Template.Build);
 
-        // 1 running + 4 granted = the cluster cap. Idle nodes b and c first (img-0, img-1); then second pulls, img-2 (no
-        // attempt started yet, so the least served) first: node a (its cap, with the running one), then node c for img-0.
-        // (Round-robin, the order before least-served-first, gave the same grants here.)
+        // 1 running + 4 granted = the cluster cap. Idle nodes b and c first, both to img-0 (as much left as the others,
+        // and the oldest); then second pulls: img-0's last on node a (its cap, with the running one), then img-1 on b.
         Assert.Equal(4, first.Count);
         Assert.Equal(1, first.Count(grant => grant.Attempt.Node == "a"));
-        Assert.Equal(1, first.Count(grant => grant.Attempt.Node == "b"));
-        Assert.Equal(2, first.Count(grant => grant.Attempt.Node == "c"));
+        Assert.Equal(2, first.Count(grant => grant.Attempt.Node == "b"));
+        Assert.Equal(1, first.Count(grant => grant.Attempt.Node == "c"));
         Assert.Equal(["b", "c"], first.Take(2).Select(grant => grant.Attempt.Node));
-        Assert.Equal(3, first.Select(grant => grant.Attempt.PrePullImage.Metadata.Name).Distinct().Count());
+        Assert.Equal(["img-0", "img-0", "img-0", "img-1"], first.Select(grant => grant.Attempt.PrePullImage.Metadata.Name));
         Assert.Equal(5, scheduler.CountActive([existing]));
 
         // Nothing more fits until the cache shows a Job finishing, even though nothing was observed yet.
@@ -103,76 +102,56 @@ public sealed class PullSchedulerTests
     }
 
     [Fact]
-    public void One_free_slot_at_a_time_alternates_between_images_of_equal_service_so_a_young_image_is_not_starved()
-    {
-        var time = new FakeTimeProvider(Epoch);
-        var scheduler = new PullScheduler(maxConcurrentPulls: 1, maxPullsPerNode: 1, time);
-        var old = Image("shop", "old", new PrePullImageSpec { Image = "r/old:1" }, Epoch);
-        var young = Image("shop", "young", new PrePullImageSpec { Image = "r/young:1" }, Epoch.AddHours(1));
-        scheduler.SetDemand(new PullDemand("shop/old", Epoch, [.. Enumerable.Range(0, 50).Select(i => new PullAttempt(old, $"n{i}", 1))]));
-        scheduler.SetDemand(new PullDemand("shop/young", Epoch.AddHours(1), [.. Enumerable.Range(0, 50).Select(i => new PullAttempt(young, $"n{i}", 1))]));
-
-        var served = new List<string>();
-        for (var i = 0; i < 6; i++)
-        {
-            var grant = Assert.Single(scheduler.Plan([], Template.Build));
-            served.Add(grant.Attempt.PrePullImage.Metadata.Name);
-            scheduler.Release(Kwarm.Runtime.ResourceKeys.For(grant.Job));
-        }
-
-        // Each grant raises the served image's count: equals take turns, the older first.
-        Assert.Equal(["old", "young", "old", "young", "old", "young"], served);
-    }
-
-    [Fact]
-    public void Images_with_equal_started_attempts_from_their_status_alternate_regardless_of_age()
+    public void Among_images_with_as_much_left_to_pull_the_older_is_served_until_it_is_done()
     {
         var scheduler = new PullScheduler(maxConcurrentPulls: 1, maxPullsPerNode: 1, new FakeTimeProvider(Epoch));
-        var young = Image("shop", "young", new PrePullImageSpec { Image = "r/young:1" }, Epoch.AddHours(1));
         var old = Image("shop", "old", new PrePullImageSpec { Image = "r/old:1" }, Epoch);
-        scheduler.SetDemand(new PullDemand("shop/young", Epoch.AddHours(1), [.. Enumerable.Range(0, 20).Select(i => new PullAttempt(young, $"n{i}", 1))], Started: 7));
-        scheduler.SetDemand(new PullDemand("shop/old", Epoch, [.. Enumerable.Range(0, 20).Select(i => new PullAttempt(old, $"n{i}", 1))], Started: 7));
+        var young = Image("shop", "young", new PrePullImageSpec { Image = "r/young:1" }, Epoch.AddHours(1));
+        scheduler.SetDemand(new PullDemand("shop/young", Epoch.AddHours(1), [.. Enumerable.Range(0, 4).Select(i => new PullAttempt(young, $"n{i}", 1))]));
+        scheduler.SetDemand(new PullDemand("shop/old", Epoch, [.. Enumerable.Range(0, 4).Select(i => new PullAttempt(old, $"n{i}", 1))]));
 
-        Assert.Equal(["old", "young", "old", "young", "old", "young", "old", "young"], GrantOneAtATime(scheduler, 8));
+        // First come, first served among equals: the older finishes first instead of both finishing late together, as
+        // taking turns would have them.
+        Assert.Equal(["old", "old", "old", "old", "young", "young", "young", "young"], GrantOneAtATime(scheduler, 8));
+        Assert.Empty(scheduler.Plan([], Template.Build));
     }
 
     [Fact]
-    public void An_image_that_started_many_attempts_before_a_restart_yields_to_one_that_started_none()
+    public void A_small_image_arriving_behind_a_big_one_is_served_first()
     {
-        // A fresh scheduler (after a restart or a failover) knows the service only from the status: the old image's
-        // demand says 40 attempts started, the young one's none. Round-robin by age would have served the old one first.
         var scheduler = new PullScheduler(maxConcurrentPulls: 1, maxPullsPerNode: 1, new FakeTimeProvider(Epoch));
-        var old = Image("shop", "old", new PrePullImageSpec { Image = "r/old:1" }, Epoch);
-        var young = Image("shop", "young", new PrePullImageSpec { Image = "r/young:1" }, Epoch.AddHours(1));
-        scheduler.SetDemand(new PullDemand("shop/old", Epoch, [.. Enumerable.Range(40, 60).Select(i => new PullAttempt(old, $"n{i}", 1))], Started: 40));
-        scheduler.SetDemand(new PullDemand("shop/young", Epoch.AddHours(1), [.. Enumerable.Range(0, 100).Select(i => new PullAttempt(young, $"n{i}", 1))]));
+        var big = Image("shop", "big", new PrePullImageSpec { Image = "r/big:1" }, Epoch);
+        var small = Image("shop", "small", new PrePullImageSpec { Image = "r/small:1" }, Epoch.AddHours(1));
+        scheduler.SetDemand(new PullDemand("shop/big", Epoch, [.. Enumerable.Range(0, 100).Select(i => new PullAttempt(big, $"n{i}", 1))]));
+        Assert.Equal(["big", "big"], GrantOneAtATime(scheduler, 2));
 
-        var served = GrantOneAtATime(scheduler, 44);
+        scheduler.SetDemand(new PullDemand("shop/small", Epoch.AddHours(1), [.. Enumerable.Range(0, 5).Select(i => new PullAttempt(small, $"n{i}", 1))]));
 
-        // The young one catches up (40 grants), then the two take turns, the older first.
-        Assert.Equal([.. Enumerable.Repeat("young", 40), "old", "young", "old", "young"], served);
+        // Fewest attempts left first: the small one's five, then the big one goes on. Round-robin by age gave the small
+        // one every other slot.
+        Assert.Equal(["small", "small", "small", "small", "small", "big", "big"], GrantOneAtATime(scheduler, 7));
     }
 
     [Fact]
-    public void A_small_image_after_a_5000_node_one_and_300_others_gets_all_its_idle_nodes_in_the_first_pass()
+    public void A_small_image_after_a_5000_node_one_and_100_others_gets_all_its_idle_nodes_in_the_first_pass()
     {
         const int Cap = 2000;
         var scheduler = new PullScheduler(maxConcurrentPulls: Cap, maxPullsPerNode: 2, new FakeTimeProvider(Epoch));
         var nodes = Enumerable.Range(0, 5000).Select(i => $"n{i:D4}").ToList();
 
-        // The big rollout came first and started 200 attempts; 300 others came next and started 5 attempts each, 5
-        // more nodes waiting; a node warm-up has had far more service than anyone.
+        // The big rollout came first and 200 of its attempts run; 100 others of 10 nodes each came next; a node warm-up
+        // wants one node.
         var big = Image("shop", "big", new PrePullImageSpec { Image = "r/big:1" }, Epoch);
-        scheduler.SetDemand(new PullDemand("shop/big", Epoch, [.. nodes.Skip(200).Select(node => new PullAttempt(big, node, 1))], Started: 200));
-        for (var i = 0; i < 300; i++)
+        scheduler.SetDemand(new PullDemand("shop/big", Epoch, [.. nodes.Skip(200).Select(node => new PullAttempt(big, node, 1))]));
+        for (var i = 0; i < 100; i++)
         {
             var other = Image("shop", $"other-{i:D3}", new PrePullImageSpec { Image = $"r/other-{i}:1" }, Epoch.AddSeconds(1 + (i / 100.0)));
             scheduler.SetDemand(new PullDemand(
-                $"shop/other-{i:D3}", other.Metadata.CreationTimestamp!.Value, [.. nodes.Skip(i * 10).Take(5).Select(node => new PullAttempt(other, node, 1))], Started: 5));
+                $"shop/other-{i:D3}", other.Metadata.CreationTimestamp!.Value, [.. nodes.Skip(i * 10).Take(10).Select(node => new PullAttempt(other, node, 1))]));
         }
 
         var warmup = Image("shop", "kwarm-warmup-1", new PrePullImageSpec { Image = "r/warm:1" }, Epoch.AddSeconds(5));
-        scheduler.SetDemand(new PullDemand("shop/kwarm-warmup-1", Epoch.AddSeconds(5), [new PullAttempt(warmup, "n4990", 1)], WarmsNodes: true, Started: 1000));
+        scheduler.SetDemand(new PullDemand("shop/kwarm-warmup-1", Epoch.AddSeconds(5), [new PullAttempt(warmup, "n4990", 1)], WarmsNodes: true));
 
         // Arrives last, wanting 5 nodes the big one also wants (one of them the warm-up's).
         var small = Image("shop", "small", new PrePullImageSpec { Image = "r/small:1" }, Epoch.AddSeconds(10));
@@ -187,33 +166,35 @@ public sealed class PullSchedulerTests
         Assert.Equal(["kwarm-warmup-1@n4990", "small@n4991", "small@n4992", "small@n4993", "small@n4994"], named.Take(5));
         Assert.Equal(4, named.Count(name => name.StartsWith("small@", StringComparison.Ordinal)));
 
-        // Then the others (less served than the big one), all 1,500 of their attempts; and the big one still gets every
-        // slot left (work-conserving), within both caps.
-        Assert.All(named.Skip(5).Take(1500), name => Assert.StartsWith("other-", name, StringComparison.Ordinal));
-        Assert.Equal(Cap - 1505, named.Skip(1505).Count(name => name.StartsWith("big@", StringComparison.Ordinal)));
+        // Then the others, each whole and in the order they came, all 1,000 of their attempts; and the big one still
+        // gets every slot left (work-conserving), within both caps.
+        Assert.Equal(
+            [.. Enumerable.Range(0, 100).Select(i => $"other-{i:D3}")],
+            named.Skip(5).Take(1000).Select(name => name[..name.IndexOf('@', StringComparison.Ordinal)]).Distinct());
+        Assert.Equal(Cap - 1005, named.Skip(1005).Count(name => name.StartsWith("big@", StringComparison.Ordinal)));
         Assert.Equal(Cap, grants.Count);
         Assert.Equal(grants.Count, grants.Select(grant => grant.Attempt.Node).Distinct().Count());
         Assert.Empty(scheduler.Plan([], Template.Build));
     }
 
     [Fact]
-    public void A_small_image_behind_others_with_fewer_started_attempts_than_it_needs_catches_up_then_takes_turns()
+    public void Fewer_attempts_left_beats_age_and_age_orders_equals()
     {
-        var scheduler = new PullScheduler(maxConcurrentPulls: 4, maxPullsPerNode: 1, new FakeTimeProvider(Epoch));
+        var scheduler = new PullScheduler(maxConcurrentPulls: 12, maxPullsPerNode: 1, new FakeTimeProvider(Epoch));
         var others = Enumerable.Range(0, 3).Select(i => Image("shop", $"other-{i}", new PrePullImageSpec { Image = $"r/o{i}:1" }, Epoch.AddSeconds(i))).ToList();
-        foreach (var other in others)
+        foreach (var other in others.AsEnumerable().Reverse())
         {
             scheduler.SetDemand(new PullDemand(
-                $"shop/{other.Metadata.Name}", other.Metadata.CreationTimestamp!.Value, [.. Enumerable.Range(0, 20).Select(n => new PullAttempt(other, $"{other.Metadata.Name}-n{n}", 1))], Started: 3));
+                $"shop/{other.Metadata.Name}", other.Metadata.CreationTimestamp!.Value, [.. Enumerable.Range(0, 5).Select(n => new PullAttempt(other, $"{other.Metadata.Name}-n{n}", 1))]));
         }
 
         var small = Image("shop", "small", new PrePullImageSpec { Image = "r/small:1" }, Epoch.AddMinutes(1));
-        scheduler.SetDemand(new PullDemand("shop/small", Epoch.AddMinutes(1), [.. Enumerable.Range(0, 5).Select(n => new PullAttempt(small, $"small-n{n}", 1))]));
+        scheduler.SetDemand(new PullDemand("shop/small", Epoch.AddMinutes(1), [.. Enumerable.Range(0, 3).Select(n => new PullAttempt(small, $"small-n{n}", 1))]));
 
-        // Max-min fair on attempts started: the small one gets 3 at once (catching up), then the older ones at 3 come
-        // first; the 4th slot goes to other-0.
         var grants = scheduler.Plan([], Template.Build);
-        Assert.Equal(["small", "small", "small", "other-0"], grants.Select(grant => grant.Attempt.PrePullImage.Metadata.Name));
+        Assert.Equal(
+            ["small", "small", "small", "other-0", "other-0", "other-0", "other-0", "other-0", "other-1", "other-1", "other-1", "other-1"],
+            grants.Select(grant => grant.Attempt.PrePullImage.Metadata.Name));
     }
 
     private static List<string> GrantOneAtATime(PullScheduler scheduler, int count)
@@ -266,8 +247,8 @@ public sealed class PullSchedulerTests
 
         var grants = scheduler.Plan([], Template.Build);
 
-        // Least-served order alone would give web→a, api→a, db→c, then web→b: node a pulling two images one after the
-        // other while node d idles. Spread, every node pulls one.
+        // Shortest-first order alone would give web→a, web→b, api→a, api→b: nodes a and b pulling two images one after
+        // the other while nodes c and d idle. Spread, every node pulls one.
         Assert.Equal(["a", "b", "c", "d"], grants.Select(grant => grant.Attempt.Node).Order(StringComparer.Ordinal));
 
         // With every node busy, a second pull per node is still granted once slots free up elsewhere.
