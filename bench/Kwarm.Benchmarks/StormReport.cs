@@ -31,7 +31,7 @@ internal static partial class StormReport
         var complete = main.Released == w.Held && main.PullsDone == main.PullsExpected;
         var ratio = main.PrePullWall / main.Ideal.Value;
         var release = Summary.Of([.. main.ReleaseLatencies.Select(latency => latency.TotalMilliseconds)]);
-        var peakMib = Mib(main.End.PeakRssBytes);
+        var peakMib = Math.Max(Mib(main.End.PeakRssBytes), Mib(main.ColdStartStats.PeakRssBytes));
         var limitMib = InstalledMemoryLimitMib(options.RepositoryRoot);
         var native = options.KwarmArgument is not null;
         var probe = Probe(main);
@@ -53,7 +53,7 @@ internal static partial class StormReport
 
         text.AppendLine("| target (DESIGN §9, issue #18) | measured | verdict |").AppendLine("| --- | --- | --- |");
         var memoryBound = Math.Min(MemoryTargetMib, limitMib * (1 - Headroom));
-        text.AppendLine(invariant, $"| Kwarm RSS ≤ {MemoryTargetMib:0} MiB, and under the installed limit ({limitMib:0} MiB) with {Headroom:0%} headroom (≤ {limitMib * (1 - Headroom):0.#} MiB) | peak (VmHWM, whole run) **{peakMib:0.0} MiB**; {Mib(main.Cached.RssBytes):0.0} MiB with everything cached before the storm, {Mib(main.AfterHolds.RssBytes):0.0} MiB after it | {Verdict(peakMib <= memoryBound)} |");
+        text.AppendLine(invariant, $"| Kwarm RSS ≤ {MemoryTargetMib:0} MiB, and under the installed limit ({limitMib:0} MiB) with {Headroom:0%} headroom (≤ {limitMib * (1 - Headroom):0.#} MiB) | peak **{peakMib:0.0} MiB** (VmHWM: the storm's run {Mib(main.End.PeakRssBytes):0.0} MiB, a cold start against the full cluster {Mib(main.ColdStartStats.PeakRssBytes):0.0} MiB); {Mib(main.Cached.RssBytes):0.0} MiB with everything cached before the storm, {Mib(main.AfterHolds.RssBytes):0.0} MiB after it | {Verdict(peakMib <= memoryBound)} |");
         text.AppendLine(invariant, $"| Kwarm's own webhook handling p99 ≤ {WebhookP99TargetMs:0} ms during the storm (`kwarm_webhook_duration_seconds`), no call timing out | {Handling(main.WebhookHandling)}; as the API server saw them: {CallLatency(main)}; slowest call of the run {slowestCall:0} ms, {main.WebhookUnanswered} unanswered | {Verdict(main.WebhookHandling.QuantileBound(0.99) is { } p99 && p99 * 1000 <= WebhookP99TargetMs && main.WebhookUnanswered == 0 && slowestCall < WebhookTimeoutMs)} |");
         text.AppendLine(invariant, $"| pre-pull wall time ≤ {WallTarget}× the ideal schedule the caps allow | {Seconds(main.PrePullWall)} against an ideal of {Seconds(main.Ideal.Value)}: **{ratio:0.00}×** ({main.PullsDone:N0} of {main.PullsExpected:N0} pulls) | {Verdict(complete && ratio <= WallTarget)} |");
         text.AppendLine(invariant, $"| release after the hold's last pull: median ≤ {ReleaseMedianTargetMs:0} ms | median **{release.P50:0} ms**, p90 {release.P90:0} ms, max {release.Max:0} ms over {release.Count:N0} holds | {Verdict(complete && release.P50 <= ReleaseMedianTargetMs)} |");
@@ -61,7 +61,7 @@ internal static partial class StormReport
         var spread = perPull.Count > 1 ? perPull.Max() / perPull.Min() - 1 : 0;
         var idle = IdleWork(main);
         text.AppendLine(invariant, $"| API requests per hold proportional to target nodes, none while idle | {main.HoldRequests.Total / (double)w.Held:0.0} requests per hold, **{perPull[^1]:0.00} per pull Job** ({main.PullsExpected:N0} Jobs for {w.Held:N0} holds of {w.TargetNodesPerHold:0.#} target nodes on average){(results.Count > 1 ? string.Create(invariant, $"; per pull Job across the growth sizes {string.Join(", ", perPull.Select(value => value.ToString("0.00", invariant)))} (spread {spread:0.0%})") : "")}; {idle} requests other than Lease renewals and watches in {main.QuietPeriod.TotalSeconds:0} s idle | {Verdict(idle == 0 && spread <= 0.1)} |");
-        text.AppendLine(invariant, $"| cache sync at start ≤ {ColdStartTargetSeconds:0} s | a second Kwarm started against the full cluster after the storm was ready (every cache listed and watching) **{main.ColdStart.TotalSeconds:0.0} s** after its process started, RSS {Mib(main.ColdStartStats.RssBytes):0.0} MiB | {Verdict(main.ColdStart.TotalSeconds <= ColdStartTargetSeconds)} |");
+        text.AppendLine(invariant, $"| cache sync at start ≤ {ColdStartTargetSeconds:0} s | a second Kwarm started against the full cluster after the storm was ready (every cache listed and watching) **{main.ColdStart.TotalSeconds:0.0} s** after its process started, RSS {Mib(main.ColdStartStats.RssBytes):0.0} MiB (peak {Mib(main.ColdStartStats.PeakRssBytes):0.0} MiB) | {Verdict(main.ColdStart.TotalSeconds <= ColdStartTargetSeconds)} |");
         text.AppendLine(invariant, $"| fairness: a 5-node hold arriving after the {w.Nodes:N0}-node hold finishes within {FairnessTarget:0}× its own ideal time | {(probe is null ? "no such hold" : string.Create(invariant, $"`{probe.Held.Key}` ({probe.TargetNodes} nodes × {probe.Held.NewImages.Count} images, arrived {(probe.HeldAt - main.Holds[0].HeldAt).TotalSeconds:0.00} s after it): {Seconds(probe.Actual)} from hold to release against its ideal of {Seconds(probe.Ideal)}: **{probe.Ratio:0.00}×**"))} | {Verdict(probe is not null && probe.Ratio <= FairnessTarget)} |");
         text.AppendLine();
 
@@ -107,39 +107,40 @@ internal static partial class StormReport
         text.AppendLine("### Growth").AppendLine();
         text.AppendLine("The same cluster shape at each size: 5 Deployments, 0.2 holds and 0.2 pools per node, the same mix of targets and the same caps. " +
             "RSS with nodes cached is read before any Deployment exists; with all cached, once every Deployment runs; cold start is a second Kwarm started after the storm.").AppendLine();
-        text.AppendLine("| nodes | Deployments | holds | pull Jobs | wall ÷ ideal | release median | RSS nodes cached / all cached / peak / cold start (MiB) | CPU s (whole run / storm) | requests per pull Job | cold start | idle requests |");
-        text.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        text.AppendLine("| nodes | Deployments | holds | pull Jobs | wall ÷ ideal | release median | RSS nodes cached / all cached / storm peak (MiB) | cold start: ready / RSS / peak | CPU s (whole run / storm) | cores during the storm | requests per pull Job | idle requests |");
+        text.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var result in results)
         {
             var w = result.Workload;
             var release = Summary.Of([.. result.ReleaseLatencies.Select(latency => latency.TotalMilliseconds)]);
             text.AppendLine(invariant, $"| {w.Nodes:N0} | {w.Deployments:N0} | {w.Held:N0} | {result.PullsExpected:N0} | {result.PrePullWall / result.Ideal.Value:0.00} | {release.P50:0} ms | " +
-                $"{Mib(result.NodesCached.RssBytes):0.0} / {Mib(result.Cached.RssBytes):0.0} / {Mib(result.End.PeakRssBytes):0.0} / {Mib(result.ColdStartStats.RssBytes):0.0} | " +
-                $"{result.End.Cpu.TotalSeconds:0.0} / {(result.AfterHolds.Cpu - result.Cached.Cpu).TotalSeconds:0.0} | {result.HoldRequests.Total / (double)Math.Max(1, result.PullsExpected):0.00} | {result.ColdStart.TotalSeconds:0.0} s | {IdleWork(result)} |");
+                $"{Mib(result.NodesCached.RssBytes):0.0} / {Mib(result.Cached.RssBytes):0.0} / {Mib(result.End.PeakRssBytes):0.0} | {result.ColdStart.TotalSeconds:0.0} s / {Mib(result.ColdStartStats.RssBytes):0.0} / {Mib(result.ColdStartStats.PeakRssBytes):0.0} MiB | " +
+                $"{result.End.Cpu.TotalSeconds:0.0} / {(result.AfterHolds.Cpu - result.Cached.Cpu).TotalSeconds:0.0} | {Fits.StormCores(result):0.00} | {result.HoldRequests.Total / (double)Math.Max(1, result.PullsExpected):0.00} | {IdleWork(result)} |");
         }
 
         var fits = Fits.Of(results);
         text.AppendLine();
-        text.AppendLine(invariant, $"Fits (least squares over the {results.Count} sizes; n = nodes, d = Deployments):").AppendLine();
+        text.AppendLine(invariant, $"Fits (least squares over the {results.Count} sizes, n = nodes; the Deployments are 5 n):").AppendLine();
         text.AppendLine(invariant, $"- nodes cached: RSS = {fits.NodeCache.Intercept:0.0} MiB + **{fits.NodeCache.Slope * 1024:0.0} KiB per node** (worst size {fits.NodeCache.Worst:0.0%} off the line);");
         text.AppendLine(invariant, $"- Deployments cached: RSS(all cached) − RSS(nodes cached) = {fits.DeploymentCache.Intercept:0.0} MiB + **{fits.DeploymentCache.Slope * 1024:0.00} KiB per Deployment** (worst {fits.DeploymentCache.Worst:0.0%});");
-        text.AppendLine(invariant, $"- storm on top of the caches: peak − all cached = {fits.Churn.Intercept:0.0} MiB + {fits.Churn.Slope * 1024:0.00} KiB per node (worst {fits.Churn.Worst:0.0%});");
-        text.AppendLine(invariant, $"- CPU: whole run = {fits.Cpu.Intercept:0.0} s + **{fits.Cpu.Slope * 1000:0.0} ms per pull Job** (worst {fits.Cpu.Worst:0.0%}); cold start = {fits.Start.Intercept:0.00} s + {fits.Start.Slope * 1000:0.00} s per 1,000 objects listed (nodes + Deployments; worst {fits.Start.Worst:0.0%}).").AppendLine();
+        text.AppendLine(invariant, $"- storm peak: {fits.StormPeak.Intercept:0.0} MiB + {fits.StormPeak.Slope * 1024:0.0} KiB per node (worst {fits.StormPeak.Worst:0.0%}); cold-start peak (every list at once): {fits.ColdPeak.Intercept:0.0} MiB + {fits.ColdPeak.Slope * 1024:0.0} KiB per node (worst {fits.ColdPeak.Worst:0.0%});");
+        text.AppendLine(invariant, $"- CPU: whole run = {fits.Cpu.Intercept:0.0} s + **{fits.Cpu.Slope * 1000:0.0} ms per pull Job** (worst {fits.Cpu.Worst:0.0%}); cores busy during the storm = {fits.Cores.Intercept:0.00} + {fits.Cores.Slope * 1000:0.00} per 1,000 nodes; cold start = {fits.Start.Intercept:0.00} s + {fits.Start.Slope * 1000:0.00} s per 1,000 objects listed (nodes + Deployments; worst {fits.Start.Worst:0.0%}).").AppendLine();
 
         text.AppendLine("### Sizing from the fits").AppendLine();
-        text.AppendLine("Projected for the storm shape at each size (the peak adds the largest storm overhead measured on top of the caches); the memory limit keeps 30 % headroom over that peak and the request covers the caches at rest. `docs/install.md` carries this table for users.").AppendLine();
-        text.AppendLine("| nodes | Deployments | caches at rest | storm peak | memory request | memory limit |").AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: |");
-        foreach (var (nodes, deployments) in SizingRows)
+        text.AppendLine("Projected for this cluster shape at each size. The need is the larger of the storm's peak and a cold start's peak (a restart lists everything at once); the limit keeps 30 % headroom over it, and the request is what the caches hold at rest. CPU is the cores Kwarm kept busy during the storm (time-averaged): below it, a CPU limit slows the pre-pulls and the webhook. `docs/install.md` carries this table for users.").AppendLine();
+        text.AppendLine("| nodes | Deployments | caches at rest | storm peak | cold-start peak | memory request | memory limit | CPU during a storm |").AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var nodes in SizingNodes)
         {
-            var rest = fits.AtRest(nodes, deployments);
-            var peak = rest + fits.ChurnAt(nodes);
-            text.AppendLine(invariant, $"| {nodes:N0} | {deployments:N0} | {rest:0} MiB | {peak:0} MiB | {RoundUp(rest, 32):0}Mi | {RoundUp(peak / (1 - Headroom), 64):0}Mi |");
+            var deployments = nodes * ScaleOptions.DeploymentsPerNode;
+            var rest = fits.NodeCache.At(nodes) + fits.DeploymentCache.At(deployments);
+            var need = Math.Max(fits.StormPeak.At(nodes), fits.ColdPeak.At(nodes));
+            text.AppendLine(invariant, $"| {nodes:N0} | {deployments:N0} | {rest:0} MiB | {fits.StormPeak.At(nodes):0} MiB | {fits.ColdPeak.At(nodes):0} MiB | {RoundUp(rest, 32):0}Mi | {RoundUp(need / (1 - Headroom), 64):0}Mi | {fits.Cores.At(nodes) * 1000:0}m |");
         }
 
         text.AppendLine();
     }
 
-    internal static readonly (int Nodes, int Deployments)[] SizingRows = [(100, 500), (500, 2_500), (1_000, 5_000), (1_000, 25_000), (2_000, 10_000), (5_000, 25_000)];
+    internal static readonly int[] SizingNodes = [100, 500, 1_000, 2_000, 5_000];
 
     internal static double RoundUp(double value, double step) => Math.Ceiling(value / step) * step;
 
@@ -223,21 +224,19 @@ internal static partial class StormReport
         public double At(double x) => Intercept + Slope * x;
     }
 
-    /// <summary>The growth fits: MiB per node and per Deployment, storm overhead, CPU per pull Job, start per object.</summary>
-    internal sealed record Fits(Line NodeCache, Line DeploymentCache, Line Churn, Line Cpu, Line Start, double LargestChurnMib)
+    /// <summary>The growth fits: MiB per node and per Deployment, the storm's and a cold start's peaks, CPU, start time.</summary>
+    internal sealed record Fits(Line NodeCache, Line DeploymentCache, Line StormPeak, Line ColdPeak, Line Cpu, Line Cores, Line Start)
     {
         public static Fits Of(IReadOnlyList<ScaleResult> results) => new(
             Line.Fit([.. results.Select(result => ((double)result.Workload.Nodes, Mib(result.NodesCached.RssBytes)))]),
             Line.Fit([.. results.Select(result => ((double)result.Workload.Deployments, Mib(result.Cached.RssBytes - result.NodesCached.RssBytes)))]),
-            Line.Fit([.. results.Select(result => ((double)result.Workload.Nodes, Mib(result.End.PeakRssBytes - result.Cached.RssBytes)))]),
+            Line.Fit([.. results.Select(result => ((double)result.Workload.Nodes, Mib(result.End.PeakRssBytes)))]),
+            Line.Fit([.. results.Select(result => ((double)result.Workload.Nodes, Mib(result.ColdStartStats.PeakRssBytes)))]),
             Line.Fit([.. results.Select(result => ((double)result.PullsExpected, result.End.Cpu.TotalSeconds))]),
-            Line.Fit([.. results.Select(result => ((double)(result.Workload.Nodes + result.Workload.Deployments), result.ColdStart.TotalSeconds))]),
-            results.Max(result => Mib(result.End.PeakRssBytes - result.Cached.RssBytes)));
+            Line.Fit([.. results.Select(result => ((double)result.Workload.Nodes, StormCores(result)))]),
+            Line.Fit([.. results.Select(result => ((double)(result.Workload.Nodes + result.Workload.Deployments), result.ColdStart.TotalSeconds))]));
 
-        /// <summary>The caches at rest: the node fit's intercept is the process without caches.</summary>
-        public double AtRest(int nodes, int deployments) => NodeCache.At(nodes) + DeploymentCache.Slope * deployments + Math.Max(0, DeploymentCache.Intercept);
-
-        /// <summary>The storm on top: the fitted overhead at this size, never less than the largest measured.</summary>
-        public double ChurnAt(int nodes) => Math.Max(Churn.At(nodes), LargestChurnMib);
+        /// <summary>Kwarm's CPU time from the first image change to the last release, over the pre-pull's wall time.</summary>
+        public static double StormCores(ScaleResult result) => (result.AfterHolds.Cpu - result.Cached.Cpu).TotalSeconds / Math.Max(1, result.PrePullWall.TotalSeconds);
     }
 }
