@@ -19,6 +19,14 @@ public sealed class PolicyStatusController : ILeaderOnlyWorker
 {
     public const string TotalsKey = "*";
 
+    /// <summary>
+    /// How long workload events gather before the counts are taken again. Each pass counts every cached workload
+    /// (25,000 at Kubernetes' limits), and a rollout or a storm of image changes sends thousands of workload events a
+    /// minute: counted on every one, the passes ran back to back and kept a core busy (issue #18's storm measured it).
+    /// A policy's status and gauges lag the cluster by at most this much.
+    /// </summary>
+    public static readonly TimeSpan CountingInterval = TimeSpan.FromSeconds(1);
+
     private readonly ResourceInformer<V1Deployment> _deployments;
     private readonly ResourceInformer<V1StatefulSet> _statefulSets;
     private readonly ResourceInformer<V1DaemonSet> _daemonSets;
@@ -56,13 +64,14 @@ public sealed class PolicyStatusController : ILeaderOnlyWorker
             "policy-status",
             queue =>
             [
-                // Any Deployment or policy change may move counts or precedence of every policy: the queue
-                // de-duplicates the keys, so a burst of events costs one pass per policy.
+                // Any workload or policy change may move counts or precedence of every policy: a delayed add of a key
+                // already waiting is dropped, so the events of each CountingInterval cost one pass per policy.
                 _deployments.Subscribe(_ => EnqueueAll(queue)),
                 _statefulSets.Subscribe(_ => EnqueueAll(queue)),
                 _daemonSets.Subscribe(_ => EnqueueAll(queue)),
                 _policies.Subscribe(change =>
                 {
+                    // The changed policy itself at once: its own spec (and a new policy's first status) shows promptly.
                     queue.Add(change.Resource.Metadata.Name);
                     EnqueueAll(queue);
                 }),
@@ -119,10 +128,10 @@ public sealed class PolicyStatusController : ILeaderOnlyWorker
 
     private void EnqueueAll(WorkQueue<string> queue)
     {
-        queue.Add(TotalsKey);
+        queue.AddAfter(TotalsKey, CountingInterval);
         foreach (var name in _policies.Cache.Keys())
         {
-            queue.Add(name);
+            queue.AddAfter(name, CountingInterval);
         }
     }
 }

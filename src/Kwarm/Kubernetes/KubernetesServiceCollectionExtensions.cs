@@ -53,10 +53,12 @@ public static class KubernetesServiceCollectionExtensions
 
         var everything = plumbing.Informers;
         var managed = plumbing.Informers with { LabelSelector = plumbing.ManagedObjectsSelector };
-        services.AddInformer<V1Deployment>(ResourceKinds.Deployments, everything, ResourceTrimmers.Deployment);
-        services.AddInformer<V1StatefulSet>(ResourceKinds.StatefulSets, everything, ResourceTrimmers.StatefulSet);
-        services.AddInformer<V1DaemonSet>(ResourceKinds.DaemonSets, everything, ResourceTrimmers.DaemonSet);
-        services.AddInformer<V1Node>(ResourceKinds.Nodes, everything, ResourceTrimmers.Node);
+        // The caches that grow with the cluster share one copy of the strings their objects repeat.
+        var strings = new CachedStrings();
+        services.AddInformer<V1Deployment>(ResourceKinds.Deployments, everything, deployment => ResourceTrimmers.Deployment(deployment, strings));
+        services.AddInformer<V1StatefulSet>(ResourceKinds.StatefulSets, everything, statefulSet => ResourceTrimmers.StatefulSet(statefulSet, strings));
+        services.AddInformer<V1DaemonSet>(ResourceKinds.DaemonSets, everything, daemonSet => ResourceTrimmers.DaemonSet(daemonSet, strings));
+        services.AddInformer<V1Node>(ResourceKinds.Nodes, everything, node => ResourceTrimmers.Node(node, strings));
         services.AddInformer<V1Job>(ResourceKinds.Jobs, managed, ResourceTrimmers.Job);
         services.AddInformer<V1Pod>(ResourceKinds.Pods, managed, ResourceTrimmers.Pod);
         services.AddInformer<V1ServiceAccount>(ResourceKinds.ServiceAccounts, everything, ResourceTrimmers.ServiceAccount);

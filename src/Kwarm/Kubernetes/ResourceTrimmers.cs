@@ -38,22 +38,25 @@ public static class ResourceTrimmers
 {
     public const string LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
 
-    public static V1Deployment Deployment(V1Deployment deployment)
+    public static V1Deployment Deployment(V1Deployment deployment) => Deployment(deployment, null);
+
+    /// <summary>As <see cref="Deployment(V1Deployment)"/>, with the strings other objects repeat taken from <paramref name="strings"/>.</summary>
+    public static V1Deployment Deployment(V1Deployment deployment, CachedStrings? strings)
     {
         ArgumentNullException.ThrowIfNull(deployment);
         var spec = deployment.Spec;
         var status = deployment.Status;
         return new V1Deployment
         {
-            ApiVersion = deployment.ApiVersion,
-            Kind = deployment.Kind,
-            Metadata = Metadata(deployment.Metadata),
+            ApiVersion = Intern(strings, deployment.ApiVersion),
+            Kind = Intern(strings, deployment.Kind),
+            Metadata = Metadata(deployment.Metadata, strings: strings),
             Spec = spec is null ? null : new V1DeploymentSpec
             {
                 Replicas = spec.Replicas,
                 Paused = spec.Paused,
-                Selector = spec.Selector,
-                Template = PodTemplate(spec.Template),
+                Selector = Selector(spec.Selector, strings),
+                Template = PodTemplate(spec.Template, strings),
             },
             Status = status is null ? null : new V1DeploymentStatus
             {
@@ -67,7 +70,10 @@ public static class ResourceTrimmers
         };
     }
 
-    public static V1StatefulSet StatefulSet(V1StatefulSet statefulSet)
+    public static V1StatefulSet StatefulSet(V1StatefulSet statefulSet) => StatefulSet(statefulSet, null);
+
+    /// <summary>As <see cref="StatefulSet(V1StatefulSet)"/>, with the strings other objects repeat taken from <paramref name="strings"/>.</summary>
+    public static V1StatefulSet StatefulSet(V1StatefulSet statefulSet, CachedStrings? strings)
     {
         ArgumentNullException.ThrowIfNull(statefulSet);
         var spec = statefulSet.Spec;
@@ -75,14 +81,14 @@ public static class ResourceTrimmers
         var strategy = spec?.UpdateStrategy;
         return new V1StatefulSet
         {
-            ApiVersion = statefulSet.ApiVersion,
-            Kind = statefulSet.Kind,
-            Metadata = Metadata(statefulSet.Metadata),
+            ApiVersion = Intern(strings, statefulSet.ApiVersion),
+            Kind = Intern(strings, statefulSet.Kind),
+            Metadata = Metadata(statefulSet.Metadata, strings: strings),
             Spec = spec is null ? null : new V1StatefulSetSpec
             {
                 Replicas = spec.Replicas,
-                Selector = spec.Selector,
-                Template = PodTemplate(spec.Template),
+                Selector = Selector(spec.Selector, strings),
+                Template = PodTemplate(spec.Template, strings),
                 UpdateStrategy = strategy is null ? null : new V1StatefulSetUpdateStrategy
                 {
                     Type = strategy.Type,
@@ -101,20 +107,23 @@ public static class ResourceTrimmers
         };
     }
 
-    public static V1DaemonSet DaemonSet(V1DaemonSet daemonSet)
+    public static V1DaemonSet DaemonSet(V1DaemonSet daemonSet) => DaemonSet(daemonSet, null);
+
+    /// <summary>As <see cref="DaemonSet(V1DaemonSet)"/>, with the strings other objects repeat taken from <paramref name="strings"/>.</summary>
+    public static V1DaemonSet DaemonSet(V1DaemonSet daemonSet, CachedStrings? strings)
     {
         ArgumentNullException.ThrowIfNull(daemonSet);
         var spec = daemonSet.Spec;
         var status = daemonSet.Status;
         return new V1DaemonSet
         {
-            ApiVersion = daemonSet.ApiVersion,
-            Kind = daemonSet.Kind,
-            Metadata = Metadata(daemonSet.Metadata),
+            ApiVersion = Intern(strings, daemonSet.ApiVersion),
+            Kind = Intern(strings, daemonSet.Kind),
+            Metadata = Metadata(daemonSet.Metadata, strings: strings),
             Spec = spec is null ? null : new V1DaemonSetSpec
             {
-                Selector = spec.Selector,
-                Template = PodTemplate(spec.Template),
+                Selector = Selector(spec.Selector, strings),
+                Template = PodTemplate(spec.Template, strings),
                 UpdateStrategy = spec.UpdateStrategy,
             },
             Status = status is null ? null : new V1DaemonSetStatus
@@ -130,24 +139,48 @@ public static class ResourceTrimmers
         };
     }
 
-    public static V1Node Node(V1Node node)
+    public static V1Node Node(V1Node node) => Node(node, null);
+
+    /// <summary>
+    /// As <see cref="Node(V1Node)"/>, with the strings other objects repeat taken from <paramref name="strings"/>: above
+    /// all the image names, which every node that holds an image lists again.
+    /// </summary>
+    public static V1Node Node(V1Node node, CachedStrings? strings)
     {
         ArgumentNullException.ThrowIfNull(node);
         var status = node.Status;
         return new V1Node
         {
-            ApiVersion = node.ApiVersion,
-            Kind = node.Kind,
-            Metadata = Metadata(node.Metadata, keepAnnotations: false),
-            Spec = node.Spec is null ? null : new V1NodeSpec { Taints = node.Spec.Taints, Unschedulable = node.Spec.Unschedulable },
+            ApiVersion = Intern(strings, node.ApiVersion),
+            Kind = Intern(strings, node.Kind),
+            Metadata = Metadata(node.Metadata, keepAnnotations: false, strings),
+            Spec = node.Spec is null ? null : new V1NodeSpec
+            {
+                Taints = strings is null ? node.Spec.Taints : node.Spec.Taints?.Select(taint => new V1Taint
+                {
+                    Key = strings.Intern(taint.Key),
+                    Value = strings.Intern(taint.Value),
+                    Effect = strings.Intern(taint.Effect),
+                    TimeAdded = taint.TimeAdded,
+                }).ToList(),
+                Unschedulable = node.Spec.Unschedulable,
+            },
             Status = status is null ? null : new V1NodeStatus
             {
-                Conditions = status.Conditions?.Where(condition => condition.Type == "Ready").ToList(),
-                Images = status.Images?.Select(image => new V1ContainerImage { Names = image.Names }).ToList(),
+                Conditions = status.Conditions?.Where(condition => condition.Type == "Ready").Select(condition => strings is null ? condition : new V1NodeCondition
+                {
+                    Type = strings.Intern(condition.Type),
+                    Status = strings.Intern(condition.Status),
+                    Reason = strings.Intern(condition.Reason),
+                    Message = strings.Intern(condition.Message),
+                    LastHeartbeatTime = condition.LastHeartbeatTime,
+                    LastTransitionTime = condition.LastTransitionTime,
+                }).ToList(),
+                Images = status.Images?.Select(image => new V1ContainerImage { Names = strings is null ? image.Names : strings.Intern(image.Names) }).ToList(),
                 NodeInfo = status.NodeInfo is null ? null : new V1NodeSystemInfo
                 {
-                    OperatingSystem = status.NodeInfo.OperatingSystem,
-                    Architecture = status.NodeInfo.Architecture,
+                    OperatingSystem = Intern(strings, status.NodeInfo.OperatingSystem),
+                    Architecture = Intern(strings, status.NodeInfo.Architecture),
                 },
             },
         };
@@ -262,7 +295,18 @@ public static class ResourceTrimmers
         return image with { Metadata = Metadata(image.Metadata) ?? new V1ObjectMeta() };
     }
 
-    private static V1ObjectMeta? Metadata(V1ObjectMeta? metadata, bool keepAnnotations = true)
+    private static string? Intern(CachedStrings? strings, string? value) => strings is null ? value : strings.Intern(value);
+
+    private static IDictionary<string, string>? Intern(CachedStrings? strings, IDictionary<string, string>? map) => strings is null ? map : strings.Intern(map);
+
+    private static V1LabelSelector? Selector(V1LabelSelector? selector, CachedStrings? strings) =>
+        strings is null || selector is null ? selector : new V1LabelSelector
+        {
+            MatchLabels = strings.Intern(selector.MatchLabels),
+            MatchExpressions = selector.MatchExpressions,
+        };
+
+    private static V1ObjectMeta? Metadata(V1ObjectMeta? metadata, bool keepAnnotations = true, CachedStrings? strings = null)
     {
         if (metadata is null)
         {
@@ -280,20 +324,20 @@ public static class ResourceTrimmers
         return new V1ObjectMeta
         {
             Name = metadata.Name,
-            NamespaceProperty = metadata.NamespaceProperty,
+            NamespaceProperty = Intern(strings, metadata.NamespaceProperty),
             Uid = metadata.Uid,
             ResourceVersion = metadata.ResourceVersion,
             Generation = metadata.Generation,
             CreationTimestamp = metadata.CreationTimestamp,
             DeletionTimestamp = metadata.DeletionTimestamp,
-            Labels = metadata.Labels,
-            Annotations = annotations,
+            Labels = Intern(strings, metadata.Labels),
+            Annotations = Intern(strings, annotations),
             OwnerReferences = metadata.OwnerReferences,
             Finalizers = metadata.Finalizers,
         };
     }
 
-    private static V1PodTemplateSpec? PodTemplate(V1PodTemplateSpec? template)
+    private static V1PodTemplateSpec? PodTemplate(V1PodTemplateSpec? template, CachedStrings? strings = null)
     {
         if (template is null)
         {
@@ -304,12 +348,12 @@ public static class ResourceTrimmers
         var required = spec?.Affinity?.NodeAffinity?.RequiredDuringSchedulingIgnoredDuringExecution;
         return new V1PodTemplateSpec
         {
-            Metadata = template.Metadata is null ? null : new V1ObjectMeta { Labels = template.Metadata.Labels },
+            Metadata = template.Metadata is null ? null : new V1ObjectMeta { Labels = Intern(strings, template.Metadata.Labels) },
             Spec = spec is null ? null : new V1PodSpec
             {
-                Containers = Containers(spec.Containers) ?? [],
-                InitContainers = Containers(spec.InitContainers),
-                NodeSelector = spec.NodeSelector,
+                Containers = Containers(spec.Containers, strings) ?? [],
+                InitContainers = Containers(spec.InitContainers, strings),
+                NodeSelector = Intern(strings, spec.NodeSelector),
                 NodeName = spec.NodeName,
                 Affinity = required is null ? null : new V1Affinity
                 {
@@ -317,18 +361,18 @@ public static class ResourceTrimmers
                 },
                 Tolerations = spec.Tolerations,
                 ImagePullSecrets = spec.ImagePullSecrets,
-                ServiceAccountName = spec.ServiceAccountName,
+                ServiceAccountName = Intern(strings, spec.ServiceAccountName),
                 HostNetwork = spec.HostNetwork,
             },
         };
     }
 
-    private static List<V1Container>? Containers(IList<V1Container>? containers) =>
+    private static List<V1Container>? Containers(IList<V1Container>? containers, CachedStrings? strings = null) =>
         containers?.Select(container => new V1Container
         {
-            Name = container.Name,
-            Image = container.Image,
-            ImagePullPolicy = container.ImagePullPolicy,
+            Name = Intern(strings, container.Name),
+            Image = Intern(strings, container.Image),
+            ImagePullPolicy = Intern(strings, container.ImagePullPolicy),
         }).ToList();
 
     private static List<V1ContainerStatus>? ContainerStatuses(IList<V1ContainerStatus>? statuses) =>
