@@ -25,7 +25,7 @@ public sealed class PolicyStatusController : ILeaderOnlyWorker
     /// minute: counted on every one, the passes ran back to back and kept a core busy (issue #18's storm measured it).
     /// A policy's status and gauges lag the cluster by at most this much.
     /// </summary>
-    public static readonly TimeSpan CountingInterval = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan CountingInterval = TimeSpan.FromSeconds(5);
 
     private readonly ResourceInformer<V1Deployment> _deployments;
     private readonly ResourceInformer<V1StatefulSet> _statefulSets;

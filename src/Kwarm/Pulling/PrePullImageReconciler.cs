@@ -25,6 +25,7 @@ public sealed class PrePullImageReconciler
 
     private readonly ResourceCache<V1Deployment>? _deployments;
     private readonly ResourceCache<V1Node> _nodes;
+    private readonly NodeSelection _selection;
     private readonly ResourceCache<V1Job> _jobs;
     private readonly ResourceCache<V1Pod> _pods;
     private readonly IPullApi _api;
@@ -53,9 +54,11 @@ public sealed class PrePullImageReconciler
         KubeletPullErrors kubeletErrors,
         PullMetrics metrics,
         TimeProvider timeProvider,
-        ILogger logger)
+        ILogger logger,
+        NodeSelection? selection = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        _selection = selection ?? new NodeSelection();
         _nodes = nodes;
         _jobs = jobs;
         _pods = pods;
@@ -98,7 +101,7 @@ public sealed class PrePullImageReconciler
             .DistinctBy(ResourceKeys.For, StringComparer.Ordinal)
             .ToList();
         var now = _time.GetUtcNow().UtcDateTime;
-        var plan = PullPlanner.Plan(new PullWorld(image, _nodes.List(), jobs, PodOf, now, _known.Remembered(uid), _scheduler.StartingFor(uid), _kubeletErrors.Of));
+        var plan = PullPlanner.Plan(new PullWorld(image, _selection.For(image, _nodes), jobs, PodOf, now, _known.Remembered(uid), _scheduler.StartingFor(uid), _kubeletErrors.Of));
 
         var budgeted = StatusBudget.Fit(plan.Status);
         if (!SameStatus(image.Status, budgeted.Status))

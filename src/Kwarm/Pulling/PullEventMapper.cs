@@ -18,6 +18,7 @@ public sealed class PullEventMapper
     private readonly KubeletPullErrors _kubeletErrors;
     private readonly PullMetrics _metrics;
     private readonly Action<string> _enqueueImage;
+    private readonly NodeSelection? _selection;
 
     public PullEventMapper(
         ResourceCache<PrePullImage> images,
@@ -26,8 +27,10 @@ public sealed class PullEventMapper
         PullSchedulingTrigger scheduling,
         KubeletPullErrors kubeletErrors,
         PullMetrics metrics,
-        Action<string> enqueueImage)
+        Action<string> enqueueImage,
+        NodeSelection? selection = null)
     {
+        _selection = selection;
         _images = images;
         _jobs = jobs;
         _scheduler = scheduler;
@@ -40,6 +43,11 @@ public sealed class PullEventMapper
     public void OnImage(ResourceEvent<PrePullImage> change)
     {
         ArgumentNullException.ThrowIfNull(change);
+        if (change.Type == ResourceEventType.Deleted)
+        {
+            _selection?.Forget(change.Resource.Metadata?.Uid);
+        }
+
         _enqueueImage(ResourceKeys.For(change.Resource));
     }
 
@@ -105,6 +113,7 @@ public sealed class PullEventMapper
     public void OnNode(ResourceEvent<V1Node> change)
     {
         ArgumentNullException.ThrowIfNull(change);
+        _selection?.NodeChanged(change);
         HashSet<string>? added = null;
         if (change.Type == ResourceEventType.Updated && change.Previous is { } previous)
         {

@@ -50,10 +50,13 @@ public sealed class PullTerm
         var pullMetrics = new PullMetrics(metrics, images, jobs, pods, Scheduler);
         var kubeletErrors = new KubeletPullErrors();
         Reconciler = new PrePullImageReconciler(
-            nodes, jobs, pods, deployments, api, options, Scheduler, Trigger, known, kubeletErrors, pullMetrics, timeProvider, logger);
+            nodes, jobs, pods, deployments, api, options, Scheduler, Trigger, known, kubeletErrors, pullMetrics, timeProvider, logger, Selection);
         Scheduling = new PullSchedulingLoop(jobs, pods, api, options, Scheduler, Trigger, known, pullMetrics, key => _enqueueImage(key), logger);
-        Events = new PullEventMapper(images, jobs, Scheduler, Trigger, kubeletErrors, pullMetrics, key => _enqueueImage(key));
+        Events = new PullEventMapper(images, jobs, Scheduler, Trigger, kubeletErrors, pullMetrics, key => _enqueueImage(key), Selection);
     }
+
+    /// <summary>Which nodes each PrePullImage selects, kept between reconciles (the reconciler reads it, node events renew it).</summary>
+    public NodeSelection Selection { get; } = new();
 
     /// <summary>The demand the reconciler records and the reservations of the scheduling loop (the caps).</summary>
     public PullScheduler Scheduler { get; }
