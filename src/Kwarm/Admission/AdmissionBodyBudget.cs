@@ -28,7 +28,7 @@ public sealed class AdmissionBodyBudget : IDisposable
     /// <summary>
     /// 24 MiB: eight near-limit reviews at once, or about a thousand everyday ones. With Kwarm's own 110 MiB at
     /// 1,000 nodes and 5,000 Deployments (docs/benchmarks.md, "Scale") and the connections' own buffers, that stays
-    /// under 179 MiB, 70 % of the installed 256 MiB limit.
+    /// under 179 MiB, 70 % of a 256 MiB limit (the manifests' default until the storm sizing of issue #18 raised it).
     /// </summary>
     public const long DefaultCapacityBytes = 24L * 1024 * 1024;
 

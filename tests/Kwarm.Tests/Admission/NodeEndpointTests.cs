@@ -35,7 +35,7 @@ public sealed class NodeEndpointTests
         var add = Assert.Single(PatchOf(response))!;
         Assert.Equal("/spec/taints", (string?)add["path"]);
         Assert.Equal("""[{"key":"kwarm.io/warming","value":"true","effect":"NoSchedule"}]""", add["value"]!.ToJsonString());
-        Assert.Equal(1, webhook.Requests(KwarmMetrics.Decisions.Allow, KwarmMetrics.NodeKind));
+        Assert.Equal(1, await webhook.CountedAsync(KwarmMetrics.Decisions.Allow, KwarmMetrics.NodeKind, 1));
         Assert.Equal(0, webhook.Requests(KwarmMetrics.Decisions.Allow, "Deployment"));
     }
 
@@ -50,7 +50,7 @@ public sealed class NodeEndpointTests
         var response = JsonNode.Parse(body)!["response"]!.AsObject();
         Assert.True((bool)response["allowed"]!);
         Assert.Null(response["patch"]);
-        Assert.Equal(1, webhook.Requests(KwarmMetrics.Decisions.Allow, KwarmMetrics.NodeKind));
+        Assert.Equal(1, await webhook.CountedAsync(KwarmMetrics.Decisions.Allow, KwarmMetrics.NodeKind, 1));
     }
 
     [Fact]
@@ -62,7 +62,7 @@ public sealed class NodeEndpointTests
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Contains("has no \"request\"", message, StringComparison.Ordinal);
-        Assert.Equal(1, webhook.Requests(KwarmMetrics.Decisions.Invalid, KwarmMetrics.NodeKind));
+        Assert.Equal(1, await webhook.CountedAsync(KwarmMetrics.Decisions.Invalid, KwarmMetrics.NodeKind, 1));
         Assert.Equal(0, webhook.Requests(KwarmMetrics.Decisions.Invalid, "Deployment"));
         Assert.Equal(0, webhook.Services.GetRequiredService<AdmissionBodyBudget>().BytesInUse);
     }
@@ -124,6 +124,37 @@ public sealed class NodeEndpointTests
         }
 
         /// <summary><c>kwarm_webhook_requests_total{decision, kind}</c> of this host's meter, as a scrape would read it.</summary>
+        /// <summary>
+        /// The count once it reaches <paramref name="expected"/> (or what it is after 10 s): the endpoint counts a
+        /// request after its answer is written, so the client can read the metrics a moment before the count.
+        /// </summary>
+        public async Task<long> CountedAsync(string decision, string kind, long expected)
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (true)
+            {
+                var count = CountOrZero(decision, kind);
+                if (count == expected || DateTime.UtcNow > deadline)
+                {
+                    return count;
+                }
+
+                await Task.Delay(10, Token);
+            }
+        }
+
+        private long CountOrZero(string decision, string kind)
+        {
+            try
+            {
+                return Requests(decision, kind);
+            }
+            catch (InvalidOperationException)
+            {
+                return 0;
+            }
+        }
+
         public long Requests(string decision, string kind)
         {
             var meterFactory = _app.Services.GetRequiredService<IMeterFactory>();

@@ -109,7 +109,7 @@ public sealed class KustomizeDefaultTests
         DeploymentShape.AssertDownwardApiEnvironment(container);
 
         var resources = container["resources"]!;
-        Assert.Equal(("100m", "128Mi", "500m", "256Mi"), (Manifests.Str(resources["requests"]!["cpu"]), Manifests.Str(resources["requests"]!["memory"]),
+        Assert.Equal(("100m", "128Mi", "1000m", "512Mi"), (Manifests.Str(resources["requests"]!["cpu"]), Manifests.Str(resources["requests"]!["memory"]),
             Manifests.Str(resources["limits"]!["cpu"]), Manifests.Str(resources["limits"]!["memory"])));
         var spread = Assert.Single(pod["topologySpreadConstraints"]!.AsArray())!;
         Assert.Equal("kubernetes.io/hostname", Manifests.Str(spread["topologyKey"]));
