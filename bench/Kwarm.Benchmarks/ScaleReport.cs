@@ -124,7 +124,7 @@ internal static class ScaleReport
     private static double Ratio(ScaleResult result) => result.Ideal.Value > TimeSpan.Zero ? result.PrePullWall / result.Ideal.Value : double.NaN;
 
     /// <summary>Requests in the idle period other than Lease renewals and watches (a watch the server timed out is re-opened, which is not polling).</summary>
-    private static long IdleWork(ScaleResult result) => result.QuietRequests.ByVerbAndResource
+    internal static long IdleWork(ScaleResult result) => result.QuietRequests.ByVerbAndResource
         .Where(pair => !pair.Key.Contains("leases", StringComparison.Ordinal) && !pair.Key.StartsWith("watch ", StringComparison.Ordinal))
         .Sum(pair => pair.Value);
 
@@ -155,9 +155,9 @@ internal static class ScaleReport
 
     private static double Mean(IReadOnlyList<TimeSpan> values) => values.Count == 0 ? double.NaN : values.Average(value => value.TotalMilliseconds);
 
-    private static string Verdict(bool met) => met ? "**met**" : "**missed**";
+    internal static string Verdict(bool met) => met ? "**met**" : "**missed**";
 
-    private static string Seconds(TimeSpan span) => string.Create(CultureInfo.InvariantCulture, $"{span.TotalSeconds:0.0} s");
+    internal static string Seconds(TimeSpan span) => string.Create(CultureInfo.InvariantCulture, $"{span.TotalSeconds:0.0} s");
 
     private readonly record struct Summary(double P50, double P90, double P99, double Max);
 

@@ -164,9 +164,7 @@ internal static partial class StormReport
     [GeneratedRegex(@"limits:\s*\n(?:\s+cpu:.*\n)?\s+memory:\s*(\d+)Mi")]
     private static partial Regex LimitsMemory();
 
-    private static long IdleWork(ScaleResult result) => result.QuietRequests.ByVerbAndResource
-        .Where(pair => !pair.Key.Contains("leases", StringComparison.Ordinal) && !pair.Key.StartsWith("watch ", StringComparison.Ordinal))
-        .Sum(pair => pair.Value);
+    private static long IdleWork(ScaleResult result) => ScaleReport.IdleWork(result);
 
     private static string Handling(WebhookHandlingHistogram handling) =>
         handling.QuantileBound(0.99) is { } p99
@@ -181,9 +179,9 @@ internal static partial class StormReport
 
     private static double Mib(long bytes) => bytes / 1024.0 / 1024.0;
 
-    private static string Verdict(bool met) => met ? "**met**" : "**missed**";
+    private static string Verdict(bool met) => ScaleReport.Verdict(met);
 
-    private static string Seconds(TimeSpan span) => string.Create(CultureInfo.InvariantCulture, $"{span.TotalSeconds:0.0} s");
+    private static string Seconds(TimeSpan span) => ScaleReport.Seconds(span);
 
     internal readonly record struct Summary(int Count, double P50, double P90, double P99, double Max)
     {
