@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Kwarm.Admission;
 using Kwarm.Hosting;
 using Kwarm.Observability;
+using Kwarm.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -125,22 +126,13 @@ public sealed class NodeEndpointTests
 
         /// <summary><c>kwarm_webhook_requests_total{decision, kind}</c> of this host's meter, as a scrape would read it.</summary>
         /// <summary>
-        /// The count once it reaches <paramref name="expected"/> (or what it is after 10 s): the endpoint counts a
-        /// request after its answer is written, so the client can read the metrics a moment before the count.
+        /// The count once it reaches <paramref name="expected"/>: the endpoint counts a request after its answer is
+        /// written, so the client can read the metrics a moment before the count.
         /// </summary>
         public async Task<long> CountedAsync(string decision, string kind, long expected)
         {
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-            while (true)
-            {
-                var count = CountOrZero(decision, kind);
-                if (count == expected || DateTime.UtcNow > deadline)
-                {
-                    return count;
-                }
-
-                await Task.Delay(10, Token);
-            }
+            await Eventually.WaitUntilAsync(() => CountOrZero(decision, kind) == expected, $"{expected} request(s) counted as decision={decision}, kind={kind}");
+            return Requests(decision, kind);
         }
 
         private long CountOrZero(string decision, string kind)
